@@ -1,0 +1,3 @@
+"""prepaid: self-hosted prepaid customer accounts for small shops."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from prepaid.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""Back office screens: first-run set-up and the owner's overview."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from prepaid.backoffice.forms import SetupForm
+from prepaid.customers.models import Customer
+from prepaid.ledger.models import Transfer
+from prepaid.reports import queries
+from prepaid.sales.setup import Setup, SetupError, problems, set_up
+from prepaid.staff.models import Business, Store
+
+
+def setup(request: HttpRequest) -> HttpResponse:
+    if Business.objects.exists():
+        return redirect("home")
+    form = SetupForm(request.POST or None, initial={"currency": "USD", "time_zone": "UTC"})
+    if request.method == "POST" and form.is_valid():
+        data = Setup(**form.cleaned_data)
+        for field, message in problems(data).items():
+            form.add_error(field, message)
+        if form.is_valid():
+            try:
+                owner = set_up(data)
+            except SetupError as error:
+                form.add_error(None, str(error))
+            else:
+                login(request, owner.user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("Welcome! Your shop is ready."))
+                return redirect("home")
+    return render(request, "backoffice/setup.html", {"form": form})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    transfers = Prefetch(
+        "transfers", queryset=Transfer.objects.select_related("debit_account", "credit_account")
+    )
+    batches = list(queries.recent_batches().prefetch_related(transfers))
+    rows = [(batch, queries.batch_amount(batch)) for batch in batches]
+    context = {
+        "liability": queries.liability(),
+        "customer_count": Customer.objects.count(),
+        "stores": Store.objects.all(),
+        "rows": rows,
+    }
+    return render(request, "backoffice/home.html", context)

@@ -1,0 +1,227 @@
+"""The ledger: accounts and immutable transfers between them (TigerBeetle's shape).
+
+Units
+    Every amount is a positive ``int`` of the business currency's minor unit (or of a
+    counted unit, for punch cards). Never a float, never a Decimal, below the forms.
+
+Sign convention
+    A transfer moves ``amount`` from its debit account to its credit account. A customer
+    account is a liability of the business: its balance is credits − debits. Money a
+    customer pays in is credited to their wallet; a sale debits it.
+
+What is cached
+    Customer accounts (wallet, bonus…) carry ``debits_posted`` and ``credits_posted`` and a
+    ``floor`` (0, or −credit limit), and a CHECK constraint makes the database refuse a
+    balance below the floor. House accounts (a store's cash, revenue, promotion…) have no
+    floor and keep no cached totals — every sale would otherwise lock the same row — so
+    their balances are sums over indexed transfers.
+
+Who writes
+    Only ``prepaid.ledger.services``. Transfers and batches are immutable: triggers refuse
+    UPDATE and DELETE (see ``immutability.py``); a mistake is corrected by a reversal.
+
+Exactly once
+    Transfers commit together in a ``Batch`` whose ``key`` is chosen by the client (the
+    idempotency key) and is unique forever.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from prepaid.customers.models import Customer
+from prepaid.staff.models import ApiToken, Staff, Store
+
+
+class PaymentMethod(models.Model):
+    """A way money reaches the business: cash, card terminal, a mobile wallet…"""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering: ClassVar = ["position", "name"]
+        verbose_name = _("payment method")
+        verbose_name_plural = _("payment methods")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        WALLET = "wallet", _("Paid balance")
+        BONUS = "bonus", _("Bonus balance")
+        PAYMENT = "payment", _("Payments received")
+        REVENUE = "revenue", _("Revenue")
+        PROMOTION = "promotion", _("Promotion")
+        OPENING = "opening", _("Opening balances")
+        ADJUSTMENT = "adjustment", _("Adjustments")
+        BREAKAGE = "breakage", _("Breakage")
+
+    CUSTOMER_KINDS: ClassVar = (Kind.WALLET, Kind.BONUS)
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT)
+    payment_method = models.ForeignKey(
+        PaymentMethod, null=True, blank=True, on_delete=models.PROTECT
+    )
+    unit = models.CharField(max_length=12, help_text="ISO 4217 code or a counted unit")
+    debits_posted = models.BigIntegerField(default=0)
+    credits_posted = models.BigIntegerField(default=0)
+    floor = models.BigIntegerField(
+        null=True, blank=True, help_text="Lowest balance allowed; null for house accounts"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(floor__isnull=True)
+                | Q(credits_posted__gte=F("debits_posted") + F("floor")),
+                name="account_balance_not_below_floor",
+            ),
+            models.CheckConstraint(
+                condition=Q(debits_posted__gte=0, credits_posted__gte=0),
+                name="account_totals_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(floor__isnull=False) | Q(debits_posted=0, credits_posted=0),
+                name="account_house_keeps_no_totals",
+            ),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True) | Q(floor__isnull=False),
+                name="account_customer_has_floor",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "customer", "unit"],
+                condition=Q(customer__isnull=False),
+                name="account_one_per_customer_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "store", "payment_method", "unit"],
+                condition=Q(customer__isnull=True, payment_method__isnull=False),
+                name="account_one_per_store_method",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "store", "unit"],
+                condition=Q(customer__isnull=True, payment_method__isnull=True),
+                name="account_one_per_store_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.customer.code if self.customer else (self.store.name if self.store else "")
+        method = f" {self.payment_method.code}" if self.payment_method else ""
+        return f"{self.kind}{method}:{owner}"
+
+    @property
+    def is_cached(self) -> bool:
+        """Customer accounts keep cached totals and a floor; house accounts do not."""
+        return self.floor is not None
+
+    @property
+    def cached_balance(self) -> int:
+        """credits − debits as last loaded; use ``services.balance`` for a fresh figure."""
+        return self.credits_posted - self.debits_posted
+
+
+class Batch(models.Model):
+    """Transfers that commit together, under a client-chosen key unique forever."""
+
+    class Code(models.TextChoices):
+        TOP_UP = "top_up", _("Top-up")
+        SALE = "sale", _("Sale")
+        REFUND = "refund", _("Refund")
+        REVERSAL = "reversal", _("Reversal")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        OPENING = "opening", _("Opening balance")
+        EXPIRY = "expiry", _("Expiry")
+
+    key = models.CharField(max_length=255, unique=True)
+    fingerprint = models.CharField(max_length=64, help_text="Digest of the request")
+    code = models.CharField(max_length=20, choices=Code.choices)
+    store = models.ForeignKey(Store, on_delete=models.PROTECT)
+    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT)
+    api_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    transfer_count = models.PositiveIntegerField()
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(staff__isnull=False) | Q(api_token__isnull=False),
+                name="batch_has_actor",
+            ),
+            models.CheckConstraint(condition=Q(transfer_count__gt=0), name="batch_not_empty"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["customer", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} #{self.pk}"
+
+
+class Transfer(models.Model):
+    class Code(models.TextChoices):
+        TOP_UP = "top_up", _("Top-up")
+        BONUS = "bonus", _("Bonus")
+        SALE = "sale", _("Sale")
+        REFUND = "refund", _("Refund")
+        FORFEIT = "forfeit", _("Bonus forfeited")
+        REVERSAL = "reversal", _("Reversal")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        OPENING = "opening", _("Opening balance")
+        EXPIRY = "expiry", _("Expiry")
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="transfers")
+    debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    code = models.CharField(max_length=20, choices=Code.choices)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT)
+    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT)
+    api_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(debit_account=F("credit_account")),
+                name="transfer_between_two_accounts",
+            ),
+            models.CheckConstraint(
+                condition=Q(staff__isnull=False) | Q(api_token__isnull=False),
+                name="transfer_has_actor",
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["store", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.amount} {self.debit_account_id}→{self.credit_account_id}"

@@ -1,0 +1,285 @@
+"""The only code that writes money.
+
+``post`` appends a batch of transfers exactly once; ``reverse`` undoes a batch by a new,
+linked batch of opposite transfers. Everything else in prepaid composes these two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum, Value
+from django.utils import timezone
+
+from prepaid.customers.models import Customer
+from prepaid.ledger.errors import (
+    AlreadyReversed,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidTransfer,
+    NotReversible,
+)
+from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
+from prepaid.staff.models import ApiToken, Staff, Store
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One transfer to post: ``amount`` moves from ``debit`` to ``credit``."""
+
+    debit: Account
+    credit: Account
+    amount: int
+    code: Transfer.Code
+    reverses: Transfer | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who posts, where and when: every transfer carries its store and its staff or token.
+
+    ``at`` back-dates a posting for imports and the demo; the counter and the API leave it
+    unset, so the database's clock of the posting is now.
+    """
+
+    store: Store
+    staff: Staff | None = None
+    api_token: ApiToken | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A posted batch; ``replayed`` is True when the key had been posted before."""
+
+    batch: Batch
+    replayed: bool
+
+
+# -- accounts ---------------------------------------------------------------------------
+
+
+def customer_account(customer: Customer, kind: Account.Kind, *, unit: str) -> Account:
+    """The customer's account of that kind, opened on first use.
+
+    The wallet's floor is minus the customer's credit limit; every other customer account
+    floors at zero.
+    """
+    floor = -customer.credit_limit_minor if kind == Account.Kind.WALLET else 0
+    account, _ = Account.objects.get_or_create(
+        kind=kind, customer=customer, unit=unit, defaults={"floor": floor}
+    )
+    return account
+
+
+def house_account(
+    kind: Account.Kind, *, store: Store, unit: str, method: PaymentMethod | None = None
+) -> Account:
+    """A store's house account (payments per method, revenue, promotion…)."""
+    account, _ = Account.objects.get_or_create(
+        kind=kind, store=store, payment_method=method, customer=None, unit=unit
+    )
+    return account
+
+
+def balance(account: Account) -> int:
+    """credits − debits, fresh from the database.
+
+    Cached accounts read their totals; house accounts sum their transfers.
+    """
+    if account.is_cached:
+        row = Account.objects.filter(pk=account.pk).values("credits_posted", "debits_posted")
+        totals = row.get()
+        return int(totals["credits_posted"] - totals["debits_posted"])
+    credits = Transfer.objects.filter(credit_account=account).aggregate(total=Sum("amount"))
+    debits = Transfer.objects.filter(debit_account=account).aggregate(total=Sum("amount"))
+    return int((credits["total"] or 0) - (debits["total"] or 0))
+
+
+# -- posting ------------------------------------------------------------------------------
+
+
+def fingerprint_of(request: object) -> str:
+    """A digest of whatever describes the request (JSON-serialisable)."""
+    text = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _describe(legs: Sequence[Leg], code: Batch.Code, customer: Customer | None) -> object:
+    return {
+        "code": str(code),
+        "customer": customer.pk if customer else None,
+        "legs": [[leg.debit.pk, leg.credit.pk, leg.amount, str(leg.code)] for leg in legs],
+    }
+
+
+def _check(key: str, legs: Sequence[Leg]) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidTransfer(f"the key must have 1 to {MAX_KEY_LENGTH} characters")
+    if not legs:
+        raise InvalidTransfer("a batch needs at least one transfer")
+    for leg in legs:
+        if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or leg.amount <= 0:
+            raise InvalidTransfer(f"amount must be a positive integer, not {leg.amount!r}")
+        if leg.debit.pk == leg.credit.pk:
+            raise InvalidTransfer("a transfer needs two different accounts")
+        if leg.debit.unit != leg.credit.unit:
+            raise InvalidTransfer(f"cannot move {leg.debit.unit} into {leg.credit.unit}")
+
+
+def _replay(key: str, fingerprint: str) -> Receipt | None:
+    existing = Batch.objects.filter(key=key).first()
+    if existing is None:
+        return None
+    if existing.fingerprint != fingerprint:
+        raise IdempotencyConflict(key)
+    return Receipt(existing, replayed=True)
+
+
+def _move_cached_totals(legs: Sequence[Leg]) -> None:
+    """Add the batch's debits and credits to its customer accounts, floors permitting.
+
+    1. Net the batch per account, so an account touched twice is updated once.
+    2. Visit accounts in id order: concurrent batches lock rows in the same order and
+       cannot deadlock.
+    3. One guarded UPDATE per account: the WHERE clause re-checks the floor against the
+       row as it is now, under the row lock, so two sales can never both spend the same
+       money. Zero rows updated means the floor would be crossed.
+    """
+    moves: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for leg in legs:
+        if leg.debit.is_cached:
+            moves[leg.debit.pk][0] += leg.amount
+        if leg.credit.is_cached:
+            moves[leg.credit.pk][1] += leg.amount
+    for account_id in sorted(moves):
+        debit, credit = moves[account_id]
+        net_debit = debit - credit
+        updated = (
+            Account.objects.filter(pk=account_id)
+            .filter(Q(credits_posted__gte=F("debits_posted") + F("floor") + Value(net_debit)))
+            .update(
+                debits_posted=F("debits_posted") + Value(debit),
+                credits_posted=F("credits_posted") + Value(credit),
+            )
+        )
+        if updated == 0:
+            account = Account.objects.get(pk=account_id)
+            available = account.cached_balance - (account.floor or 0)
+            raise InsufficientFunds(account_id, available=available, requested=net_debit)
+
+
+def post(
+    key: str,
+    legs: Sequence[Leg],
+    *,
+    code: Batch.Code,
+    actor: Actor,
+    customer: Customer | None = None,
+    note: str = "",
+    request: object = None,
+    reverses: Batch | None = None,
+) -> Receipt:
+    """Post ``legs`` as one batch under ``key``, exactly once.
+
+    ``request`` describes what the caller was asked to do (an API body, a form); its
+    digest decides whether a second call with the same key is a replay (same request:
+    the original batch is returned) or a conflict (``IdempotencyConflict``). Without it,
+    the legs themselves are the request.
+
+    1. Validate the legs; refuse what can never be posted.
+    2. A key seen before → replay or conflict, nothing written.
+    3. In one transaction: insert the batch (its unique key settles races between two
+       posts of the same key), move the cached totals under their floors, append the
+       transfers. Any refusal rolls all of it back.
+    """
+    _check(key, legs)
+    fingerprint = fingerprint_of(
+        request if request is not None else _describe(legs, code, customer)
+    )
+    if replay := _replay(key, fingerprint):
+        return replay
+    try:
+        with transaction.atomic():
+            batch = Batch.objects.create(
+                key=key,
+                fingerprint=fingerprint,
+                code=code,
+                store=actor.store,
+                staff=actor.staff,
+                api_token=actor.api_token,
+                customer=customer,
+                reverses=reverses,
+                transfer_count=len(legs),
+                note=note[:255],
+                created_at=actor.at or timezone.now(),
+            )
+            _move_cached_totals(legs)
+            Transfer.objects.bulk_create(
+                Transfer(
+                    batch=batch,
+                    debit_account=leg.debit,
+                    credit_account=leg.credit,
+                    amount=leg.amount,
+                    code=leg.code,
+                    reverses=leg.reverses,
+                    store=actor.store,
+                    staff=actor.staff,
+                    api_token=actor.api_token,
+                    created_at=batch.created_at,
+                )
+                for leg in legs
+            )
+    except IntegrityError:
+        # Another post of the same key (or reversal of the same batch) committed while
+        # we were inside: the database's unique constraint caught it.
+        if replay := _replay(key, fingerprint):
+            return replay
+        if reverses is not None and Batch.objects.filter(reverses=reverses).exists():
+            raise AlreadyReversed(reverses.pk) from None
+        raise
+    return Receipt(batch, replayed=False)
+
+
+def reverse(batch: Batch, key: str, *, actor: Actor, note: str = "") -> Receipt:
+    """Undo ``batch`` by a new batch of opposite transfers, each linked to its original.
+
+    A batch is reversed at most once (``AlreadyReversed``); floors still hold, so a
+    top-up already spent cannot be reversed (``InsufficientFunds``).
+    """
+    request = {"reverse": batch.pk}
+    if replay := _replay(key, fingerprint_of(request)):
+        return replay
+    if batch.code == Batch.Code.REVERSAL:
+        raise NotReversible(f"transaction {batch.pk} is a reversal itself")
+    if Batch.objects.filter(reverses=batch).exists():
+        raise AlreadyReversed(batch.pk)
+    originals = list(batch.transfers.select_related("debit_account", "credit_account"))
+    legs = [
+        Leg(
+            debit=original.credit_account,
+            credit=original.debit_account,
+            amount=original.amount,
+            code=Transfer.Code.REVERSAL,
+            reverses=original,
+        )
+        for original in originals
+    ]
+    return post(
+        key,
+        legs,
+        code=Batch.Code.REVERSAL,
+        actor=actor,
+        customer=batch.customer,
+        note=note,
+        request=request,
+        reverses=batch,
+    )

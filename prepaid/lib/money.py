@@ -1,0 +1,74 @@
+"""Money as integers of the currency's minor unit.
+
+Below forms and schemas every amount is an ``int`` of minor units (cents, fen, yen).
+How many decimals a currency has comes from the ISO 4217 data that Babel ships, never
+from a hard-coded 2: JPY has none, KWD has three.
+
+Unit prices and quantities are ``Decimal`` (prices up to 4 places, quantities up to 3).
+``price_line`` is the one function that turns them into money, rounding half-up.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.core import Locale, UnknownLocaleError
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+
+class MoneyError(ValueError):
+    """A text or number that is not a valid amount of money."""
+
+
+def is_currency(code: str) -> bool:
+    return code in list_currencies()
+
+
+def exponent(currency: str) -> int:
+    """Number of decimals of the currency's minor unit (USD 2, JPY 0, KWD 3)."""
+    if not is_currency(currency):
+        raise MoneyError(f"unknown currency {currency!r}")
+    return int(get_currency_precision(currency))
+
+
+def to_minor(amount: Decimal | str | int, currency: str) -> int:
+    """Exact conversion of a major-unit amount to minor units.
+
+    Refuses amounts that carry more decimals than the currency has: "12.345" USD is an
+    input error, not something to round silently.
+    """
+    try:
+        value = Decimal(str(amount).strip())
+    except InvalidOperation as error:
+        raise MoneyError(f"{amount!r} is not a number") from error
+    if not value.is_finite():
+        raise MoneyError(f"{amount!r} is not a number")
+    scaled = value.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise MoneyError(f"{amount!r} has more decimals than {currency} allows")
+    return int(scaled)
+
+
+def from_minor(amount_minor: int, currency: str) -> Decimal:
+    """The major-unit Decimal for minor units, with exactly the currency's decimals."""
+    places = exponent(currency)
+    return Decimal(amount_minor).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+
+
+def format_money(amount_minor: int, currency: str, locale: str = "en") -> str:
+    """Human text for an amount, in the reader's locale: "$12.50", "US$12.50", "€ 12,50"."""
+    try:
+        Locale.parse(locale.replace("-", "_"))
+        babel_locale = locale.replace("-", "_")
+    except (UnknownLocaleError, ValueError):
+        babel_locale = "en"
+    return format_currency(from_minor(amount_minor, currency), currency, locale=babel_locale)
+
+
+def price_line(unit_price: Decimal, quantity: Decimal, currency: str) -> int:
+    """Minor units for quantity × unit price, rounded half-up to the minor unit.
+
+    The one place a price becomes money; a sale stores its inputs and this result.
+    """
+    total = (unit_price * quantity).scaleb(exponent(currency))
+    return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))

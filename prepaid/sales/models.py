@@ -1,0 +1,26 @@
+"""What was sold in a sale batch: the ledger holds the money, these rows the story."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from prepaid.catalog.models import Product
+from prepaid.ledger.models import Batch
+
+
+class SaleLine(models.Model):
+    """One line of a sale, with the quantity, unit price and rounded amount as sold."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="sale_lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
+    amount_minor = models.BigIntegerField(_("amount"))
+
+    class Meta:
+        verbose_name = _("sale line")
+        verbose_name_plural = _("sale lines")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"

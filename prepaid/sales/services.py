@@ -1,0 +1,198 @@
+"""Use cases at the counter: top up, sell, cash out, undo.
+
+Each composes ``ledger.services.post``/``reverse`` with the shop's rules. The counter,
+the API and the CLI call these; none of them builds transfers itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from prepaid.catalog.models import Product
+from prepaid.customers.models import Customer
+from prepaid.ledger import services as ledger
+from prepaid.ledger.errors import InvalidTransfer
+from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
+from prepaid.lib.money import price_line
+from prepaid.staff.models import Business
+
+Actor = ledger.Actor
+Receipt = ledger.Receipt
+
+
+@dataclass(frozen=True)
+class Line:
+    product: Product
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class Balances:
+    paid: int
+    bonus: int
+    credit_limit: int
+
+    @property
+    def available(self) -> int:
+        """What can be spent now: paid + bonus + credit."""
+        return self.paid + self.bonus + self.credit_limit
+
+
+def currency() -> str:
+    business = Business.current()
+    if business is None:
+        raise InvalidTransfer("the business is not set up yet")
+    return business.currency
+
+
+def wallets(customer: Customer) -> tuple[Account, Account]:
+    unit = currency()
+    return (
+        ledger.customer_account(customer, Account.Kind.WALLET, unit=unit),
+        ledger.customer_account(customer, Account.Kind.BONUS, unit=unit),
+    )
+
+
+def balances(customer: Customer) -> Balances:
+    wallet, bonus = wallets(customer)
+    return Balances(
+        paid=ledger.balance(wallet),
+        bonus=ledger.balance(bonus),
+        credit_limit=-(wallet.floor or 0),
+    )
+
+
+def top_up(
+    customer: Customer,
+    amount_minor: int,
+    *,
+    method: PaymentMethod,
+    key: str,
+    actor: Actor,
+    bonus_minor: int = 0,
+    note: str = "",
+) -> Receipt:
+    """Money paid by ``method`` goes into the wallet; a bonus, if any, into the bonus
+    account, paid for by the store's promotion account."""
+    unit = currency()
+    wallet, bonus = wallets(customer)
+    store = actor.store
+    received = ledger.house_account(Account.Kind.PAYMENT, store=store, unit=unit, method=method)
+    legs = [ledger.Leg(received, wallet, amount_minor, Transfer.Code.TOP_UP)]
+    if bonus_minor:
+        promotion = ledger.house_account(Account.Kind.PROMOTION, store=store, unit=unit)
+        legs.append(ledger.Leg(promotion, bonus, bonus_minor, Transfer.Code.BONUS))
+    request = {
+        "top_up": customer.pk,
+        "amount": amount_minor,
+        "bonus": bonus_minor,
+        "method": method.code,
+    }
+    return ledger.post(
+        key,
+        legs,
+        code=Batch.Code.TOP_UP,
+        actor=actor,
+        customer=customer,
+        note=note,
+        request=request,
+    )
+
+
+def split_payment(total: int, paid: int, bonus: int) -> tuple[int, int]:
+    """How much of ``total`` comes from the paid balance and how much from the bonus.
+
+    Paid money first, then bonus; what is left is taken from the paid balance again, into
+    the customer's credit (the floor decides whether that is allowed).
+    """
+    from_paid = min(total, max(paid, 0))
+    from_bonus = min(total - from_paid, max(bonus, 0))
+    return total - from_bonus, from_bonus
+
+
+def sell(
+    customer: Customer, lines: Sequence[Line], *, key: str, actor: Actor, note: str = ""
+) -> Receipt:
+    """Charge the customer's balance for the lines, priced now and snapshotted."""
+    unit = currency()
+    priced = [(line, price_line(line.product.unit_price, line.quantity, unit)) for line in lines]
+    total = sum(amount for _, amount in priced)
+    request = {
+        "sale": customer.pk,
+        "lines": [[line.product.pk, str(line.quantity)] for line in lines],
+    }
+    if total <= 0:
+        raise InvalidTransfer("a sale must cost more than nothing")
+    wallet, bonus = wallets(customer)
+    from_paid, from_bonus = split_payment(total, ledger.balance(wallet), ledger.balance(bonus))
+    revenue = ledger.house_account(Account.Kind.REVENUE, store=actor.store, unit=unit)
+    legs = [
+        ledger.Leg(account, revenue, amount, Transfer.Code.SALE)
+        for account, amount in ((wallet, from_paid), (bonus, from_bonus))
+        if amount
+    ]
+    with transaction.atomic():
+        receipt = ledger.post(
+            key,
+            legs,
+            code=Batch.Code.SALE,
+            actor=actor,
+            customer=customer,
+            note=note,
+            request=request,
+        )
+        if not receipt.replayed:
+            _record_lines(receipt.batch, priced)
+    return receipt
+
+
+def _record_lines(batch: Batch, priced: list[tuple[Line, int]]) -> None:
+    from prepaid.sales.models import SaleLine
+
+    SaleLine.objects.bulk_create(
+        SaleLine(
+            batch=batch,
+            product=line.product,
+            quantity=line.quantity,
+            unit_price=line.product.unit_price,
+            amount_minor=amount,
+        )
+        for line, amount in priced
+    )
+
+
+def cash_out(
+    customer: Customer,
+    amount_minor: int,
+    *,
+    method: PaymentMethod,
+    key: str,
+    actor: Actor,
+    note: str = "",
+) -> Receipt:
+    """Pay paid money back to the customer; when it empties the wallet, the bonus is
+    forfeited to the promotion account in the same batch."""
+    unit = currency()
+    wallet, bonus = wallets(customer)
+    paid_out = ledger.house_account(
+        Account.Kind.PAYMENT, store=actor.store, unit=unit, method=method
+    )
+    legs = [ledger.Leg(wallet, paid_out, amount_minor, Transfer.Code.REFUND)]
+    bonus_left = ledger.balance(bonus)
+    if amount_minor >= ledger.balance(wallet) and bonus_left > 0:
+        promotion = ledger.house_account(Account.Kind.PROMOTION, store=actor.store, unit=unit)
+        legs.append(ledger.Leg(bonus, promotion, bonus_left, Transfer.Code.FORFEIT))
+    request = {"refund": customer.pk, "amount": amount_minor, "method": method.code}
+    return ledger.post(
+        key,
+        legs,
+        code=Batch.Code.REFUND,
+        actor=actor,
+        customer=customer,
+        note=note,
+        request=request,
+    )

@@ -1,0 +1,103 @@
+"""The business, its stores, the people who work there and the API tokens acting for it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Business(models.Model):
+    """The one business this installation serves (a singleton, row id 1).
+
+    Set once by the first-run form or ``prepaid init``. The currency is fixed from then
+    on: every amount in the ledger is in its minor unit.
+    """
+
+    name = models.CharField(_("business name"), max_length=120)
+    currency = models.CharField(_("currency"), max_length=3)
+    region = models.CharField(_("country"), max_length=2, help_text=_("Default phone region"))
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("business")
+        verbose_name_plural = _("businesses")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> Business | None:
+        return cls.objects.filter(pk=1).first()
+
+
+class Store(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    CASHIER = "cashier", _("Cashier")
+    ACCOUNTANT = "accountant", _("Accountant")
+
+
+class Staff(models.Model):
+    """A person who works for the business. Owners and managers also have a login."""
+
+    Role = Role
+
+    name = models.CharField(_("name"), max_length=120)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    stores = models.ManyToManyField(Store, blank=True, verbose_name=_("stores"))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API, stored as a digest; the key is shown once.
+
+    A token acts with its role's permissions and, when ``store`` is set, for that store.
+    """
+
+    Role = Role
+
+    name = models.CharField(_("name"), max_length=120)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise a key")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,103 @@
+"""Shared fixtures: the database under test, personas, and the ledger's triggers.
+
+``make test`` runs this suite twice: on SQLite and on PostgreSQL (DATABASE_URL). With
+PREPAID_REQUIRE_POSTGRES=1 a suite that silently fell back to SQLite fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from prepaid.ledger import immutability
+from prepaid.ledger.verify import verify
+from tests import factories
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_is_the_one_asked_for(django_db_setup, django_db_blocker):
+    if os.getenv("PREPAID_REQUIRE_POSTGRES") and connection.vendor != "postgresql":
+        pytest.exit("PREPAID_REQUIRE_POSTGRES is set but the tests run on " + connection.vendor, 3)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flushable_ledger():
+    """Let the test runner empty the ledger tables between transactional tests.
+
+    The triggers refuse DELETE on transfers (that is their job); Django's flush on SQLite
+    is a DELETE per table, so the flush alone drops and recreates them around itself.
+    PostgreSQL's flush is a TRUNCATE, which row triggers do not see.
+    """
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if not set(immutability.TABLES) & set(tables):
+            return statements
+        return immutability.drop_sql("sqlite") + statements + immutability.create_sql("sqlite")
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    # The manifest storage needs collectstatic; tests serve files straight from the apps.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def business(db):
+    return factories.make_business()
+
+
+@pytest.fixture
+def store_a(business):
+    return factories.make_store("Store A")
+
+
+@pytest.fixture
+def store_b(business):
+    return factories.make_store("Store B")
+
+
+@pytest.fixture
+def owner(store_a):
+    return factories.make_staff("Olivia", role="owner", store=store_a, password="owner-pass-1")
+
+
+@pytest.fixture
+def cashier_a(store_a):
+    return factories.make_staff("Carlos", role="cashier", store=store_a, password="cashier-pass-1")
+
+
+@pytest.fixture
+def cashier_b(store_b):
+    return factories.make_staff("Bea", role="cashier", store=store_b, password="cashier-pass-2")
+
+
+@pytest.fixture
+def accountant(store_a):
+    return factories.make_staff("Adel", role="accountant", store=store_a, password="acct-pass-1")
+
+
+@pytest.fixture
+def actor(store_a, cashier_a):
+    return factories.make_actor(store_a, cashier_a)
+
+
+def assert_ledger_sound() -> None:
+    violations = verify()
+    assert violations == [], "\n".join(map(str, violations))

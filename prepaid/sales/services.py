@@ -18,6 +18,7 @@ from prepaid.ledger import services as ledger
 from prepaid.ledger.errors import InvalidTransfer
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib.money import price_line
+from prepaid.sales.models import SaleLine
 from prepaid.staff.models import Business
 
 Actor = ledger.Actor
@@ -66,6 +67,7 @@ def balances(customer: Customer) -> Balances:
     )
 
 
+@transaction.atomic  # a refusal also rolls back the accounts opened on the way
 def top_up(
     customer: Customer,
     amount_minor: int,
@@ -114,6 +116,7 @@ def split_payment(total: int, paid: int, bonus: int) -> tuple[int, int]:
     return total - from_bonus, from_bonus
 
 
+@transaction.atomic
 def sell(
     customer: Customer, lines: Sequence[Line], *, key: str, actor: Actor, note: str = ""
 ) -> Receipt:
@@ -135,24 +138,15 @@ def sell(
         for account, amount in ((wallet, from_paid), (bonus, from_bonus))
         if amount
     ]
-    with transaction.atomic():
-        receipt = ledger.post(
-            key,
-            legs,
-            code=Batch.Code.SALE,
-            actor=actor,
-            customer=customer,
-            note=note,
-            request=request,
-        )
-        if not receipt.replayed:
-            _record_lines(receipt.batch, priced)
+    receipt = ledger.post(
+        key, legs, code=Batch.Code.SALE, actor=actor, customer=customer, note=note, request=request
+    )
+    if not receipt.replayed:
+        _record_lines(receipt.batch, priced)
     return receipt
 
 
 def _record_lines(batch: Batch, priced: list[tuple[Line, int]]) -> None:
-    from prepaid.sales.models import SaleLine
-
     SaleLine.objects.bulk_create(
         SaleLine(
             batch=batch,
@@ -165,6 +159,7 @@ def _record_lines(batch: Batch, priced: list[tuple[Line, int]]) -> None:
     )
 
 
+@transaction.atomic
 def cash_out(
     customer: Customer,
     amount_minor: int,

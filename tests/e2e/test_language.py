@@ -1,0 +1,56 @@
+"""The language selector in the header switches the whole page's language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e import flows
+from tests.e2e.flows import OWNER, PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def test_language_selector_switches_to_chinese_and_dutch(page: Page, shop, screenshot) -> None:
+    page.goto("/")
+    flows.log_in(page, OWNER, PASSWORD)
+    html = page.locator("html")
+    selector = page.locator("header select[name=language]")
+    expect(html).to_have_attribute("lang", "en")
+    expect(selector.locator("option")).to_have_text(["English", "简体中文", "Nederlands"])
+
+    flows.choose_language(page, "zh-hans")
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(html).to_have_attribute("lang", "zh-hans")
+    expect(selector).to_have_value("zh-hans")
+    expect(page.locator("header .brand")).to_have_text("Agua Pura Refilling")
+    expect(page.locator("main h1")).to_be_visible()
+    expect(page.locator(".tile")).to_have_count(4)
+    screenshot(page, "overview-zh-hans")
+
+    # The choice is kept: a new visit is still in Chinese.
+    page.reload()
+    expect(html).to_have_attribute("lang", "zh-hans")
+
+    flows.choose_language(page, "nl")
+    expect(html).to_have_attribute("lang", "nl")
+    expect(selector).to_have_value("nl")
+    expect(page.locator(".tile")).to_have_count(4)
+    screenshot(page, "overview-nl")
+
+    flows.choose_language(page, "en")
+    expect(html).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+
+
+def test_language_selector_works_on_the_setup_form(page: Page, screenshot) -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/setup/$"))
+
+    flows.choose_language(page, "zh-hans")
+    expect(page).to_have_url(re.compile(r"/setup/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.locator("form .field")).to_have_count(7)
+    screenshot(page, "setup-form-zh-hans")

@@ -33,7 +33,7 @@ def run_workers(count: int, work: Callable[[int], None]) -> None:
         try:
             barrier.wait()
             work(worker)
-        except BaseException as error:  # noqa: BLE001  (reported to the test below)
+        except BaseException as error:
             failures.append(error)
         finally:
             connections.close_all()
@@ -156,7 +156,7 @@ def test_fifty_spending_the_whole_balance_at_once_exactly_one_succeeds(funded):
 
 
 def test_the_same_key_posted_by_many_at_once_moves_money_once(funded):
-    actor, customer, wallet, revenue = funded(10_000)
+    actor, _, wallet, revenue = funded(10_000)
     replays: list[bool] = []
 
     def work(worker: int) -> None:

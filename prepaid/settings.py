@@ -101,7 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "prepaid.backoffice.middleware.DatabaseBusyMiddleware",
-    "prepaid.backoffice.middleware.FirstRunMiddleware",
+    "prepaid.backoffice.middleware.BusinessMiddleware",
 ]
 
 ROOT_URLCONF = "prepaid.urls"
@@ -170,6 +170,7 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing folder before collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -3,12 +3,14 @@ installation sends every page to the set-up form."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from prepaid.staff.models import Business
 
@@ -34,17 +36,19 @@ class DatabaseBusyMiddleware:
         return None
 
 
-class FirstRunMiddleware:
-    """Until the business exists, every page leads to the set-up form."""
+class BusinessMiddleware:
+    """Until the business exists, every page leads to the set-up form; once it does, times
+    are shown in the business's time zone."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.ready = False
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self.ready:
-            # Checked per request until the shop exists, then never again in this process.
-            self.ready = Business.objects.exists()
-            if not self.ready and not request.path.startswith(OPEN_WHEN_EMPTY):
+        business = Business.current()
+        request.business = business  # type: ignore[attr-defined]
+        if business is None:
+            if not request.path.startswith(OPEN_WHEN_EMPTY):
                 return redirect(reverse("setup"))
-        return self.get_response(request)
+            return self.get_response(request)
+        with timezone.override(zoneinfo.ZoneInfo(business.time_zone)):
+            return self.get_response(request)

@@ -1,16 +1,13 @@
 """Browser end-to-end tests: Debian's Chromium driven by Playwright against the live server.
 
-Chromium is the distribution's (``apt-get install chromium fonts-noto-cjk``), never a
-browser that Playwright downloads. Without it the folder is skipped, except on CI (the CI
-variable is set), where a missing browser is an error: a green run must have run these.
+Every test module starts with ``require_chromium()`` (see chromium.py): without the
+browser it skips, or on CI fails.
 
 Each screen a test visits is saved as a full-page PNG under var/e2e/ for CI's artifacts.
 """
 
 from __future__ import annotations
 
-import gc
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,37 +24,12 @@ from playwright.sync_api import (
 )
 from pytest_django.live_server_helper import LiveServer
 
-from prepaid.backoffice.middleware import FirstRunMiddleware
 from prepaid.sales.setup import Setup, set_up
 from prepaid.staff.models import Staff
+from tests.e2e import chromium
 from tests.e2e.flows import OWNER, PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "e2e"
-
-if not CHROMIUM.exists():
-    _missing = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
-    if os.getenv("CI"):
-        pytest.fail(f"CI is set and {_missing}: the browser tests must run", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_missing}", allow_module_level=True)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Belt and braces: every test in this folder carries the e2e marker.
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.path).parents:
-            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
@@ -69,11 +41,11 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    launched = playwright.chromium.launch(
+        executable_path=chromium.executable(), args=chromium.ARGS, headless=True
     )
-    yield chromium
-    chromium.close()
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")
@@ -90,16 +62,6 @@ def live_server(_static_root: None, live_server: LiveServer) -> LiveServer:
     """pytest-django's live server, started only once STATIC_ROOT exists (argument order
     is set-up order)."""
     return live_server
-
-
-@pytest.fixture(autouse=True)
-def _first_run_checked_again(live_server):
-    """The live server (and its middleware) lives for the whole session, but the database
-    is emptied after every test. FirstRunMiddleware remembers "the business exists" for the
-    life of the process, so forget it before each test, as a fresh process would."""
-    for candidate in gc.get_objects():
-        if isinstance(candidate, FirstRunMiddleware):
-            candidate.ready = False
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e import flows
+from tests.e2e.chromium import require_chromium
 from tests.e2e.flows import OWNER, PASSWORD
 
 pytestmark = pytest.mark.e2e
+require_chromium()
 
 
 def test_language_selector_switches_to_chinese_and_dutch(page: Page, shop, screenshot) -> None:

@@ -8,8 +8,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e import flows
+from tests.e2e.chromium import require_chromium
 
 pytestmark = pytest.mark.e2e
+require_chromium()
 
 
 def test_log_out_then_wrong_and_right_password(page: Page, screenshot) -> None:

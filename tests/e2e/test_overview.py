@@ -8,9 +8,11 @@ from playwright.sync_api import Page, expect
 from prepaid.reports import queries
 from prepaid.sales import demo
 from tests.e2e import flows
+from tests.e2e.chromium import require_chromium
 from tests.e2e.flows import OWNER, PASSWORD
 
 pytestmark = pytest.mark.e2e
+require_chromium()
 
 
 def test_overview_lists_the_latest_transactions(page: Page, shop, screenshot) -> None:

@@ -11,8 +11,10 @@ from playwright.sync_api import Page, expect
 from prepaid.ledger.models import PaymentMethod
 from prepaid.staff.models import Business, Staff, Store
 from tests.e2e import flows
+from tests.e2e.chromium import require_chromium
 
 pytestmark = pytest.mark.e2e
+require_chromium()
 
 
 def test_empty_installation_is_set_up_in_the_browser(page: Page, screenshot) -> None:

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+
+from prepaid.ledger import services as ledger
+from prepaid.sales import services as sales
+from tests.factories import key, make_customer, method
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_overview_shows_what_is_owed_and_the_latest_transactions(client, owner, actor):
+    customer = make_customer("王芳", balance="100.00", bonus="20.00", actor=actor)
+    sales.cash_out(customer, 1000, method=method(), key=key(), actor=actor)
+    client.force_login(owner.user)
+
+    page = client.get("/").content.decode()
+
+    assert "$110.00" in page  # 90 paid + 20 bonus
+    assert "$90.00" in page
+    assert "王芳" in page
+    assert customer.code in page
+    assert "Refund" in page and "Top-up" in page
+
+
+def test_the_overview_speaks_the_readers_language(client, owner, actor):
+    make_customer(balance="1234.50", actor=actor)
+    client.force_login(owner.user)
+
+    page = client.get("/", headers={"accept-language": "nl"}).content.decode()
+
+    assert '<html lang="nl">' in page
+    assert "US$\xa01.234,50" in page  # Babel: non-breaking space, Dutch separators
+
+
+def test_times_are_shown_in_the_shops_time_zone(client, owner, actor, business):
+    business.time_zone = "Asia/Manila"
+    business.save()
+    at = datetime(2026, 1, 1, 0, 30, tzinfo=UTC)
+    make_customer(balance="5.00", actor=ledger.Actor(actor.store, actor.staff, at=at))
+    client.force_login(owner.user)
+
+    page = client.get("/").content.decode()
+
+    assert "01/01/2026 8:30 a.m." in page  # 00:30 UTC is 08:30 in Manila
+
+
+def test_a_busy_database_is_a_polite_503_not_a_500(client, owner):
+    client.force_login(owner.user)
+    locked = OperationalError("database is locked")
+    with mock.patch("prepaid.reports.queries.liability", side_effect=locked):
+        response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert "nothing was saved" in response.content.decode()

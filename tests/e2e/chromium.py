@@ -1,0 +1,41 @@
+"""Which browser the e2e tests drive, and what happens when it is not installed.
+
+Chromium is Debian's (``apt-get install chromium fonts-noto-cjk``), never a browser that
+Playwright downloads. Without it the test modules are skipped, except on CI (the CI
+variable is set): there every e2e test that runs fails, since a green CI must have run
+them. Tests deselected with ``-m "not e2e"`` are not affected either way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+MISSING = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
+
+
+def require_chromium() -> None:
+    """Call at the top of every e2e test module: without Chromium the module is skipped,
+    unless CI is set (then the ``browser`` fixture fails each test instead)."""
+    if not CHROMIUM.exists() and not os.getenv("CI"):
+        pytest.skip(f"browser tests skipped: {MISSING}", allow_module_level=True)
+
+
+def executable() -> str:
+    """Chromium's path for Playwright; fails the test when it is missing (CI)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"CI is set and {MISSING}: the browser tests must run", pytrace=False)
+    return str(CHROMIUM)

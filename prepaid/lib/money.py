@@ -13,7 +13,12 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.core import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import (
+    format_currency,
+    get_currency_precision,
+    get_currency_symbol,
+    list_currencies,
+)
 
 
 class MoneyError(ValueError):
@@ -55,14 +60,28 @@ def from_minor(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-places).quantize(Decimal(1).scaleb(-places))
 
 
-def format_money(amount_minor: int, currency: str, locale: str = "en") -> str:
-    """Human text for an amount, in the reader's locale: "$12.50", "US$12.50", "€ 12,50"."""
+def format_money(
+    amount_minor: int, currency: str, locale: str = "en", *, region: str | None = None
+) -> str:
+    """Human text for an amount in the reader's locale: "$12.50", "€ 12,50".
+
+    With the shop's ``region``, the currency symbol is the one used there, whatever the
+    reader's language: a Manila shop's amounts read "₱12.50" in Chinese too, not
+    "PHP12.50"; the digits and separators still follow the reader.
+    """
     try:
-        Locale.parse(locale.replace("-", "_"))
-        babel_locale = locale.replace("-", "_")
+        reader = Locale.parse(locale.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
-        babel_locale = "en"
-    return format_currency(from_minor(amount_minor, currency), currency, locale=babel_locale)
+        reader = Locale.parse("en")
+    text = format_currency(from_minor(amount_minor, currency), currency, locale=reader)
+    if region:
+        try:
+            home = Locale.parse(f"und_{region}")
+        except (UnknownLocaleError, ValueError):
+            return text
+        ours, theirs = get_currency_symbol(currency, reader), get_currency_symbol(currency, home)
+        text = text.replace(ours, theirs, 1)
+    return text
 
 
 def price_line(unit_price: Decimal, quantity: Decimal, currency: str) -> int:

@@ -8,6 +8,8 @@ counter, so ``prepaid verify`` holds afterwards.
 from __future__ import annotations
 
 import random
+import zoneinfo
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -64,7 +66,24 @@ FAMILY = (
     "Flores",
 )
 CHINESE = ("王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "黄敏", "赵强")
-TOP_UPS = ((5, 0), (10, 1), (20, 3))  # (major units ×10, bonus major units ×10)
+TOP_UPS = ((5, 0), (10, 1), (20, 3))  # (amount, bonus) in US dollars
+# Rough price level against the US dollar, so a peso shop's demo reads ₱12.50 a gallon
+# and ₱500 top-ups rather than ₱0.25 and ₱10.
+PRICE_LEVEL = {
+    "PHP": 50,
+    "CNY": 7,
+    "JPY": 150,
+    "INR": 80,
+    "IDR": 15000,
+    "VND": 25000,
+    "THB": 35,
+    "MYR": 4,
+    "HKD": 8,
+    "TWD": 30,
+    "MXN": 18,
+    "BRL": 5,
+    "KRW": 1300,
+}
 
 
 class DemoError(RuntimeError):
@@ -83,51 +102,65 @@ def load(*, seed: int = 7, customers: int = 50, days: int = 14) -> int:
     if store is None or owner is None:
         raise DemoError("the shop has no store or owner")
     generator = random.Random(seed)
+    level = PRICE_LEVEL.get(business.currency, 1)
     with transaction.atomic():
-        products = _products()
-        people = _customers(generator, business.region, store, customers)
-    scale = 10 ** exponent(business.currency)
-    methods = list(PaymentMethod.objects.filter(active=True))
-    start = timezone.now() - timedelta(days=days)
+        shop = Shop(
+            products=_products(level),
+            people=_customers(generator, business.region, store, customers),
+            methods=list(PaymentMethod.objects.filter(active=True)),
+            unit=10 ** exponent(business.currency) * level,
+        )
+    # Opening time, 08:00 in the shop's time zone, `days` days ago.
+    now = timezone.localtime(timezone=zoneinfo.ZoneInfo(business.time_zone))
+    opening = now.replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(days=days)
     posted = 0
     for day in range(days):
         for event in range(generator.randint(15, 30)):
-            at = start + timedelta(
-                days=day, hours=8 + event * 0.4, minutes=generator.randint(0, 20)
-            )
+            # Spread over the day, one customer every 24 minutes or so, until about 20:00.
+            at = opening + timedelta(days=day, minutes=event * 24 + generator.randint(0, 20))
             actor = ledger.Actor(store=store, staff=owner, at=at)
-            customer = generator.choice(people)
-            key = f"demo-{day}-{event}"
-            if generator.random() < 0.3 or sales.balances(customer).paid < 2 * scale:
-                tens, bonus = generator.choice(TOP_UPS)
-                sales.top_up(
-                    customer,
-                    tens * 10 * scale,
-                    method=generator.choice(methods),
-                    bonus_minor=bonus * 10 * scale,
-                    key=key,
-                    actor=actor,
-                )
-            else:
-                line = sales.Line(
-                    generator.choice(products), Decimal(generator.choice((3, 5, 5, 10)))
-                )
-                try:
-                    receipt = sales.sell(customer, [line], key=key, actor=actor)
-                except InsufficientFunds:
-                    continue
-                if generator.random() < 0.03:
-                    ledger.reverse(
-                        receipt.batch, f"{key}-undo", actor=actor, note="Wrong water type"
-                    )
-                    posted += 1
-            posted += 1
+            posted += _visit(generator, shop, actor, key=f"demo-{day}-{event}")
     return posted
 
 
-def _products() -> list[Product]:
+@dataclass(frozen=True)
+class Shop:
+    products: list[Product]
+    people: list[Customer]
+    methods: list[PaymentMethod]
+    unit: int  # minor units of one "demo dollar"
+
+
+def _visit(generator: random.Random, shop: Shop, actor: ledger.Actor, *, key: str) -> int:
+    """One customer at the counter: a top-up, or a refill (now and then undone)."""
+    customer = generator.choice(shop.people)
+    if generator.random() < 0.3 or sales.balances(customer).paid < 2 * shop.unit:
+        amount, bonus = generator.choice(TOP_UPS)
+        method = generator.choice(shop.methods)
+        sales.top_up(
+            customer,
+            amount * shop.unit,
+            method=method,
+            bonus_minor=bonus * shop.unit,
+            key=key,
+            actor=actor,
+        )
+        return 1
+    gallons = Decimal(generator.choice((3, 5, 5, 10)))
+    line = sales.Line(generator.choice(shop.products), gallons)
+    try:
+        receipt = sales.sell(customer, [line], key=key, actor=actor)
+    except InsufficientFunds:
+        return 0
+    if generator.random() < 0.03:
+        ledger.reverse(receipt.batch, f"{key}-undo", actor=actor, note="Wrong water type")
+        return 2
+    return 1
+
+
+def _products(level: int) -> list[Product]:
     return [
-        Product.objects.create(name=name, sku=sku, unit=unit, unit_price=price)
+        Product.objects.create(name=name, sku=sku, unit=unit, unit_price=price * level)
         for name, sku, unit, price in PRODUCTS
     ]
 

@@ -51,3 +51,10 @@ def test_codes_are_readable_and_tokens_long():
     assert normalize_code(code.lower().replace("-", " ")) == code
     assert normalize_code("O0I1-LLLL") is None
     assert len(new_token()) >= 22  # 144 bits in URL-safe base64
+
+
+def test_the_symbol_is_the_shops_own_and_the_digits_the_readers():
+    assert format_money(1250, "PHP", "zh-hans", region="PH") == "₱12.50"
+    assert format_money(123450, "PHP", "nl", region="PH") == "₱\xa01.234,50"
+    assert format_money(1250, "CNY", "en", region="CN") == "¥12.50"
+    assert format_money(1250, "PHP", "zh-hans") == "PHP12.50"

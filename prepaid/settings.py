@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -51,6 +52,8 @@ SECRET_KEY = _secret_key()
 DEBUG = envbool("DEBUG", "False")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+if (site_host := urlsplit(SITE_URL).hostname) and site_host not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(site_host)  # the address customers' cards point at must work
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("http") else []
 HTTPS = SITE_URL.startswith("https://")
 # With an https SITE_URL prepaid runs behind a TLS proxy (Caddy, nginx…) that sets

@@ -104,6 +104,20 @@ def balance(account: Account) -> int:
     return int((credits["total"] or 0) - (debits["total"] or 0))
 
 
+def lock(account: Account) -> Account:
+    """The account re-read under a row lock held to the end of the transaction.
+
+    For a rule stricter than the floor (a cash-out may not use credit): read, decide and
+    post while no one else can move the account. SQLite's IMMEDIATE transactions already
+    hold the database's write lock.
+    """
+    return Account.objects.select_for_update().get(pk=account.pk)
+
+
+def key_used(key: str) -> bool:
+    return Batch.objects.filter(key=key).exists()
+
+
 # -- posting ------------------------------------------------------------------------------
 
 

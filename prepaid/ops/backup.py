@@ -26,25 +26,37 @@ def _pg_environment(db: dict[str, Any]) -> dict[str, str]:
     return env
 
 
+class BackupError(RuntimeError):
+    """pg_dump or pg_restore failed; the message carries what they said."""
+
+
+def _run(command: list[str], db: dict[str, Any]) -> None:
+    try:
+        result = subprocess.run(command, env=_pg_environment(db), capture_output=True, text=True)
+    except FileNotFoundError as error:
+        raise BackupError(f"{command[0]} is not installed (PostgreSQL client tools)") from error
+    if result.returncode != 0:
+        raise BackupError(f"{command[0]} failed: {result.stderr.strip()}")
+
+
 def backup(target: Path) -> None:
     db = connection.settings_dict
     if connection.vendor == "sqlite":
-        if target.exists():
-            target.unlink()
+        # Written beside the target and renamed at the end: a failed backup never
+        # destroys the previous one at the same path.
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
         source = sqlite3.connect(db["NAME"])
-        copy = sqlite3.connect(target)
+        copy = sqlite3.connect(partial)
         try:
             with copy:
                 source.backup(copy)
         finally:
             copy.close()
             source.close()
+        partial.replace(target)
     elif connection.vendor == "postgresql":
-        subprocess.run(
-            ["pg_dump", "--format=custom", "--no-owner", f"--file={target}", db["NAME"]],
-            check=True,
-            env=_pg_environment(db),
-        )
+        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", db["NAME"]], db)
     else:
         raise NotImplementedError(connection.vendor)
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from prepaid.catalog.models import Product
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
-from prepaid.ledger.errors import InvalidTransfer
+from prepaid.ledger.errors import InsufficientFunds, InvalidTransfer
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib.money import price_line
 from prepaid.sales.models import SaleLine
@@ -170,9 +170,17 @@ def cash_out(
     note: str = "",
 ) -> Receipt:
     """Pay paid money back to the customer; when it empties the wallet, the bonus is
-    forfeited to the promotion account in the same batch."""
+    forfeited to the promotion account in the same batch.
+
+    Only paid money goes back: never bonus, never credit. The wallet row is locked before
+    its balance is read, so no sale can slip in between the check and the posting.
+    """
     unit = currency()
     wallet, bonus = wallets(customer)
+    if not ledger.key_used(key):  # a replay returns the original, whatever the balance now
+        paid = max(ledger.balance(ledger.lock(wallet)), 0)
+        if amount_minor > paid:
+            raise InsufficientFunds(wallet.pk, available=paid, requested=amount_minor)
     paid_out = ledger.house_account(
         Account.Kind.PAYMENT, store=actor.store, unit=unit, method=method
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -56,8 +58,10 @@ def problems(setup: Setup) -> dict[str, str]:
         found["store"] = _("Enter the name of the first store.")
     if not setup.owner.strip():
         found["owner"] = _("Enter a user name for the owner.")
-    if len(setup.password) < 8:
-        found["password"] = _("The password needs at least 8 characters.")
+    try:
+        validate_password(setup.password, user=get_user_model()(username=setup.owner))
+    except ValidationError as error:
+        found["password"] = " ".join(error.messages)
     return found
 
 

@@ -101,3 +101,28 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when and where, for every change that is not a transfer.
+
+    Transfers are their own audit trail; everything else that matters (customer edits,
+    consent, cards, imports, exports, reversals' reasons, logins) is written here.
+    """
+
+    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT)
+    api_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.PROTECT)
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT)
+    action = models.CharField(max_length=60)
+    subject = models.CharField(max_length=120, blank=True, help_text="e.g. customer:K7MQ-4XZP")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes: ClassVar = [models.Index(fields=["subject", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject}"

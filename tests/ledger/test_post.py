@@ -243,3 +243,18 @@ def test_house_accounts_keep_no_cached_totals(actor):
     assert house.exists()
     assert list(house.values_list("debits_posted", "credits_posted").distinct()) == [(0, 0)]
     assert ledger.balance(accounts(customer)[0]) == 1000
+
+
+def test_a_cash_out_pays_back_paid_money_only_never_credit(actor):
+    customer = make_customer(balance="10.00", credit_limit="50.00", actor=actor)
+    before = snapshot()
+
+    with pytest.raises(InsufficientFunds) as refused:
+        sales.cash_out(customer, 6000, method=method(), key=key(), actor=actor)
+
+    assert (refused.value.available, refused.value.shortfall) == (1000, 5000)
+    assert snapshot() == before
+    receipt = sales.cash_out(customer, 1000, method=method(), key="out", actor=actor)
+    assert sales.balances(customer).paid == 0
+    assert sales.cash_out(customer, 1000, method=method(), key="out", actor=actor).replayed
+    assert receipt.batch.code == Batch.Code.REFUND

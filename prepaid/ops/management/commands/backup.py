@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from prepaid.ops.backup import backup
+from prepaid.ops.backup import BackupError, backup
 
 
 class Command(BaseCommand):
@@ -15,5 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args: Any, file: str, **options: Any) -> None:
-        backup(Path(file))
+        try:
+            backup(Path(file))
+        except BackupError as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(f"Backup written to {file}.")

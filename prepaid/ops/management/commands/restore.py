@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from prepaid.ops.backup import restore
+from prepaid.ops.backup import BackupError, restore
 
 
 class Command(BaseCommand):
@@ -18,7 +18,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, file: str, **options: Any) -> None:
         if not Path(file).exists():
             raise CommandError(f"no such file: {file}")
-        restore(Path(file))
+        try:
+            restore(Path(file))
+        except BackupError as error:
+            raise CommandError(str(error)) from error
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(f"Restored from {file}.")
         call_command("verify")

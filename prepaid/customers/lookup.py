@@ -1,0 +1,130 @@
+"""Finding a customer: one service for the counter, the back office and the API.
+
+1. Scanned text — a card URL, a bare card token, a customer code — resolves straight to
+   its customer (``resolve``). A revoked card never resolves.
+2. Anything else is a ranked search (``search``) by what the text looks like: an email,
+   4+ digits of a phone number, or part of a name.
+
+Name search is case- and accent-insensitive (names are stored folded). Substrings of
+three characters or more use the engine's trigram index (PostgreSQL pg_trgm, SQLite FTS5
+trigram); one or two characters — 王芳, or "jo" — use the ``NameKey`` prefix index,
+because trigram indexes cannot answer them (SQLite's even answers wrongly: no rows).
+Both paths give the same answers on both engines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from prepaid.customers import search_indexes
+from prepaid.customers.models import Card, Customer, NameKey
+from prepaid.lib.codes import normalize_code
+from prepaid.lib.text import fold
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+LIMIT = 20
+CANDIDATES = 2000
+
+
+def resolve(scanned: str) -> Customer | None:
+    """The customer a scanned or typed card URL, token or code stands for, or None."""
+    text = scanned.strip()
+    if "/c/" in text:
+        path = urlsplit(text).path if "://" in text else text
+        text = path.rsplit("/c/", 1)[-1].strip("/")
+    if TOKEN.match(text):
+        card = Card.objects.select_related("customer").filter(token=text).first()
+        if card is not None:
+            return card.customer if card.revoked_at is None else None
+    if code := normalize_code(text):
+        return Customer.objects.filter(code=code).first()
+    return None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the text looks like, decided once."""
+
+    text: str
+    digits: str
+    folded: str
+
+    @classmethod
+    def parse(cls, text: str) -> Query:
+        stripped = text.strip()
+        digits = "".join(ch for ch in stripped if ch.isdigit())
+        only_digits = bool(digits) and all(ch.isdigit() or ch in " +-()." for ch in stripped)
+        return cls(stripped, digits if only_digits else "", fold(stripped))
+
+
+def search(text: str, *, limit: int = LIMIT) -> list[Customer]:
+    """Customers matching ``text``, best first, at most ``limit``."""
+    if exact := resolve(text):
+        return [exact]
+    query = Query.parse(text)
+    if query.digits:
+        if len(query.digits) < 4:
+            return []
+        return _first(_contains("search_phone", query.digits), limit)
+    if "@" in query.folded:
+        return _first(_contains("email", query.folded), limit)
+    if not query.folded:
+        return []
+    return _by_name(query.folded, limit)
+
+
+def _first(matches: QuerySet[Customer], limit: int) -> list[Customer]:
+    return list(matches.order_by("search_name", "id")[:limit])
+
+
+def _by_name(folded: str, limit: int) -> list[Customer]:
+    """Names starting with the text first, then names containing it elsewhere."""
+    starting = list(
+        Customer.objects.filter(search_name__startswith=folded).order_by("search_name", "id")[
+            :limit
+        ]
+    )
+    if len(starting) == limit:
+        return starting
+    others = _by_key(folded) if len(folded) < 3 else _contains("search_name", folded)
+    seen = {customer.pk for customer in starting}
+    rest = others.exclude(pk__in=seen).order_by("search_name", "id")[: limit - len(starting)]
+    return starting + list(rest)
+
+
+def _by_key(folded: str) -> QuerySet[Customer]:
+    """Customers with a name key starting with ``folded`` (one or two characters)."""
+    if connection.vendor == "postgresql":
+        keys = NameKey.objects.filter(key__startswith=folded)
+    else:
+        # SQLite compares bytes (BINARY collation): a range is an index range scan.
+        keys = NameKey.objects.filter(key__gte=folded, key__lt=folded + "\U0010ffff")
+    return Customer.objects.filter(pk__in=keys.values("customer_id"))
+
+
+def _contains(column: str, fragment: str) -> QuerySet[Customer]:
+    """Customers whose ``column`` contains ``fragment``, through the trigram index.
+
+    At most ``CANDIDATES`` matches are ranked: a three-letter fragment can match a tenth of
+    a million customers, and the person will type one more letter long before they read
+    that far.
+    """
+    matching = Customer.objects.filter(**{f"{column}__contains": fragment})
+    if connection.vendor == "sqlite":
+        # FTS5 cannot escape LIKE's wildcards: ask it for the longest piece without any,
+        # then let the exact (escaped) comparison above filter those candidates.
+        piece = max(re.split(r"[%_]", fragment), key=len)
+        if len(piece) >= 3:
+            assert column in search_indexes.COLUMNS
+            candidates = RawSQL(  # noqa: S611  (column from a fixed list, value bound)
+                f"SELECT rowid FROM customers_search WHERE {column} LIKE %s",
+                [f"%{piece}%"],
+            )
+            matching = matching.filter(pk__in=candidates)
+    return Customer.objects.filter(pk__in=matching.values("pk")[:CANDIDATES])

@@ -1,7 +1,7 @@
 """A demo water-refill station, so a newcomer has something to click through.
 
 Three water types, 50 regulars with cards, two weeks of top-ups (with bonus), refills,
-an undone mistake and a cash-out — every cent posted through the same services as the
+and now and then an undone mistake — every cent posted through the same services as the
 counter, so ``prepaid verify`` holds afterwards.
 """
 
@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from prepaid.catalog.models import Product
-from prepaid.customers.models import Card, Customer
+from prepaid.customers import services as customers
+from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.errors import InsufficientFunds
 from prepaid.ledger.models import PaymentMethod
@@ -90,7 +91,7 @@ class DemoError(RuntimeError):
     """The demo cannot be loaded here."""
 
 
-def load(*, seed: int = 7, customers: int = 50, days: int = 14) -> int:
+def load(*, seed: int = 7, people: int = 50, days: int = 14) -> int:
     """Fill the set-up shop with demo data; returns the number of transactions posted."""
     business = Business.current()
     if business is None:
@@ -106,7 +107,7 @@ def load(*, seed: int = 7, customers: int = 50, days: int = 14) -> int:
     with transaction.atomic():
         shop = Shop(
             products=_products(level),
-            people=_customers(generator, business.region, store, customers),
+            people=_customers(generator, business.region, store, owner, people),
             methods=list(PaymentMethod.objects.filter(active=True)),
             unit=10 ** exponent(business.currency) * level,
         )
@@ -165,21 +166,25 @@ def _products(level: int) -> list[Product]:
     ]
 
 
-def _customers(generator: random.Random, region: str, store: Store, count: int) -> list[Customer]:
+def _customers(
+    generator: random.Random, region: str, store: Store, owner: Staff, count: int
+) -> list[Customer]:
     people = []
     for number in range(count):
         if number % 6 == 5:
             name = CHINESE[number % len(CHINESE)]
         else:
             name = f"{generator.choice(GIVEN)} {generator.choice(FAMILY)}"
-        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-        phone = ""
-        if example is not None:
-            national = str(example.national_number)
-            digits = national[:-4] + f"{number:04d}"
-            parsed = phonenumbers.parse(digits, region)
-            phone = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        customer = Customer.objects.create(name=name, phone=phone, home_store=store)
-        Card.objects.create(customer=customer)
-        people.append(customer)
+        profile = customers.Profile(name=name, phone=_phone(region, number))
+        people.append(customers.register(profile, by=owner, store=store))
     return people
+
+
+def _phone(region: str, number: int) -> str:
+    """A valid mobile number of the region, different for each demo customer."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return ""
+    national = str(example.national_number)
+    parsed = phonenumbers.parse(national[:-4] + f"{number:04d}", region)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

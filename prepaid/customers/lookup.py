@@ -86,7 +86,7 @@ def _first(matches: QuerySet[Customer], limit: int) -> list[Customer]:
 def _by_name(folded: str, limit: int) -> list[Customer]:
     """Names starting with the text first, then names containing it elsewhere."""
     starting = list(
-        Customer.objects.filter(search_name__startswith=folded).order_by("search_name", "id")[
+        Customer.objects.filter(**_prefix("search_name", folded)).order_by("search_name", "id")[
             :limit
         ]
     )
@@ -100,12 +100,14 @@ def _by_name(folded: str, limit: int) -> list[Customer]:
 
 def _by_key(folded: str) -> QuerySet[Customer]:
     """Customers with a name key starting with ``folded`` (one or two characters)."""
-    if connection.vendor == "postgresql":
-        keys = NameKey.objects.filter(key__startswith=folded)
-    else:
-        # SQLite compares bytes (BINARY collation): a range is an index range scan.
-        keys = NameKey.objects.filter(key__gte=folded, key__lt=folded + "\U0010ffff")
+    keys = NameKey.objects.filter(**_prefix("key", folded))
     return Customer.objects.filter(pk__in=keys.values("customer_id"))
+
+
+def _prefix(column: str, text: str) -> dict[str, str]:
+    """A B-tree range for "starts with": both engines compare these columns by code point
+    (SQLite's BINARY, PostgreSQL's "C"), so nothing sorts above text + U+10FFFF."""
+    return {f"{column}__gte": text, f"{column}__lt": text + "\U0010ffff"}
 
 
 def _contains(column: str, fragment: str) -> QuerySet[Customer]:

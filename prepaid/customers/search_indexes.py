@@ -21,9 +21,10 @@ def create_sql(vendor: str) -> list[str]:
                 f"USING gin ({column} gin_trgm_ops)"
                 for column in COLUMNS
             ),
-            "CREATE INDEX customers_search_name_prefix ON customers_customer "
-            "(search_name varchar_pattern_ops)",
-            "CREATE INDEX customers_namekey_prefix ON customers_namekey (key varchar_pattern_ops)",
+            # Byte order, as SQLite's BINARY: the same ranking on both engines, and the
+            # B-tree indexes serve prefix ranges and ORDER BY alike.
+            'ALTER TABLE customers_customer ALTER COLUMN search_name TYPE varchar(120) COLLATE "C"',
+            'ALTER TABLE customers_namekey ALTER COLUMN key TYPE varchar(20) COLLATE "C"',
         ]
     if vendor == "sqlite":
         columns = ", ".join(COLUMNS)
@@ -52,8 +53,9 @@ def drop_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [
             *(f"DROP INDEX IF EXISTS customers_{column}_trgm" for column in COLUMNS),
-            "DROP INDEX IF EXISTS customers_search_name_prefix",
-            "DROP INDEX IF EXISTS customers_namekey_prefix",
+            "ALTER TABLE customers_customer ALTER COLUMN search_name "
+            'TYPE varchar(120) COLLATE "default"',
+            'ALTER TABLE customers_namekey ALTER COLUMN key TYPE varchar(20) COLLATE "default"',
         ]
     if vendor == "sqlite":
         return [

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 
 from prepaid.catalog.models import Product
+from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import PaymentMethod
@@ -75,9 +76,9 @@ def make_customer(
     actor: ledger.Actor | None = None,
 ) -> Customer:
     business = make_business()
-    customer = Customer.objects.create(
-        name=name, credit_limit_minor=to_minor(credit_limit, business.currency)
-    )
+    customer = customers.register(customers.Profile(name=name), by=None)
+    if limit := to_minor(credit_limit, business.currency):
+        sales.set_credit_limit(customer, limit, by=None)
     paid, extra = to_minor(balance, business.currency), to_minor(bonus, business.currency)
     if paid or extra:
         if not paid:

@@ -114,6 +114,17 @@ def lock(account: Account) -> Account:
     return Account.objects.select_for_update().get(pk=account.pk)
 
 
+def set_floor(account: Account, floor: int) -> bool:
+    """Move a customer account's floor (a credit limit change), unless the balance is
+    already below the new floor: then nothing changes and the answer is False."""
+    if not account.is_cached:
+        raise InvalidTransfer("house accounts have no floor")
+    moved = Account.objects.filter(
+        pk=account.pk, credits_posted__gte=F("debits_posted") + Value(floor)
+    ).update(floor=floor)
+    return moved == 1
+
+
 def key_used(key: str) -> bool:
     return Batch.objects.filter(key=key).exists()
 

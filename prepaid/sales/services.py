@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from prepaid.catalog.models import Product
+from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
+from prepaid.customers.services import Author, CustomerError
 from prepaid.ledger import services as ledger
 from prepaid.ledger.errors import InsufficientFunds, InvalidTransfer
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib.money import price_line
 from prepaid.sales.models import SaleLine
+from prepaid.staff import audit
 from prepaid.staff.models import Business
 
 Actor = ledger.Actor
@@ -199,3 +203,45 @@ def cash_out(
         note=note,
         request=request,
     )
+
+
+@transaction.atomic
+def set_credit_limit(customer: Customer, limit_minor: int, *, by: Author) -> None:
+    """Let the customer's paid balance go down to minus ``limit_minor``.
+
+    Refused (``CustomerError``) when the balance is already below the new limit: the
+    customer must top up first.
+    """
+    if limit_minor < 0:
+        raise CustomerError(_("The credit limit cannot be negative."), field="credit_limit")
+    wallet, _bonus = wallets(customer)
+    if not ledger.set_floor(wallet, -limit_minor):
+        raise CustomerError(
+            _("The balance is already below that limit; top up first."), field="credit_limit"
+        )
+    before = customer.credit_limit_minor
+    Customer.objects.filter(pk=customer.pk).update(credit_limit_minor=limit_minor)
+    customer.credit_limit_minor = limit_minor
+    audit.record(
+        "customer.credit_limit",
+        f"customer:{customer.code}",
+        by=by,
+        before={"credit_limit_minor": before},
+        after={"credit_limit_minor": limit_minor},
+    )
+
+
+@transaction.atomic
+def close_account(customer: Customer, *, by: Author) -> None:
+    """Close the account: only at zero, after any money has been refunded or forfeited.
+
+    Cards are revoked with it, so a closed account is never found by a scan again.
+    """
+    current = balances(customer)
+    if current.paid or current.bonus:
+        raise CustomerError(_("Refund the balance before closing the account."))
+    Customer.objects.filter(pk=customer.pk).update(status=Customer.Status.CLOSED)
+    customer.status = Customer.Status.CLOSED
+    for card in customer.cards.filter(revoked_at__isnull=True):
+        customers.revoke_card(card, by=by)
+    audit.record("customer.closed", f"customer:{customer.code}", by=by)

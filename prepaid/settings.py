@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     # Interfaces.
     "prepaid.backoffice",
     "prepaid.ops",
+    "prepaid.portal",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from prepaid.backoffice import customers
 from prepaid.backoffice import views as backoffice
+from prepaid.portal import views as portal
 
 urlpatterns = [
     path("", backoffice.home, name="home"),
@@ -15,4 +17,13 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/new/", customers.customer_new, name="customer_new"),
+    path("customers/print/", customers.print_cards, name="print_cards"),
+    path("customers/<str:code>/", customers.customer_detail, name="customer"),
+    path("customers/<str:code>/edit/", customers.customer_edit, name="customer_edit"),
+    path("customers/<str:code>/notes/", customers.customer_note, name="customer_note"),
+    path("customers/<str:code>/cards/", customers.customer_card, name="customer_card"),
+    path("customers/<str:code>/close/", customers.customer_close, name="customer_close"),
+    path("c/<str:token>", portal.card, name="portal"),
 ]

@@ -2,10 +2,18 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from prepaid.backoffice.permissions import allowed
 from prepaid.staff.models import Business
 
 
 def business(request: HttpRequest) -> dict[str, object]:
-    if hasattr(request, "business"):  # set by BusinessMiddleware: no second query
-        return {"business": request.business}
-    return {"business": Business.current()}
+    """The business (set by BusinessMiddleware: no second query) and what the signed-in
+    staff member may do, for the navigation and the buttons."""
+    shop = getattr(request, "business", None) or Business.current()
+    staff = getattr(request, "staff", None)
+    return {
+        "business": shop,
+        "staff": staff,
+        "can_write": allowed(staff, "customers.write"),
+        "can_read_customers": allowed(staff, "customers.read"),
+    }

@@ -37,3 +37,45 @@ class SetupForm(forms.Form):
 
     def clean_region(self) -> str:
         return str(self.cleaned_data["region"]).strip().upper()
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    birthday = forms.DateField(
+        label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    tags = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Separate tags with commas")
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    marketing_sms = forms.BooleanField(label=_("Agrees to marketing by SMS"), required=False)
+    marketing_email = forms.BooleanField(label=_("Agrees to marketing by email"), required=False)
+    credit_limit = forms.DecimalField(
+        label=_("Credit limit"),
+        min_value=0,
+        decimal_places=3,
+        initial=0,
+        required=False,
+        help_text=_("How far below zero the paid balance may go"),
+    )
+
+    def tag_list(self) -> list[str]:
+        return [tag for tag in str(self.cleaned_data.get("tags") or "").split(",") if tag.strip()]
+
+
+class NoteForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[])
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from prepaid.customers.models import Note
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["kind"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = Note.Kind.choices

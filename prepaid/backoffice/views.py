@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from prepaid.backoffice.forms import SetupForm
+from prepaid.backoffice.permissions import requires
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Transfer
 from prepaid.reports import queries
@@ -38,7 +38,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/setup.html", {"form": form})
 
 
-@login_required
+@requires("overview")
 def home(request: HttpRequest) -> HttpResponse:
     transfers = Prefetch(
         "transfers", queryset=Transfer.objects.select_related("debit_account", "credit_account")

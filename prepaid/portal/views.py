@@ -1,0 +1,38 @@
+"""The customer's page behind their card's QR: balance, history, the QR to show.
+
+No password: the card token is the key (144 random bits, revocable). The page shows no
+contact data, so a found card reveals a balance and a first name's worth of history at
+most; a lost card is replaced from the back office and its page is gone at once.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from prepaid.customers.cards import qr_svg
+from prepaid.customers.models import Card
+from prepaid.reports import customers as customer_report
+from prepaid.sales import services as sales
+
+
+@never_cache
+def card(request: HttpRequest, token: str) -> HttpResponse:
+    found = (
+        Card.objects.select_related("customer")
+        .filter(token=token, revoked_at__isnull=True, customer__status="active")
+        .first()
+    )
+    if found is None:
+        return render(request, "portal/invalid.html", status=404)
+    customer = found.customer
+    context = {
+        "customer": customer,
+        "balances": sales.balances(customer),
+        "history": customer_report.history(customer, limit=20),
+        "qr": qr_svg(found, scale=5),
+    }
+    response = render(request, "portal/card.html", context)
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    return response

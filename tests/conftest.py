@@ -83,6 +83,19 @@ def owner(store_a):
 
 
 @pytest.fixture
+def manager(store_a):
+    return factories.make_staff("Mona", role="manager", store=store_a, password="manager-pass-1")
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in to Django, but no staff member of this shop."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(username="outsider", password="outsider-1")
+
+
+@pytest.fixture
 def cashier_a(store_a):
     return factories.make_staff("Carlos", role="cashier", store=store_a, password="cashier-pass-1")
 

@@ -57,3 +57,10 @@ def test_a_busy_database_is_a_polite_503_not_a_500(client, owner):
     assert response.status_code == 503
     assert response["Retry-After"] == "2"
     assert "nothing was saved" in response.content.decode()
+
+
+def test_a_cashier_is_told_the_overview_is_not_for_their_role(client, cashier_a):
+    client.force_login(cashier_a.user)
+    response = client.get("/")
+    assert response.status_code == 403
+    assert "Your role does not give access" in response.content.decode()

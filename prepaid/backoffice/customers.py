@@ -105,6 +105,7 @@ def _profile(form: CustomerForm) -> customers.Profile:
         notes=data["notes"],
         marketing_sms=data["marketing_sms"],
         marketing_email=data["marketing_email"],
+        home_store=data["home_store"],
         tags=form.tag_list(),
     )
 
@@ -155,6 +156,7 @@ def customer_edit(request: StaffRequest, code: str) -> HttpResponse:
         "marketing_sms": customer.marketing_sms,
         "marketing_email": customer.marketing_email,
         "credit_limit": from_minor(customer.credit_limit_minor, _business().currency),
+        "home_store": customer.home_store,
     }
     form = CustomerForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and _save(request, form, customer):

@@ -5,6 +5,8 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from prepaid.staff.models import Store
+
 
 class SetupForm(forms.Form):
     business = forms.CharField(label=_("Business name"), max_length=120)
@@ -49,6 +51,9 @@ class CustomerForm(forms.Form):
     )
     tags = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Separate tags with commas")
+    )
+    home_store = forms.ModelChoiceField(
+        label=_("Home store"), queryset=Store.objects.filter(active=True), required=False
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})

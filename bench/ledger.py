@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import platform
 import shutil
 import sqlite3
@@ -256,6 +257,7 @@ def meta(args: argparse.Namespace) -> dict[str, Any]:
         "warmup_seconds": args.warmup,
         "duration_seconds": args.duration,
         "cpus": multiprocessing.cpu_count(),
+        "load_average_at_end": os.getloadavg()[0],
         "python": platform.python_version(),
         "django": django.get_version(),
         "psycopg": psycopg.__version__,

@@ -1,9 +1,12 @@
 """Where one service worker's time goes: ``python -m bench.ledger --profile SECONDS``.
 
-One process posts sales to random wallets on PostgreSQL, first unprofiled (the honest
-per-sale times of both paths), then under cProfile. cProfile slows Python down more than
-it slows waiting, so its shares overstate the ORM a little; the unprofiled times are the
-yardstick.
+One process posts sales to random wallets on PostgreSQL:
+
+1. unprofiled, both paths: wall time, worker CPU and PostgreSQL CPU per sale;
+2. under cProfile: the steps of ``post`` and the busiest functions (cProfile slows
+   Python more than waiting, so it overstates the ORM's share);
+3. unprofiled again, with a clock around each step of ``post`` and around every query
+   the ORM executes: per step, the time in the driver and server versus the rest.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ import os
 import pstats
 import random
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from time import perf_counter
+from typing import Any
 
 from bench.seed import Fixture, setup_django
-from bench.worker import Case, drive, picker, raw_poster, service_poster
+from bench.worker import Case, Post, drive, picker, raw_poster, service_poster
 
 SERVICES = "prepaid/ledger/services.py"
 QUERYSET = "django/db/models/query.py"
@@ -85,6 +92,66 @@ def steps(stats: pstats.Stats, sales: int) -> str:
     return "".join(lines)
 
 
+class StepClock:
+    """Wall time per step of ``post``, and the part of it spent executing queries."""
+
+    def __init__(self) -> None:
+        self.wall: Counter[str] = Counter()
+        self.db: Counter[str] = Counter()
+        self.step = "post() outside the steps below"
+
+    def wrap(self, owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            outer, self.step = self.step, label
+            began = perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.wall[label] += perf_counter() - began
+                self.step = outer
+
+        setattr(owner, name, timed)
+
+    def query(self, execute: Callable[..., Any], *args: Any) -> Any:
+        began = perf_counter()
+        try:
+            return execute(*args)
+        finally:
+            self.db[self.step] += perf_counter() - began
+
+
+def clocked_steps(post: Post, pick: Callable[[], tuple[int, int]], seconds: float) -> str:
+    """Run the service path with a StepClock (this patches the process for good)."""
+    from django.db import connections
+    from django.db.models.query import QuerySet
+
+    from prepaid.ledger import services
+
+    clock = StepClock()
+    clock.wrap(services, "_replay", "_replay: SELECT batch by key")
+    clock.wrap(QuerySet, "create", "Batch.objects.create (+ BEGIN)")
+    clock.wrap(services, "_move_cached_totals", "_move_cached_totals: UPDATE")
+    clock.wrap(QuerySet, "bulk_create", "Transfer bulk_create")
+    clock.wrap(connections["default"], "commit", "COMMIT (no ORM query)")
+    with connections["default"].execute_wrapper(clock.query):
+        outcome = drive(post, pick, random.Random(1), seconds)
+    sales = max(len(outcome.latencies), 1)
+    lines = [f"Clocked, unprofiled: {outcome.seconds / sales * 1e3:.2f} ms per sale\n"]
+    lines.append(f"  {'step':<34} {'wall ms':>8} {'in queries':>10} {'rest':>7}\n")
+    rows = list(clock.wall.items())
+    rows.append(("other (digest, atomic, models…)", outcome.seconds - sum(clock.wall.values())))
+    rows.append(("all", outcome.seconds))
+    for label, wall in rows:
+        db = sum(clock.db.values()) if label == "all" else clock.db[label]
+        lines.append(
+            f"  {label:<34} {wall / sales * 1e3:8.2f} {db / sales * 1e3:10.2f}"
+            f" {(wall - db) / sales * 1e3:7.2f}\n"
+        )
+    return "".join(lines)
+
+
 def profile(env: dict[str, str], fixture: Fixture, seconds: float) -> str:
     """Profile the service path in this process; the findings as text."""
     setup_django(env)
@@ -106,5 +173,6 @@ def profile(env: dict[str, str], fixture: Fixture, seconds: float) -> str:
     stats = pstats.Stats(profiler, stream=out)
     out.write(f"Under cProfile: {sales} sales in {outcome.seconds:.1f} s; per sale:\n")
     out.write(steps(stats, sales))
-    stats.strip_dirs().sort_stats("tottime").print_stats(15)
+    stats.strip_dirs().sort_stats("tottime").print_stats(12)
+    out.write(clocked_steps(post, pick, seconds))
     return out.getvalue()

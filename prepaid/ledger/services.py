@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.db.models import F, Model, Sum, Value
 from django.utils import timezone
 
 from prepaid.customers.models import Customer
@@ -169,7 +170,29 @@ def _replay(key: str, fingerprint: str) -> Receipt | None:
     return Receipt(existing, replayed=True)
 
 
-def _move_cached_totals(legs: Sequence[Leg]) -> None:
+# The hot path of every sale is three statements. They are written as fixed SQL rather
+# than through the ORM, which spent about 3.8 ms of Python per posting building and
+# compiling them (profile: bench/README.md), three times the database's own work. The
+# model's constraints and triggers still check every row these statements write.
+
+INSERT_BATCH = (
+    'INSERT INTO ledger_batch ("key", fingerprint, code, store_id, staff_id, api_token_id,'
+    " customer_id, reverses_id, transfer_count, note, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
+MOVE_TOTALS = (
+    "UPDATE ledger_account SET debits_posted = debits_posted + %s,"
+    " credits_posted = credits_posted + %s"
+    ' WHERE id = %s AND credits_posted - debits_posted >= "floor" + %s'
+)
+INSERT_TRANSFER = (
+    "INSERT INTO ledger_transfer (batch_id, debit_account_id, credit_account_id, amount, code,"
+    " reverses_id, store_id, staff_id, api_token_id, created_at) VALUES "
+)
+TRANSFER_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> None:
     """Add the batch's debits and credits to its customer accounts, floors permitting.
 
     1. Net the batch per account, so an account touched twice is updated once.
@@ -187,19 +210,53 @@ def _move_cached_totals(legs: Sequence[Leg]) -> None:
             moves[leg.credit.pk][1] += leg.amount
     for account_id in sorted(moves):
         debit, credit = moves[account_id]
-        net_debit = debit - credit
-        updated = (
-            Account.objects.filter(pk=account_id)
-            .filter(Q(credits_posted__gte=F("debits_posted") + F("floor") + Value(net_debit)))
-            .update(
-                debits_posted=F("debits_posted") + Value(debit),
-                credits_posted=F("credits_posted") + Value(credit),
-            )
-        )
-        if updated == 0:
+        cursor.execute(MOVE_TOTALS, [debit, credit, account_id, debit - credit])
+        if cursor.rowcount == 0:
             account = Account.objects.get(pk=account_id)
             available = account.cached_balance - (account.floor or 0)
-            raise InsufficientFunds(account_id, available=available, requested=net_debit)
+            raise InsufficientFunds(account_id, available=available, requested=debit - credit)
+
+
+def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg], actor: Actor) -> None:
+    """Insert the batch row, move the totals, insert the transfers: one transaction."""
+    at = connection.ops.adapt_datetimefield_value(batch.created_at)
+    cursor.execute(
+        INSERT_BATCH,
+        [
+            batch.key,
+            batch.fingerprint,
+            batch.code,
+            actor.store.pk,
+            _pk(actor.staff),
+            _pk(actor.api_token),
+            batch.customer_id,
+            batch.reverses_id,
+            batch.transfer_count,
+            batch.note,
+            at,
+        ],
+    )
+    batch.pk = cursor.fetchone()[0]
+    _move_cached_totals(cursor, legs)
+    rows: list[int | str | None] = []
+    for leg in legs:
+        rows += [
+            batch.pk,
+            leg.debit.pk,
+            leg.credit.pk,
+            leg.amount,
+            str(leg.code),
+            _pk(leg.reverses),
+            actor.store.pk,
+            _pk(actor.staff),
+            _pk(actor.api_token),
+            at,
+        ]
+    cursor.execute(INSERT_TRANSFER + ", ".join([TRANSFER_ROW] * len(legs)), rows)
+
+
+def _pk(instance: Model | None) -> int | None:
+    return None if instance is None else int(instance.pk)
 
 
 def post(
@@ -221,56 +278,42 @@ def post(
     the legs themselves are the request.
 
     1. Validate the legs; refuse what can never be posted.
-    2. A key seen before → replay or conflict, nothing written.
-    3. In one transaction: insert the batch (its unique key settles races between two
-       posts of the same key), move the cached totals under their floors, append the
-       transfers. Any refusal rolls all of it back.
+    2. In one transaction: insert the batch, move the cached totals under their floors,
+       append the transfers. Any refusal rolls all of it back.
+    3. A key seen before fails the batch insert on its unique index, before any money
+       moves: then the stored batch is the answer (replay) or the refusal (conflict).
+       Asking first would cost every sale a round trip for the rare retry.
     """
     _check(key, legs)
     fingerprint = fingerprint_of(
         request if request is not None else _describe(legs, code, customer)
     )
-    if replay := _replay(key, fingerprint):
-        return replay
+    batch = Batch(
+        key=key,
+        fingerprint=fingerprint,
+        code=code,
+        store=actor.store,
+        staff=actor.staff,
+        api_token=actor.api_token,
+        customer=customer,
+        reverses=reverses,
+        transfer_count=len(legs),
+        note=note[:255],
+        created_at=actor.at or timezone.now(),
+    )
     try:
-        with transaction.atomic():
-            batch = Batch.objects.create(
-                key=key,
-                fingerprint=fingerprint,
-                code=code,
-                store=actor.store,
-                staff=actor.staff,
-                api_token=actor.api_token,
-                customer=customer,
-                reverses=reverses,
-                transfer_count=len(legs),
-                note=note[:255],
-                created_at=actor.at or timezone.now(),
-            )
-            _move_cached_totals(legs)
-            Transfer.objects.bulk_create(
-                Transfer(
-                    batch=batch,
-                    debit_account=leg.debit,
-                    credit_account=leg.credit,
-                    amount=leg.amount,
-                    code=leg.code,
-                    reverses=leg.reverses,
-                    store=actor.store,
-                    staff=actor.staff,
-                    api_token=actor.api_token,
-                    created_at=batch.created_at,
-                )
-                for leg in legs
-            )
+        with transaction.atomic(), connection.cursor() as cursor:
+            _append(cursor, batch, legs, actor)
     except IntegrityError:
-        # Another post of the same key (or reversal of the same batch) committed while
-        # we were inside: the database's unique constraint caught it.
+        # The key was posted before, or by a concurrent request that committed while we
+        # waited on the unique index; or the batch was reversed meanwhile.
         if replay := _replay(key, fingerprint):
             return replay
         if reverses is not None and Batch.objects.filter(reverses=reverses).exists():
             raise AlreadyReversed(reverses.pk) from None
         raise
+    batch._state.adding = False
+    batch._state.db = connection.alias
     return Receipt(batch, replayed=False)
 
 

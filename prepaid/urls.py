@@ -10,6 +10,7 @@ from prepaid.portal import views as portal
 urlpatterns = [
     path("", backoffice.home, name="home"),
     path("setup/", backoffice.setup, name="setup"),
+    path("settings/", backoffice.settings_page, name="settings"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="backoffice/login.html"),

@@ -16,4 +16,5 @@ def business(request: HttpRequest) -> dict[str, object]:
         "staff": staff,
         "can_write": allowed(staff, "customers.write"),
         "can_read_customers": allowed(staff, "customers.read"),
+        "can_change_settings": allowed(staff, "settings"),
     }

@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from prepaid.staff.models import Store
+from prepaid.staff.models import Business, Store
 
 
 class SetupForm(forms.Form):
@@ -84,3 +84,18 @@ class NoteForm(forms.Form):
         field = self.fields["kind"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = Note.Kind.choices
+
+
+class SettingsForm(forms.ModelForm[Business]):
+    """What an owner may change after set-up. The currency is fixed: every amount in the
+    ledger is in its minor unit."""
+
+    class Meta:
+        model = Business
+        fields = ("name", "spend_order", "time_zone")
+        widgets = {"spend_order": forms.RadioSelect}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        zones = sorted(zoneinfo.available_timezones())
+        self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])

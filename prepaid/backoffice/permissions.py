@@ -19,6 +19,7 @@ ROLES: dict[str, frozenset[str]] = {
     "customers.read": frozenset({Role.OWNER, Role.MANAGER, Role.ACCOUNTANT}),
     "customers.write": frozenset({Role.OWNER, Role.MANAGER}),
     "cards.print": frozenset({Role.OWNER, Role.MANAGER}),
+    "settings": frozenset({Role.OWNER}),
 }
 
 

@@ -9,12 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from prepaid.backoffice.forms import SetupForm
-from prepaid.backoffice.permissions import requires
+from prepaid.backoffice.forms import SettingsForm, SetupForm
+from prepaid.backoffice.permissions import StaffRequest, requires
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Transfer
 from prepaid.reports import queries
 from prepaid.sales.setup import Setup, SetupError, problems, set_up
+from prepaid.staff import audit
 from prepaid.staff.models import Business, Store
 
 
@@ -52,3 +53,22 @@ def home(request: HttpRequest) -> HttpResponse:
         "rows": rows,
     }
     return render(request, "backoffice/home.html", context)
+
+
+@requires("settings")
+def settings_page(request: StaffRequest) -> HttpResponse:
+    business = Business.current()
+    form = SettingsForm(request.POST or None, instance=business)
+    if request.method == "POST" and form.is_valid():
+        before = {name: form.initial.get(name) for name in form.changed_data}
+        form.save()
+        audit.record(
+            "business.settings",
+            "business",
+            by=request.staff,
+            before=before,
+            after={name: form.cleaned_data[name] for name in form.changed_data},
+        )
+        messages.success(request, _("Settings saved."))
+        return redirect("settings")
+    return render(request, "backoffice/settings.html", {"form": form})

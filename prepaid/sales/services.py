@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib.money import price_line
 from prepaid.sales.models import SaleLine
 from prepaid.staff import audit
-from prepaid.staff.models import Business
+from prepaid.staff.models import Business, SpendOrder
 
 Actor = ledger.Actor
 Receipt = ledger.Receipt
@@ -47,11 +47,15 @@ class Balances:
         return self.paid + self.bonus + self.credit_limit
 
 
-def currency() -> str:
+def shop() -> Business:
     business = Business.current()
     if business is None:
         raise InvalidTransfer("the business is not set up yet")
-    return business.currency
+    return business
+
+
+def currency() -> str:
+    return shop().currency
 
 
 def wallets(customer: Customer) -> tuple[Account, Account]:
@@ -109,14 +113,24 @@ def top_up(
     )
 
 
-def split_payment(total: int, paid: int, bonus: int) -> tuple[int, int]:
+def split_payment(total: int, paid: int, bonus: int, order: SpendOrder) -> tuple[int, int]:
     """How much of ``total`` comes from the paid balance and how much from the bonus.
 
-    Paid money first, then bonus; what is left is taken from the paid balance again, into
-    the customer's credit (the floor decides whether that is allowed).
+    ``order`` is the shop's setting. Proportional splits by the two balances and rounds
+    the bonus share half-up, so the two parts always add up to the total, to the cent.
+    Whatever the balances cannot cover is taken from the paid balance, into the
+    customer's credit; the wallet's floor decides whether that is allowed.
     """
-    from_paid = min(total, max(paid, 0))
-    from_bonus = min(total - from_paid, max(bonus, 0))
+    paid, bonus = max(paid, 0), max(bonus, 0)
+    if order == SpendOrder.BONUS_FIRST:
+        from_bonus = min(total, bonus)
+    elif order == SpendOrder.PAID_FIRST:
+        from_bonus = min(total - min(total, paid), bonus)
+    elif paid + bonus <= total:
+        from_bonus = bonus
+    else:
+        share = Decimal(total) * bonus / (paid + bonus)
+        from_bonus = int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return total - from_bonus, from_bonus
 
 
@@ -135,7 +149,10 @@ def sell(
     if total <= 0:
         raise InvalidTransfer("a sale must cost more than nothing")
     wallet, bonus = wallets(customer)
-    from_paid, from_bonus = split_payment(total, ledger.balance(wallet), ledger.balance(bonus))
+    order = SpendOrder(shop().spend_order)
+    from_paid, from_bonus = split_payment(
+        total, ledger.balance(wallet), ledger.balance(bonus), order
+    )
     revenue = ledger.house_account(Account.Kind.REVENUE, store=actor.store, unit=unit)
     legs = [
         ledger.Leg(account, revenue, amount, Transfer.Code.SALE)

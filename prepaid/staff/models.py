@@ -9,6 +9,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class SpendOrder(models.TextChoices):
+    """Which balance a sale spends first (DESIGN §5); shown on the receipt."""
+
+    PROPORTIONAL = "proportional", _("In proportion to paid and bonus balance")
+    PAID_FIRST = "paid_first", _("Paid balance first, then bonus")
+    BONUS_FIRST = "bonus_first", _("Bonus first, then paid balance")
+
+
 class Business(models.Model):
     """The one business this installation serves (a singleton, row id 1).
 
@@ -20,6 +28,9 @@ class Business(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     region = models.CharField(_("country"), max_length=2, help_text=_("Default phone region"))
     time_zone = models.CharField(_("time zone"), max_length=64)
+    spend_order = models.CharField(
+        _("spend order"), max_length=20, choices=SpendOrder.choices, default=SpendOrder.PROPORTIONAL
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

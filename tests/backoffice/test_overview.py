@@ -64,3 +64,23 @@ def test_a_cashier_is_told_the_overview_is_not_for_their_role(client, cashier_a)
     response = client.get("/")
     assert response.status_code == 403
     assert "Your role does not give access" in response.content.decode()
+
+
+def test_the_owner_sets_the_spend_order_and_it_is_audited(client, owner):
+    client.force_login(owner.user)
+    response = client.post(
+        "/settings/",
+        {"name": "Agua Pura", "spend_order": "bonus_first", "time_zone": "UTC"},
+        follow=True,
+    )
+    assert "Settings saved." in response.content.decode()
+    from prepaid.staff.models import AuditEvent, Business
+
+    assert Business.current().spend_order == "bonus_first"
+    assert AuditEvent.objects.get(action="business.settings").after["spend_order"] == "bonus_first"
+
+
+@pytest.mark.parametrize("persona", ["manager", "accountant", "cashier_a"])
+def test_only_the_owner_changes_settings(client, request, persona):
+    client.force_login(request.getfixturevalue(persona).user)
+    assert client.get("/settings/").status_code == 403

@@ -61,7 +61,9 @@ def test_every_transfer_carries_its_store_and_staff(actor):
     assert (transfer.store, transfer.staff) == (actor.store, actor.staff)
 
 
-def test_a_sale_spends_paid_money_before_bonus_and_keeps_its_lines(actor):
+def test_a_sale_spends_paid_money_before_bonus_and_keeps_its_lines(actor, business):
+    business.spend_order = "paid_first"
+    business.save()
     customer = make_customer(balance="10.00", bonus="5.00", actor=actor)
     water = make_product(price="0.4000")
 

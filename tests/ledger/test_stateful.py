@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    initialize,
     invariant,
     rule,
     run_state_machine_as_test,
@@ -31,6 +32,7 @@ from prepaid.ledger.errors import (
 )
 from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.sales import services as sales
+from prepaid.staff.models import Business, SpendOrder
 from tests.conftest import assert_ledger_sound
 from tests.factories import make_customer, make_product, method
 
@@ -74,6 +76,22 @@ class LedgerMachine(RuleBasedStateMachine):
         self.customers = [make_customer(f"Model customer {index}") for index in range(2)]
         self.model = [Wallet() for _ in self.customers]
         self.count = 0
+
+    @initialize(order=st.sampled_from(list(SpendOrder)))
+    def choose_spend_order(self, order):
+        Business.objects.filter(pk=1).update(spend_order=order)
+        self.order = order
+
+    def split(self, wallet: Wallet, cents: int) -> tuple[int, int]:
+        """The model's own reading of the spend order (integers only, half-up)."""
+        paid, bonus = wallet.paid, wallet.bonus
+        if self.order == SpendOrder.BONUS_FIRST:
+            from_bonus = min(cents, bonus)
+        elif self.order == SpendOrder.PAID_FIRST:
+            from_bonus = cents - min(cents, paid)
+        else:
+            from_bonus = (2 * cents * bonus + paid + bonus) // (2 * (paid + bonus))
+        return cents - from_bonus, from_bonus
 
     def teardown(self) -> None:
         transaction.savepoint_rollback(self.savepoint)
@@ -120,8 +138,8 @@ class LedgerMachine(RuleBasedStateMachine):
         cents = int((wallet.paid + wallet.bonus) * share)
         if cents < 1:
             return self.top_up(customer, 100)
-        from_paid = min(cents, wallet.paid)
-        return self.record("sell", {"cents": cents}, customer, -from_paid, -(cents - from_paid))
+        from_paid, from_bonus = self.split(wallet, cents)
+        return self.record("sell", {"cents": cents}, customer, -from_paid, -from_bonus)
 
     @rule(customer=st.integers(0, 1), extra=AMOUNTS)
     def sale_beyond_balance(self, customer, extra):

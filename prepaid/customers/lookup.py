@@ -100,8 +100,8 @@ def _by_name(folded: str, limit: int) -> list[Customer]:
 
 def _by_key(folded: str) -> QuerySet[Customer]:
     """Customers with a name key starting with ``folded`` (one or two characters)."""
-    keys = NameKey.objects.filter(**_prefix("key", folded))
-    return Customer.objects.filter(pk__in=keys.values("customer_id"))
+    keys = NameKey.objects.filter(**_prefix("key", folded)).order_by()
+    return Customer.objects.filter(pk__in=keys.values("customer_id")[:CANDIDATES])
 
 
 def _prefix(column: str, text: str) -> dict[str, str]:
@@ -129,4 +129,6 @@ def _contains(column: str, fragment: str) -> QuerySet[Customer]:
                 [f"%{piece}%"],
             )
             matching = matching.filter(pk__in=candidates)
-    return Customer.objects.filter(pk__in=matching.values("pk")[:CANDIDATES])
+    # No ORDER BY inside: the database may stop at the first CANDIDATES matches instead
+    # of sorting them all (the model's default ordering would sneak one in).
+    return Customer.objects.filter(pk__in=matching.order_by().values("pk")[:CANDIDATES])

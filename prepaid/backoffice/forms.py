@@ -86,7 +86,7 @@ class NoteForm(forms.Form):
         field.choices = Note.Kind.choices
 
 
-class SettingsForm(forms.ModelForm[Business]):
+class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     """What an owner may change after set-up. The currency is fixed: every amount in the
     ledger is in its minor unit."""
 

@@ -71,20 +71,17 @@ def search(text: str, *, limit: int = LIMIT) -> list[Customer]:
     if query.digits:
         if len(query.digits) < 4:
             return []
-        return _first(_contains("search_phone", query.digits), limit)
+        return _ranked(_contains("search_phone", query.digits), limit)
     if "@" in query.folded:
-        return _first(_contains("email", query.folded), limit)
+        return _ranked(_contains("email", query.folded), limit)
     if not query.folded:
         return []
     return _by_name(query.folded, limit)
 
 
-def _first(matches: QuerySet[Customer], limit: int) -> list[Customer]:
-    return list(matches.order_by("search_name", "id")[:limit])
-
-
 def _by_name(folded: str, limit: int) -> list[Customer]:
-    """Names starting with the text first, then names containing it elsewhere."""
+    """Names starting with the text first (an index range, in order), then names
+    containing it elsewhere."""
     starting = list(
         Customer.objects.filter(**_prefix("search_name", folded)).order_by("search_name", "id")[
             :limit
@@ -94,14 +91,28 @@ def _by_name(folded: str, limit: int) -> list[Customer]:
         return starting
     others = _by_key(folded) if len(folded) < 3 else _contains("search_name", folded)
     seen = {customer.pk for customer in starting}
-    rest = others.exclude(pk__in=seen).order_by("search_name", "id")[: limit - len(starting)]
-    return starting + list(rest)
+    rest = [(name, pk) for name, pk in others if pk not in seen]
+    return starting + _ranked(rest, limit - len(starting))
 
 
-def _by_key(folded: str) -> QuerySet[Customer]:
+def _ranked(candidates: list[tuple[str, int]], limit: int) -> list[Customer]:
+    """The first ``limit`` candidates by folded name, then id, as full customers.
+
+    Sorted here rather than by the database: the candidates are few (at most
+    CANDIDATES), and an ORDER BY over "id IN (candidates)" tempted PostgreSQL to walk the
+    whole name index instead. Python compares code points, as both engines do for these
+    columns, so the order is the same everywhere.
+    """
+    chosen = [pk for _, pk in sorted(candidates)[:limit]]
+    found = Customer.objects.in_bulk(chosen)
+    return [found[pk] for pk in chosen if pk in found]
+
+
+def _by_key(folded: str) -> list[tuple[str, int]]:
     """Customers with a name key starting with ``folded`` (one or two characters)."""
     keys = NameKey.objects.filter(**_prefix("key", folded)).order_by()
-    return Customer.objects.filter(pk__in=keys.values("customer_id")[:CANDIDATES])
+    ids = keys.values("customer_id")[:CANDIDATES]
+    return list(Customer.objects.filter(pk__in=ids).order_by().values_list("search_name", "pk"))
 
 
 def _prefix(column: str, text: str) -> dict[str, str]:
@@ -110,25 +121,34 @@ def _prefix(column: str, text: str) -> dict[str, str]:
     return {f"{column}__gte": text, f"{column}__lt": text + "\U0010ffff"}
 
 
-def _contains(column: str, fragment: str) -> QuerySet[Customer]:
-    """Customers whose ``column`` contains ``fragment``, through the trigram index.
+def _contains(column: str, fragment: str) -> list[tuple[str, int]]:
+    """(folded name, id) of customers whose ``column`` contains ``fragment``, through the
+    trigram index, without ORDER BY, so the database stops at CANDIDATES.
 
-    At most ``CANDIDATES`` matches are ranked: a three-letter fragment can match a tenth of
-    a million customers, and the person will type one more letter long before they read
-    that far.
+    At most CANDIDATES matches are ranked: a three-letter fragment can match a tenth of a
+    million customers, and the person will type one more letter long before they read
+    that far. Past the cap, which candidates are kept depends on the engine.
     """
     matching = Customer.objects.filter(**{f"{column}__contains": fragment})
     if connection.vendor == "sqlite":
-        # FTS5 cannot escape LIKE's wildcards: ask it for the longest piece without any,
-        # then let the exact (escaped) comparison above filter those candidates.
-        piece = max(re.split(r"[%_]", fragment), key=len)
-        if len(piece) >= 3:
-            assert column in search_indexes.COLUMNS
-            candidates = RawSQL(  # noqa: S611  (column from a fixed list, value bound)
-                f"SELECT rowid FROM customers_search WHERE {column} LIKE %s",
-                [f"%{piece}%"],
-            )
-            matching = matching.filter(pk__in=candidates)
-    # No ORDER BY inside: the database may stop at the first CANDIDATES matches instead
-    # of sorting them all (the model's default ordering would sneak one in).
-    return Customer.objects.filter(pk__in=matching.order_by().values("pk")[:CANDIDATES])
+        matching = _through_fts(matching, column, fragment)
+    return list(matching.order_by().values_list("search_name", "pk")[:CANDIDATES])
+
+
+def _through_fts(matching: QuerySet[Customer], column: str, fragment: str) -> QuerySet[Customer]:
+    """Narrow ``matching`` with SQLite's FTS5 trigram table.
+
+    FTS5 cannot escape LIKE's wildcards, so it is asked for the longest piece without any,
+    and the escaped comparison in ``matching`` filters those. The subquery carries its own
+    LIMIT: SQLite materialises an IN (subquery) whole before using it.
+    """
+    piece = max(re.split(r"[%_]", fragment), key=len)
+    if len(piece) < 3:
+        return matching  # too short for trigrams: a scan, as rare as such an email is
+    assert column in search_indexes.COLUMNS
+    cap = CANDIDATES if piece == fragment else CANDIDATES * 10
+    candidates = RawSQL(  # noqa: S611  (column from a fixed list, value bound)
+        f"SELECT rowid FROM customers_search WHERE {column} LIKE %s LIMIT {cap}",
+        [f"%{piece}%"],
+    )
+    return matching.filter(pk__in=candidates)

@@ -127,10 +127,11 @@ def _apply(customer: Customer, profile: Profile, *, by: Author) -> None:
 
 
 def _check_duplicates(customer: Customer) -> None:
+    # The exclusions let SQLite use the partial unique indexes (phone/email not empty).
     others = Customer.objects.exclude(pk=customer.pk)
-    if customer.phone and (same := others.filter(phone=customer.phone).first()):
+    if customer.phone and (same := others.filter(phone=customer.phone).exclude(phone="").first()):
         raise DuplicateCustomer(same, field="phone")
-    if customer.email and (same := others.filter(email=customer.email).first()):
+    if customer.email and (same := others.filter(email=customer.email).exclude(email="").first()):
         raise DuplicateCustomer(same, field="email")
 
 

@@ -20,8 +20,9 @@ def name_keys(folded: str) -> set[str]:
     """Short keys for queries of one or two characters, which trigram indexes cannot serve.
 
     Each word is a key (queried by prefix: "jo" → "jose"); each run of CJK characters
-    contributes all its two-character pieces ("欧阳娜娜" → 欧阳, 阳娜, 娜娜), so a
-    two-character Chinese name, or any two characters of a longer one, is a key lookup.
+    contributes all its two-character pieces ("欧阳娜娜" → 欧阳, 阳娜, 娜娜) and each
+    character alone, so a two-character Chinese name, any two characters of a longer
+    one, or any single character ("英" of "王英") is a key lookup.
     """
     keys: set[str] = set()
     for word in folded.split():
@@ -29,4 +30,5 @@ def name_keys(folded: str) -> set[str]:
         run = "".join(ch if is_cjk(ch) else " " for ch in word).split()
         for piece in run:
             keys.update(piece[i : i + 2] for i in range(max(len(piece) - 1, 1)))
+            keys.update(piece)
     return keys

@@ -34,6 +34,7 @@ test: lint typecheck test-sqlite test-postgres
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ledger
+	$(BIN)/python -m bench.lookup
 
 messages: $(STAMP)
 	cd prepaid && ../$(BIN)/django-admin makemessages -l zh_Hans -l nl --no-obsolete --settings=prepaid.settings

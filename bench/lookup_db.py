@@ -1,0 +1,168 @@
+"""The lookup benchmark's database: migrated, then filled with ``bench.people`` fast.
+
+Runs in a child process per engine (Django reads DATABASE_URL once, at import). Rows
+carry what ``customers.services`` would have derived (search_name, search_phone, name
+keys, a card): calling ``register`` a million times would take hours. They go in a
+chunk per transaction, by COPY on PostgreSQL and a prepared INSERT on SQLite, with every
+other column at its model default. Not ``bulk_create``: it builds a model instance and
+compiles every field of every row, about 0.4 ms per customer (seven minutes a million)
+before the database does anything. SQLite's FTS5 table follows by its insert trigger,
+PostgreSQL's trigram indexes by themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from bench.people import Population
+from bench.seed import setup_django
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Model
+
+CHUNK = 100_000
+
+
+def prepare(env: dict[str, str], people: Population) -> dict[str, float | int]:
+    """Migrate, seed and settle; how long that took and what the database holds."""
+    setup_django(env)
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    began = time.monotonic()
+    _business()
+    for start in range(0, len(people), CHUNK):
+        _chunk(people, start, min(start + CHUNK, len(people)))
+    _reset_sequences()
+    inserted = time.monotonic() - began
+    settle(connection)
+    counts = _counts(connection)
+    expected = {"customers": len(people), "cards": len(people)}
+    expected["name_keys"] = sum(len(keys) for keys in people.keys)
+    for table, rows in expected.items():
+        assert counts[table] == rows, f"{table}: {counts[table]:,} rows, {rows:,} expected"
+    if connection.vendor == "sqlite":
+        assert counts["fts_documents"] == len(people), "the FTS5 index misses customers"
+    return {"insert_seconds": inserted, "seed_seconds": time.monotonic() - began, **counts}
+
+
+def _business() -> None:
+    from prepaid.staff.models import Business
+
+    Business.objects.create(
+        pk=1, name="Bench shop", currency="PHP", region="PH", time_zone="Asia/Manila"
+    )
+
+
+def _chunk(people: Population, start: int, stop: int) -> None:
+    """Customers ``start``..``stop`` (ids ``start + 1``…) with their name keys and a card,
+    in one transaction."""
+    from django.db import transaction
+
+    from prepaid.customers.models import Card, Customer, NameKey
+
+    span = range(start, stop)
+    with transaction.atomic():
+        _write(
+            Customer,
+            ("id", "code", "name", "phone", "email", "search_name", "search_phone"),
+            (_customer(people, i) for i in span),
+        )
+        _write(NameKey, ("customer_id", "key"), ((i + 1, k) for i in span for k in people.keys[i]))
+        _write(Card, ("customer_id", "token"), ((i + 1, people.tokens[i]) for i in span))
+
+
+def _customer(people: Population, i: int) -> tuple[Any, ...]:
+    return (
+        i + 1,
+        people.codes[i],
+        people.names[i],
+        people.phones[i],
+        people.emails[i],
+        people.search_names[i],
+        people.search_phones[i],
+    )
+
+
+def _defaults(model: type[Model], given: tuple[str, ...]) -> tuple[list[str], tuple[Any, ...]]:
+    """The columns of ``model`` not ``given``, with what Django would store by default
+    (``auto_now`` fields: now), ready for the database. The primary key is left out."""
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now()
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in given or field.primary_key:
+            continue
+        automatic = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        value = now if automatic else field.get_default()
+        columns.append(field.column)
+        values.append(field.get_db_prep_save(value, connection))
+    return columns, tuple(values)
+
+
+def _write(model: type[Model], given: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (values of the ``given`` columns) into ``model``'s table: COPY on
+    PostgreSQL, one prepared INSERT on SQLite."""
+    from django.db import connection
+
+    rest, defaults = _defaults(model, given)
+    table, columns = model._meta.db_table, ", ".join((*given, *rest))
+    full = (row + defaults for row in rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in full:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * (len(given) + len(rest)))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", full)
+
+
+def _reset_sequences() -> None:
+    """Ids were given explicitly: move PostgreSQL's identity sequences past them."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from prepaid.customers.models import Customer
+
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Customer]):
+            cursor.execute(statement)
+
+
+def settle(connection: BaseDatabaseWrapper) -> None:
+    """PostgreSQL: statistics for the planner, a vacuumed heap (autovacuum would do both
+    soon; it must not start during the measurement). SQLite: the write-ahead log folded
+    into the database. No ANALYZE on SQLite: prepaid never runs it there, so the
+    planner works without statistics in production too."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE")
+            cursor.execute("CHECKPOINT")
+        else:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _counts(connection: BaseDatabaseWrapper) -> dict[str, int]:
+    """Rows per table. On SQLite also the FTS5 table: ``count(*)`` of an external-content
+    table reads the content table, so the index's own document count is checked too."""
+    tables = {
+        "customers": "customers_customer",
+        "name_keys": "customers_namekey",
+        "cards": "customers_card",
+    }
+    if connection.vendor == "sqlite":
+        tables["fts_rows"] = "customers_search"
+        tables["fts_documents"] = "customers_search_docsize"
+    counts = {}
+    with connection.cursor() as cursor:
+        for name, table in tables.items():
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[name] = cursor.fetchone()[0]
+    return counts

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from prepaid.backoffice import customers
+from prepaid.backoffice import customers, imports
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
 
@@ -27,4 +27,21 @@ urlpatterns = [
     path("customers/<str:code>/cards/", customers.customer_card, name="customer_card"),
     path("customers/<str:code>/close/", customers.customer_close, name="customer_close"),
     path("c/<str:token>", portal.card, name="portal"),
+]
+
+# Importing and exporting customers. Kept clear of "customers/<code>/": a code is one
+# path segment, and the export files end in their extension, not a slash.
+urlpatterns += [
+    path("customers/import/new/", imports.upload, name="customer_import"),
+    path("customers/import/<str:token>/", imports.preview, name="customer_import_preview"),
+    path("customers/import/<str:token>/commit/", imports.commit, name="customer_import_commit"),
+    path(
+        "customers/export.xlsx",
+        imports.export,
+        {"file_format": "xlsx"},
+        name="customer_export_xlsx",
+    ),
+    path(
+        "customers/export.csv", imports.export, {"file_format": "csv"}, name="customer_export_csv"
+    ),
 ]

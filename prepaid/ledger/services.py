@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -315,6 +316,108 @@ def post(
     batch._state.adding = False
     batch._state.db = connection.alias
     return Receipt(batch, replayed=False)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """An opening balance for a customer registered in the same transaction."""
+
+    customer_id: int
+    amount: int
+    floor: int
+    key: str
+    request: object
+
+
+OPENING_CHUNK = 1000
+
+
+def open_wallets(openings: Sequence[Opening], *, actor: Actor, unit: str, note: str = "") -> None:
+    """Open the wallets of customers registered in the caller's transaction, each with its
+    opening balance: the bulk form of ``post`` for an import of many new customers.
+
+    Each customer gets what ``post`` would write (a batch under ``key`` with the request's
+    digest, one OPENING transfer from the store's opening account), and the wallet row is
+    inserted with its cached credits already set: the same end state as insert-then-
+    guarded-UPDATE, since nobody else can touch an account that does not exist yet. The
+    CHECK constraints still judge every row. A key that exists fails the whole insert
+    (IntegrityError): callers post replays of known customers through ``post`` instead.
+    """
+    if not openings:
+        return
+    house = house_account(Account.Kind.OPENING, store=actor.store, unit=unit)
+    at = connection.ops.adapt_datetimefield_value(actor.at or timezone.now())
+    who = [actor.store.pk, _pk(actor.staff), _pk(actor.api_token)]
+    with connection.cursor() as cursor:
+        for start in range(0, len(openings), OPENING_CHUNK):
+            chunk = openings[start : start + OPENING_CHUNK]
+            for opening in chunk:
+                if opening.amount <= 0:
+                    raise InvalidTransfer(f"opening balance must be positive: {opening.amount}")
+            cursor.executemany(
+                INSERT_WALLET,
+                [
+                    [Account.Kind.WALLET.value, o.customer_id, unit, o.amount, o.floor, at]
+                    for o in chunk
+                ],
+            )
+            cursor.executemany(
+                INSERT_OPENING_BATCH,
+                [
+                    [
+                        o.key,
+                        fingerprint_of(o.request),
+                        Batch.Code.OPENING.value,
+                        *who,
+                        o.customer_id,
+                        1,
+                        note[:255],
+                        at,
+                    ]
+                    for o in chunk
+                ],
+            )
+            wallets = _ids(cursor, INSERT_WALLET_IDS, [unit], [o.customer_id for o in chunk])
+            batches = _ids(cursor, OPENING_BATCH_IDS, [], [o.key for o in chunk])
+            cursor.executemany(
+                INSERT_TRANSFER + TRANSFER_ROW,
+                [
+                    [
+                        batches[o.key],
+                        house.pk,
+                        wallets[o.customer_id],
+                        o.amount,
+                        Transfer.Code.OPENING.value,
+                        None,
+                        *who,
+                        at,
+                    ]
+                    for o in chunk
+                ],
+            )
+
+
+INSERT_WALLET = (
+    "INSERT INTO ledger_account (kind, customer_id, unit, debits_posted, credits_posted,"
+    ' "floor", created_at) VALUES (%s, %s, %s, 0, %s, %s, %s)'
+)
+INSERT_OPENING_BATCH = (
+    'INSERT INTO ledger_batch ("key", fingerprint, code, store_id, staff_id, api_token_id,'
+    " customer_id, transfer_count, note, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+INSERT_WALLET_IDS = (
+    "SELECT customer_id, id FROM ledger_account WHERE kind = 'wallet' AND unit = %s"
+    " AND customer_id IN ({})"
+)
+OPENING_BATCH_IDS = 'SELECT "key", id FROM ledger_batch WHERE "key" IN ({})'
+
+
+def _ids(
+    cursor: CursorWrapper, sql: str, params: list[str], values: Sequence[int | str]
+) -> dict[Any, int]:
+    cursor.execute(sql.format(", ".join(["%s"] * len(values))), [*params, *values])
+    return {row[0]: int(row[1]) for row in cursor.fetchall()}
 
 
 def reverse(batch: Batch, key: str, *, actor: Actor, note: str = "") -> Receipt:

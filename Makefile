@@ -35,6 +35,7 @@ test: lint typecheck test-sqlite test-postgres
 bench: $(STAMP)
 	$(BIN)/python -m bench.ledger
 	$(BIN)/python -m bench.lookup
+	$(BIN)/python -m bench.import_customers
 
 messages: $(STAMP)
 	cd prepaid && ../$(BIN)/django-admin makemessages -l zh_Hans -l nl --no-obsolete --settings=prepaid.settings

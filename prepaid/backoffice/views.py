@@ -45,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "transfers", queryset=Transfer.objects.select_related("debit_account", "credit_account")
     )
     batches = list(queries.recent_batches().prefetch_related(transfers))
-    rows = [(batch, queries.batch_amount(batch)) for batch in batches]
+    rows = [(batch, sum(queries.customer_change(batch))) for batch in batches]
     context = {
         "liability": queries.liability(),
         "customer_count": Customer.objects.count(),

@@ -7,7 +7,7 @@ so they are in ``sales.services``, which calls back into this module for the pro
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -164,7 +164,7 @@ def _set_tags(customer: Customer, names: list[str]) -> None:
 def register(profile: Profile, *, by: Author, store: Store | None = None) -> Customer:
     """A new customer with a first card. Duplicate phone or email: nothing is saved."""
     customer = Customer(home_store=store)
-    _apply(customer, Profile(name=profile.name or "", **_rest(profile)), by=by)
+    _apply(customer, replace(profile, name=profile.name or ""), by=by)
     _save(customer)
     if profile.tags:
         _set_tags(customer, profile.tags)
@@ -177,22 +177,6 @@ def register(profile: Profile, *, by: Author, store: Store | None = None) -> Cus
         after=snapshot(customer),
     )
     return customer
-
-
-def _rest(profile: Profile) -> dict[str, Any]:
-    return {
-        name: getattr(profile, name)
-        for name in (
-            "phone",
-            "email",
-            "address",
-            "birthday",
-            "notes",
-            "marketing_sms",
-            "marketing_email",
-            "home_store",
-        )
-    }
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Account, Batch
+from prepaid.reports.queries import customer_change
 
 
 def _balance(kind: Account.Kind) -> Coalesce:
@@ -63,12 +64,4 @@ def history(customer: Customer, *, limit: int = 50) -> list[tuple[Batch, int, in
         )
         .order_by("-id")[:limit]
     )
-    rows = []
-    for batch in batches:
-        change: dict[str, int] = {Account.Kind.WALLET: 0, Account.Kind.BONUS: 0}
-        for transfer in batch.transfers.all():
-            for account, sign in ((transfer.credit_account, 1), (transfer.debit_account, -1)):
-                if account.customer_id == customer.pk and account.kind in change:
-                    change[account.kind] += sign * transfer.amount
-        rows.append((batch, change[Account.Kind.WALLET], change[Account.Kind.BONUS]))
-    return rows
+    return [(batch, *customer_change(batch)) for batch in batches]

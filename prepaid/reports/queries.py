@@ -49,12 +49,11 @@ def recent_batches(limit: int = 20) -> QuerySet[Batch]:
     )[:limit]
 
 
-def batch_amount(batch: Batch) -> int:
-    """The money a batch moved to or from its customer (bonus included)."""
-    total = 0
+def customer_change(batch: Batch) -> tuple[int, int]:
+    """What a batch did to its customer's (paid, bonus) balance; transfers prefetched."""
+    change: dict[str, int] = {Account.Kind.WALLET: 0, Account.Kind.BONUS: 0}
     for transfer in batch.transfers.all():
-        if transfer.credit_account.customer_id:
-            total += transfer.amount
-        if transfer.debit_account.customer_id:
-            total -= transfer.amount
-    return total
+        for account, sign in ((transfer.credit_account, 1), (transfer.debit_account, -1)):
+            if account.customer_id == batch.customer_id and account.kind in change:
+                change[account.kind] += sign * transfer.amount
+    return change[Account.Kind.WALLET], change[Account.Kind.BONUS]

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs page's Swagger UI itself, no CDN
     # Domain apps, lowest first: each may import only those above it in this list.
     "prepaid.lib",
     "prepaid.staff",
@@ -88,7 +89,9 @@ INSTALLED_APPS = [
     "prepaid.sales",
     "prepaid.reports",
     # Interfaces.
+    "prepaid.api",
     "prepaid.backoffice",
+    "prepaid.counter",
     "prepaid.ops",
     "prepaid.portal",
 ]
@@ -144,6 +147,8 @@ SQLITE_OPTIONS = {
 DATABASE_URL = os.getenv("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'prepaid.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with the writers of one process queued fairly: prepaid/db/sqlite.
+    DATABASES["default"]["ENGINE"] = "prepaid.db.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     # Tests run against a file, not :memory:, so threads share one database with the

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import StrIndex
 
 from prepaid.customers import search_indexes
 from prepaid.customers.models import Card, Customer, NameKey
@@ -34,7 +35,7 @@ CANDIDATES = 500
 
 def resolve(scanned: str) -> Customer | None:
     """The customer a scanned or typed card URL, token or code stands for, or None."""
-    text = scanned.strip()
+    text = scanned.replace("\x00", "").strip()
     if "/c/" in text:
         path = urlsplit(text).path if "://" in text else text
         text = path.rsplit("/c/", 1)[-1].strip("/")
@@ -65,6 +66,7 @@ class Query:
 
 def search(text: str, *, limit: int = LIMIT) -> list[Customer]:
     """Customers matching ``text``, best first, at most ``limit``."""
+    text = text.replace("\x00", "")  # PostgreSQL refuses NUL in text; nobody types one
     if exact := resolve(text):
         return [exact]
     query = Query.parse(text)
@@ -77,7 +79,7 @@ def search(text: str, *, limit: int = LIMIT) -> list[Customer]:
         exact = Customer.objects.filter(email=query.folded).exclude(email="").first()
         if exact is not None:
             return [exact]
-        return _ranked(_contains("email", query.folded), limit)
+        return _ranked(_contains("email", query.folded, piece=_email_piece(query.folded)), limit)
     if not query.folded:
         return []
     return _by_name(query.folded, limit)
@@ -133,43 +135,74 @@ def _prefix(column: str, text: str) -> dict[str, str]:
     return {f"{column}__gte": text, f"{column}__lt": text + "\U0010ffff"}
 
 
-def _contains(column: str, fragment: str) -> list[tuple[str, int]]:
+EMAIL_PIECE = 8  # characters before the "@" that the index is asked about
+
+
+def _email_piece(fragment: str) -> str:
+    """The part of a partial email address worth asking the trigram index about: the
+    last EMAIL_PIECE characters before the "@", and the "@" ("ria.santos87@gm" →
+    "santos87@"); the whole fragment when fewer than three characters precede it.
+
+    Every trigram of the text costs the index a list of the addresses that contain it.
+    Those of the domain ("@gm", "gma", "mai") and of common names ("ria", "san") are
+    long lists that narrow little; the end of the local part, often digits, is the rare
+    part. ``_contains`` then keeps only the addresses holding the whole fragment.
+    """
+    local, at, _domain = fragment.partition("@")
+    if len(local) < 3:
+        return fragment
+    return local[-EMAIL_PIECE:] + at
+
+
+def _contains(column: str, fragment: str, *, piece: str = "") -> list[tuple[str, int]]:
     """(folded name, id) of customers whose ``column`` contains ``fragment``, through the
     trigram index, without ORDER BY, so the database stops at CANDIDATES.
+
+    ``piece``, a part of the fragment, is what the index is asked about; every row it
+    finds is then checked for the whole fragment by a plain substring test (``strpos``,
+    ``instr``) that no index serves, before the cap: the same answers, fewer trigrams.
 
     At most CANDIDATES matches are ranked: a three-letter fragment can match a tenth of a
     million customers, and the person will type one more letter long before they read
     that far. Past the cap, which candidates are kept depends on the engine.
     """
-    matching = Customer.objects.filter(**{f"{column}__contains": fragment})
+    piece = piece or fragment
+    matching = Customer.objects.filter(**{f"{column}__contains": piece})
+    if piece != fragment:
+        within = StrIndex(column, Value(fragment))
+        matching = matching.alias(position=within).filter(position__gt=0)
     if connection.vendor == "sqlite":
-        matching = _through_fts(matching, column, fragment)
+        matching = _through_fts(matching, column, fragment, piece)
     return list(matching.order_by().values_list("search_name", "pk")[:CANDIDATES])
 
 
-def _through_fts(matching: QuerySet[Customer], column: str, fragment: str) -> QuerySet[Customer]:
+def _through_fts(
+    matching: QuerySet[Customer], column: str, fragment: str, piece: str
+) -> QuerySet[Customer]:
     """Narrow ``matching`` with SQLite's FTS5 trigram table.
 
-    A fragment without LIKE wildcards is an FTS5 phrase: with the trigram tokenizer that
-    is an exact substring match, answered from the index alone (LIKE on an external-content
+    A fragment without LIKE wildcards is an FTS5 phrase — its ``piece``, checked for the
+    whole fragment by ``instr`` when it is only a part: with the trigram tokenizer a phrase
+    is an exact substring match, answered from the index (LIKE on an external-content
     table reads every candidate row back). A fragment with ``%`` or ``_`` asks FTS5 for its
     longest plain piece and lets the escaped comparison in ``matching`` filter those. The
     subqueries carry their own LIMIT: SQLite materialises an IN (subquery) whole.
     """
     assert column in search_indexes.COLUMNS
     if not re.search(r"[%_]", fragment):
-        phrase = f'{column}:"{fragment.replace(chr(34), chr(34) * 2)}"'
-        candidates = RawSQL(  # noqa: S611  (constant SQL, the phrase is bound)
-            "SELECT rowid FROM customers_search WHERE customers_search MATCH %s"
+        phrase = f'{column}:"{piece.replace(chr(34), chr(34) * 2)}"'
+        whole = f" AND instr({column}, %s) > 0" if piece != fragment else ""
+        candidates = RawSQL(  # noqa: S611  (column from a fixed list, values bound)
+            f"SELECT rowid FROM customers_search WHERE customers_search MATCH %s{whole}"
             f" LIMIT {CANDIDATES}",
-            [phrase],
+            [phrase, fragment] if whole else [phrase],
         )
         return Customer.objects.filter(pk__in=candidates)
-    piece = max(re.split(r"[%_]", fragment), key=len)
-    if len(piece) < 3:
+    plain = max(re.split(r"[%_]", fragment), key=len)
+    if len(plain) < 3:
         return matching  # too short for trigrams: a scan, as rare as such an email is
     candidates = RawSQL(  # noqa: S611  (column from a fixed list, value bound)
         f"SELECT rowid FROM customers_search WHERE {column} LIKE %s LIMIT {CANDIDATES * 10}",
-        [f"%{piece}%"],
+        [f"%{plain}%"],
     )
     return matching.filter(pk__in=candidates)

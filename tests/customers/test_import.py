@@ -20,7 +20,7 @@ from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.lib.text import fold, name_keys
 from prepaid.sales import importing
 from prepaid.sales import services as sales
-from prepaid.sales.importing import Action, Field
+from prepaid.sales.importing import Action, Field, committing, reading
 from prepaid.staff.models import AuditEvent
 from tests.conftest import assert_ledger_sound
 from tests.customers.sheets import committed, csv_file, xlsx
@@ -176,11 +176,11 @@ def test_the_sheet_is_read_as_openpyxl_reads_it(tmp_path, write_only):
     book.save(path)
 
     with path.open("rb") as source:
-        ours = [importing._trim(cells) for cells in importing._xlsx_rows(source)]
+        ours = [reading._trim(cells) for cells in reading._xlsx_rows(source)]
     theirs_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     theirs_sheet = theirs_book.worksheets[0]
     theirs_sheet.reset_dimensions()
-    theirs = [importing._trim(tuple(r)) for r in theirs_sheet.iter_rows(values_only=True)]
+    theirs = [reading._trim(tuple(r)) for r in theirs_sheet.iter_rows(values_only=True)]
     theirs_book.close()
     assert ours == theirs
     assert ours[1][5] == dt.datetime(1990, 5, 17, 8, 30) and ours[2] == ()
@@ -549,11 +549,49 @@ def test_a_failure_half_way_rolls_back_the_whole_file(tmp_path, philippines, imp
     def refuse(*args, **kwargs):
         raise IntegrityError("a concurrent import posted the same key")
 
-    monkeypatch.setattr(importing, "_post_opening", refuse)  # runs after the new customers
+    monkeypatch.setattr(committing, "_post_opening", refuse)  # runs after the new customers
     with pytest.raises(importing.ImportProblem, match="Nothing was imported"):
         commit(path, importer)
     assert list(Customer.objects.all()) == [existing]
     assert not Batch.objects.exists() and not Account.objects.exists()
+    assert_ledger_sound()
+
+
+def test_a_phone_registered_at_the_counter_while_importing_refuses_the_whole_file(
+    tmp_path, philippines, importer, monkeypatch
+):
+    path = xlsx(
+        tmp_path / "race.xlsx",
+        [["Name", "Phone", "Balance"], ["Maria", 9171234567, 100], ["Jose", 9181234567, 50]],
+    )
+    register_many = committing._register_many
+
+    def counter_first(*args, **kwargs):  # the counter registers Maria's phone meanwhile
+        customers.register(customers.Profile(name="Rey", phone="09171234567"), by=None)
+        return register_many(*args, **kwargs)
+
+    monkeypatch.setattr(committing, "_register_many", counter_first)
+    with pytest.raises(importing.ImportProblem, match="Nothing was imported"):
+        commit(path, importer)
+    assert not Customer.objects.exists() and not Batch.objects.exists()
+    assert_ledger_sound()
+
+
+def test_opening_balances_posted_meanwhile_refuse_the_whole_file(
+    tmp_path, philippines, importer, monkeypatch
+):
+    path = sheet_with_balances(tmp_path)
+    open_new_wallets = committing._open_new_wallets
+
+    def twice(*args, **kwargs):  # as if a concurrent import had opened the same wallets
+        open_new_wallets(*args, **kwargs)
+        open_new_wallets(*args, **kwargs)
+
+    monkeypatch.setattr(committing, "_open_new_wallets", twice)
+    with pytest.raises(importing.ImportProblem, match="Nothing was imported"):
+        commit(path, importer)
+    assert not Customer.objects.exists() and not Batch.objects.exists()
+    assert not Account.objects.filter(customer__isnull=False).exists()
     assert_ledger_sound()
 
 
@@ -571,7 +609,7 @@ def test_a_plan_that_changed_since_the_preview_is_refused(tmp_path, philippines,
 def test_many_rows_are_written_in_chunks_with_progress(
     tmp_path, philippines, importer, monkeypatch
 ):
-    monkeypatch.setattr(importing, "WRITE_CHUNK", 7)
+    monkeypatch.setattr(committing, "WRITE_CHUNK", 7)
     rows = [["Name", "Phone", "Balance"]]
     rows += [[f"Customer {i}", 9170000000 + i, i % 3] for i in range(30)]
     path = xlsx(tmp_path / "many.xlsx", rows)

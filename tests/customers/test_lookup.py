@@ -96,6 +96,23 @@ def test_email_and_email_fragments(people):
     assert names("n_d@") == []
 
 
+def test_part_of_an_address_finds_only_addresses_holding_all_of_it(business, owner, monkeypatch):
+    for name, email in [
+        ("Ana Reyes", "ana.reyes87@gmail.com"),
+        ("Bea Reyes", "bea.reyes87@yahoo.com"),
+        ("Cora Reyes", "cora.reyes87@ziggo.nl"),
+    ]:
+        customers.register(customers.Profile(name=name, email=email), by=owner)
+    # The index is asked about the end of the local part ("reyes87@"), which all three
+    # share; the whole text decides, before the cap on candidates.
+    monkeypatch.setattr(lookup, "CANDIDATES", 1)
+    assert names("reyes87@zig") == ["Cora Reyes"]
+    assert names("ana.reyes87@") == ["Ana Reyes"]
+    assert names("a.reyes87@gm") == ["Ana Reyes"]
+    assert names("87@yah") == ["Bea Reyes"]  # too little before the "@": the whole text
+    assert names("reyes87@hotmail") == []
+
+
 def test_two_maria_santos_can_be_told_apart(people):
     first, second = lookup.search("maria")
     assert first.code != second.code

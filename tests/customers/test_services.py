@@ -114,7 +114,7 @@ def test_an_account_closes_only_at_zero_and_its_cards_stop_working(actor, owner)
     with pytest.raises(customers.CustomerError):
         sales.close_account(customer, by=owner)
 
-    sales.cash_out(customer, 500, method=method(), key=key(), actor=actor)
+    sales.cash_out(customer, 500, method=method(), key=key(), actor=actor, reason="moving away")
     sales.close_account(customer, by=owner)
 
     assert Customer.objects.get(pk=customer.pk).status == "closed"

@@ -1,19 +1,29 @@
-"""What the shop sells, at which price."""
+"""What the shop sells, at which price, and how top-ups are rewarded.
+
+Prices are Decimals in the currency's major unit (up to 4 places: 0.3490 a gallon); money
+amounts of plans and rules are integers of the minor unit, like everything in the ledger.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from prepaid.staff.models import ApiToken, Staff
+
+COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such as #1e88e5."))
 
 
 class Product(models.Model):
     """A product sold by volume, weight, count or amount: "Alkaline water, per gallon".
 
     ``unit_price`` is a Decimal in the major unit with up to 4 places (0.3490 a gallon);
-    a sale snapshots it, so a later price change never rewrites history.
+    a sale snapshots it, so a later price change never rewrites history. ``position``
+    orders the buttons at the counter; ``colour`` paints them.
     """
 
     name = models.CharField(_("name"), max_length=120)
@@ -21,10 +31,12 @@ class Product(models.Model):
     unit = models.CharField(_("unit"), max_length=20, help_text=_("gallon, litre, kg, piece…"))
     unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
     active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    colour = models.CharField(_("colour"), max_length=7, blank=True, validators=[COLOUR])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering: ClassVar = ["name"]
+        ordering: ClassVar = ["position", "name", "id"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
         constraints: ClassVar = [
@@ -38,3 +50,64 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PriceChange(models.Model):
+    """A product's price from ``changed_at`` on: the price history, newest last."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
+    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT)
+    api_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.PROTECT)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["product", "id"]
+        verbose_name = _("price change")
+        verbose_name_plural = _("price changes")
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.unit_price}"
+
+
+class TopUpPlan(models.Model):
+    """A preset top-up at the counter: pay ``amount``, get ``bonus`` on top ("100 → +10")."""
+
+    name = models.CharField(_("name"), max_length=60)
+    amount_minor = models.BigIntegerField(_("amount"))
+    bonus_minor = models.BigIntegerField(_("bonus"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering: ClassVar = ["position", "amount_minor", "id"]
+        verbose_name = _("top-up plan")
+        verbose_name_plural = _("top-up plans")
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="plan_amount_positive"),
+            models.CheckConstraint(condition=Q(bonus_minor__gte=0), name="plan_bonus_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BonusRule(models.Model):
+    """A bonus for custom amounts: every ``every`` paid earns ``bonus`` ("every 100 gets
+    10": 250 earns 20). When several rules are active, the one that gives most applies."""
+
+    every_minor = models.BigIntegerField(_("for every"))
+    bonus_minor = models.BigIntegerField(_("bonus"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering: ClassVar = ["every_minor", "id"]
+        verbose_name = _("bonus rule")
+        verbose_name_plural = _("bonus rules")
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(every_minor__gt=0), name="rule_every_positive"),
+            models.CheckConstraint(condition=Q(bonus_minor__gt=0), name="rule_bonus_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.every_minor} → +{self.bonus_minor}"

@@ -44,6 +44,11 @@ class PaymentMethod(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=60)
     active = models.BooleanField(_("active"), default=True)
+    requires_reference = models.BooleanField(
+        _("requires a reference"),
+        default=False,
+        help_text=_("The cashier must enter the terminal slip or transaction number"),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -164,6 +169,9 @@ class Batch(models.Model):
     )
     transfer_count = models.PositiveIntegerField()
     note = models.CharField(max_length=255, blank=True)
+    reference = models.CharField(
+        max_length=100, blank=True, db_default="", help_text="Payment reference (slip number…)"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

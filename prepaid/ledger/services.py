@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -60,10 +60,16 @@ class Actor:
 
 @dataclass(frozen=True)
 class Receipt:
-    """A posted batch; ``replayed`` is True when the key had been posted before."""
+    """A posted batch; ``replayed`` is True when the key had been posted before.
+
+    ``balances`` holds the new balance of each customer account the batch moved, by
+    account id, as the posting left it (empty for a replay: read them afresh).
+    """
 
     batch: Batch
     replayed: bool
+    balances: dict[int, int] = field(default_factory=dict)
+    legs: tuple[Leg, ...] = ()  # what was posted (empty for a replay)
 
 
 # -- accounts ---------------------------------------------------------------------------
@@ -80,6 +86,23 @@ def customer_account(customer: Customer, kind: Account.Kind, *, unit: str) -> Ac
         kind=kind, customer=customer, unit=unit, defaults={"floor": floor}
     )
     return account
+
+
+def customer_accounts(customer: Customer, *, unit: str) -> tuple[Account, Account]:
+    """The customer's wallet and bonus account in one query, opening what is missing."""
+    found = {
+        account.kind: account
+        for account in Account.objects.filter(
+            customer=customer, unit=unit, kind__in=Account.CUSTOMER_KINDS
+        )
+    }
+    wallet = found.get(Account.Kind.WALLET) or customer_account(
+        customer, Account.Kind.WALLET, unit=unit
+    )
+    bonus = found.get(Account.Kind.BONUS) or customer_account(
+        customer, Account.Kind.BONUS, unit=unit
+    )
+    return wallet, bonus
 
 
 def house_account(
@@ -178,13 +201,14 @@ def _replay(key: str, fingerprint: str) -> Receipt | None:
 
 INSERT_BATCH = (
     'INSERT INTO ledger_batch ("key", fingerprint, code, store_id, staff_id, api_token_id,'
-    " customer_id, reverses_id, transfer_count, note, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    " customer_id, reverses_id, transfer_count, note, reference, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
 MOVE_TOTALS = (
     "UPDATE ledger_account SET debits_posted = debits_posted + %s,"
     " credits_posted = credits_posted + %s"
     ' WHERE id = %s AND credits_posted - debits_posted >= "floor" + %s'
+    " RETURNING credits_posted - debits_posted"
 )
 INSERT_TRANSFER = (
     "INSERT INTO ledger_transfer (batch_id, debit_account_id, credit_account_id, amount, code,"
@@ -193,7 +217,7 @@ INSERT_TRANSFER = (
 TRANSFER_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
-def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> None:
+def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> dict[int, int]:
     """Add the batch's debits and credits to its customer accounts, floors permitting.
 
     1. Net the batch per account, so an account touched twice is updated once.
@@ -201,7 +225,8 @@ def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> None:
        cannot deadlock.
     3. One guarded UPDATE per account: the WHERE clause re-checks the floor against the
        row as it is now, under the row lock, so two sales can never both spend the same
-       money. Zero rows updated means the floor would be crossed.
+       money. Zero rows updated means the floor would be crossed; otherwise the row
+       returns the account's new balance.
     """
     moves: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for leg in legs:
@@ -209,17 +234,24 @@ def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> None:
             moves[leg.debit.pk][0] += leg.amount
         if leg.credit.is_cached:
             moves[leg.credit.pk][1] += leg.amount
+    balances = {}
     for account_id in sorted(moves):
         debit, credit = moves[account_id]
         cursor.execute(MOVE_TOTALS, [debit, credit, account_id, debit - credit])
-        if cursor.rowcount == 0:
+        row = cursor.fetchone()
+        if row is None:
             account = Account.objects.get(pk=account_id)
             available = account.cached_balance - (account.floor or 0)
             raise InsufficientFunds(account_id, available=available, requested=debit - credit)
+        balances[account_id] = int(row[0])
+    return balances
 
 
-def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg], actor: Actor) -> None:
-    """Insert the batch row, move the totals, insert the transfers: one transaction."""
+def _append(
+    cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg], actor: Actor
+) -> dict[int, int]:
+    """Insert the batch row, move the totals, insert the transfers: one transaction.
+    Returns the new balances of the customer accounts moved."""
     at = connection.ops.adapt_datetimefield_value(batch.created_at)
     cursor.execute(
         INSERT_BATCH,
@@ -234,11 +266,12 @@ def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg], actor: Act
             batch.reverses_id,
             batch.transfer_count,
             batch.note,
+            batch.reference,
             at,
         ],
     )
     batch.pk = cursor.fetchone()[0]
-    _move_cached_totals(cursor, legs)
+    balances = _move_cached_totals(cursor, legs)
     rows: list[int | str | None] = []
     for leg in legs:
         rows += [
@@ -254,6 +287,7 @@ def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg], actor: Act
             at,
         ]
     cursor.execute(INSERT_TRANSFER + ", ".join([TRANSFER_ROW] * len(legs)), rows)
+    return balances
 
 
 def _pk(instance: Model | None) -> int | None:
@@ -268,6 +302,7 @@ def post(
     actor: Actor,
     customer: Customer | None = None,
     note: str = "",
+    reference: str = "",
     request: object = None,
     reverses: Batch | None = None,
 ) -> Receipt:
@@ -300,11 +335,12 @@ def post(
         reverses=reverses,
         transfer_count=len(legs),
         note=note[:255],
+        reference=reference[:100],
         created_at=actor.at or timezone.now(),
     )
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            _append(cursor, batch, legs, actor)
+            balances = _append(cursor, batch, legs, actor)
     except IntegrityError:
         # The key was posted before, or by a concurrent request that committed while we
         # waited on the unique index; or the batch was reversed meanwhile.
@@ -315,7 +351,7 @@ def post(
         raise
     batch._state.adding = False
     batch._state.db = connection.alias
-    return Receipt(batch, replayed=False)
+    return Receipt(batch, replayed=False, balances=balances, legs=tuple(legs))
 
 
 @dataclass(frozen=True)
@@ -329,7 +365,7 @@ class Opening:
     request: object
 
 
-OPENING_CHUNK = 1000
+OPENING_CHUNK = 5000
 
 
 def open_wallets(openings: Sequence[Opening], *, actor: Actor, unit: str, note: str = "") -> None:
@@ -340,54 +376,62 @@ def open_wallets(openings: Sequence[Opening], *, actor: Actor, unit: str, note: 
     digest, one OPENING transfer from the store's opening account), and the wallet row is
     inserted with its cached credits already set: the same end state as insert-then-
     guarded-UPDATE, since nobody else can touch an account that does not exist yet. The
-    CHECK constraints still judge every row. A key that exists fails the whole insert
-    (IntegrityError): callers post replays of known customers through ``post`` instead.
+    CHECK constraints, unique indexes and triggers still judge every row (COPY fires them
+    as INSERT does). A key that exists fails the whole insert (IntegrityError): callers
+    post replays of known customers through ``post`` instead.
+
+    Per chunk: the wallets, then the batches, are inserted; their ids are read back by
+    customer and by key (no RETURNING: COPY has none, and a multi-row RETURNING promises
+    no order); then the transfers that link them.
     """
     if not openings:
         return
+    for opening in openings:
+        if opening.amount <= 0:
+            raise InvalidTransfer(f"opening balance must be positive: {opening.amount}")
     house = house_account(Account.Kind.OPENING, store=actor.store, unit=unit)
     at = connection.ops.adapt_datetimefield_value(actor.at or timezone.now())
     who = [actor.store.pk, _pk(actor.staff), _pk(actor.api_token)]
+    note = note[:255]
+    wallet, opening_code = Account.Kind.WALLET.value, Batch.Code.OPENING.value
+    code = Transfer.Code.OPENING.value
     with connection.cursor() as cursor:
         for start in range(0, len(openings), OPENING_CHUNK):
             chunk = openings[start : start + OPENING_CHUNK]
-            for opening in chunk:
-                if opening.amount <= 0:
-                    raise InvalidTransfer(f"opening balance must be positive: {opening.amount}")
-            cursor.executemany(
-                INSERT_WALLET,
-                [
-                    [Account.Kind.WALLET.value, o.customer_id, unit, o.amount, o.floor, at]
-                    for o in chunk
-                ],
+            _insert_rows(
+                cursor,
+                WALLET_COLUMNS,
+                [[wallet, o.customer_id, unit, 0, o.amount, o.floor, at] for o in chunk],
             )
-            cursor.executemany(
-                INSERT_OPENING_BATCH,
+            _insert_rows(
+                cursor,
+                OPENING_BATCH_COLUMNS,
                 [
                     [
                         o.key,
                         fingerprint_of(o.request),
-                        Batch.Code.OPENING.value,
+                        opening_code,
                         *who,
                         o.customer_id,
                         1,
-                        note[:255],
+                        note,
                         at,
                     ]
                     for o in chunk
                 ],
             )
-            wallets = _ids(cursor, INSERT_WALLET_IDS, [unit], [o.customer_id for o in chunk])
-            batches = _ids(cursor, OPENING_BATCH_IDS, [], [o.key for o in chunk])
-            cursor.executemany(
-                INSERT_TRANSFER + TRANSFER_ROW,
+            wallets = _ids(cursor, WALLET_IDS, [unit], [o.customer_id for o in chunk], "bigint")
+            batches = _ids(cursor, OPENING_BATCH_IDS, [], [o.key for o in chunk], "text")
+            _insert_rows(
+                cursor,
+                TRANSFER_COLUMNS,
                 [
                     [
                         batches[o.key],
                         house.pk,
                         wallets[o.customer_id],
                         o.amount,
-                        Transfer.Code.OPENING.value,
+                        code,
                         None,
                         *who,
                         at,
@@ -397,26 +441,84 @@ def open_wallets(openings: Sequence[Opening], *, actor: Actor, unit: str, note: 
             )
 
 
-INSERT_WALLET = (
-    "INSERT INTO ledger_account (kind, customer_id, unit, debits_posted, credits_posted,"
-    ' "floor", created_at) VALUES (%s, %s, %s, 0, %s, %s, %s)'
+# (table, columns) of the rows ``open_wallets`` inserts, in the order its rows give them.
+WALLET_COLUMNS = (
+    "ledger_account",
+    ["kind", "customer_id", "unit", "debits_posted", "credits_posted", "floor", "created_at"],
 )
-INSERT_OPENING_BATCH = (
-    'INSERT INTO ledger_batch ("key", fingerprint, code, store_id, staff_id, api_token_id,'
-    " customer_id, transfer_count, note, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+OPENING_BATCH_COLUMNS = (
+    "ledger_batch",
+    [
+        "key",
+        "fingerprint",
+        "code",
+        "store_id",
+        "staff_id",
+        "api_token_id",
+        "customer_id",
+        "transfer_count",
+        "note",
+        "created_at",
+    ],
 )
-INSERT_WALLET_IDS = (
-    "SELECT customer_id, id FROM ledger_account WHERE kind = 'wallet' AND unit = %s"
-    " AND customer_id IN ({})"
+TRANSFER_COLUMNS = (
+    "ledger_transfer",
+    [
+        "batch_id",
+        "debit_account_id",
+        "credit_account_id",
+        "amount",
+        "code",
+        "reverses_id",
+        "store_id",
+        "staff_id",
+        "api_token_id",
+        "created_at",
+    ],
 )
-OPENING_BATCH_IDS = 'SELECT "key", id FROM ledger_batch WHERE "key" IN ({})'
+WALLET_IDS = (
+    "SELECT customer_id, id FROM ledger_account WHERE kind = 'wallet' AND unit = %s AND customer_id"
+)
+OPENING_BATCH_IDS = 'SELECT "key", id FROM ledger_batch WHERE "key"'
+
+
+def _insert_rows(cursor: CursorWrapper, into: tuple[str, list[str]], rows: list[list[Any]]) -> None:
+    """Insert ``rows`` into a ledger table: COPY on PostgreSQL (a fifth of the time of
+    the same rows as a pipeline of INSERTs), one prepared INSERT on SQLite."""
+    table, columns = into
+    names = ", ".join(f'"{column}"' for column in columns)
+    if connection.vendor == "postgresql":
+        # Django's wrapper turns psycopg's errors into its own (IntegrityError…), as it
+        # does for execute(); COPY goes around the cursor wrapper, so wrap it here.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
 def _ids(
-    cursor: CursorWrapper, sql: str, params: list[str], values: Sequence[int | str]
+    cursor: CursorWrapper,
+    sql: str,
+    params: list[str],
+    values: Sequence[int | str],
+    array_type: str,
 ) -> dict[Any, int]:
-    cursor.execute(sql.format(", ".join(["%s"] * len(values))), [*params, *values])
+    """``sql`` ends with the column to match: ``= ANY`` of one array on PostgreSQL, an
+    ``IN`` list on SQLite (whose statements take at most 32,766 parameters).
+
+    The array is cast to the column's type: psycopg sends small integers as int2[], and
+    ``bigint = ANY(int2[])`` was not used as an index condition: each look-up then
+    compared every wallet with every id, a second per chunk of 5,000 (100,000 rows: 10 s).
+    """
+    if connection.vendor == "postgresql":
+        cursor.execute(f"{sql} = ANY(%s::{array_type}[])", [*params, list(values)])
+    else:
+        cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(values))})", [*params, *values])
     return {row[0]: int(row[1]) for row in cursor.fetchall()}
 
 

@@ -60,6 +60,16 @@ def from_minor(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-places).quantize(Decimal(1).scaleb(-places))
 
 
+def format_price(
+    unit_price: Decimal, currency: str, locale: str = "en", *, region: str | None = None
+) -> str:
+    """A unit price as money with the decimals it needs: "₱0.35", "₱0.349", "€ 50,00"."""
+    reader = _reader(locale)
+    value = Decimal(unit_price).normalize()
+    text = format_currency(value, currency, locale=reader, decimal_quantization=False)
+    return _shop_symbol(text, currency, reader, region)
+
+
 def format_money(
     amount_minor: int, currency: str, locale: str = "en", *, region: str | None = None
 ) -> str:
@@ -69,19 +79,27 @@ def format_money(
     reader's language: a Manila shop's amounts read "₱12.50" in Chinese too, not
     "PHP12.50"; the digits and separators still follow the reader.
     """
-    try:
-        reader = Locale.parse(locale.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        reader = Locale.parse("en")
+    reader = _reader(locale)
     text = format_currency(from_minor(amount_minor, currency), currency, locale=reader)
-    if region:
-        try:
-            home = Locale.parse(f"und_{region}")
-        except (UnknownLocaleError, ValueError):
-            return text
-        ours, theirs = get_currency_symbol(currency, reader), get_currency_symbol(currency, home)
-        text = text.replace(ours, theirs, 1)
-    return text
+    return _shop_symbol(text, currency, reader, region)
+
+
+def _reader(locale: str) -> Locale:
+    try:
+        return Locale.parse(locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def _shop_symbol(text: str, currency: str, reader: Locale, region: str | None) -> str:
+    if not region:
+        return text
+    try:
+        home = Locale.parse(f"und_{region}")
+    except (UnknownLocaleError, ValueError):
+        return text
+    ours, theirs = get_currency_symbol(currency, reader), get_currency_symbol(currency, home)
+    return text.replace(ours, theirs, 1)
 
 
 def price_line(unit_price: Decimal, quantity: Decimal, currency: str) -> int:

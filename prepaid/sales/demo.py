@@ -17,6 +17,7 @@ import phonenumbers
 from django.db import transaction
 from django.utils import timezone
 
+from prepaid.catalog import services as catalog
 from prepaid.catalog.models import Product
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
@@ -25,13 +26,17 @@ from prepaid.ledger.errors import InsufficientFunds
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import exponent
 from prepaid.sales import services as sales
+from prepaid.staff import counters
 from prepaid.staff.models import Business, Staff, Store
 
 PRODUCTS = (
-    ("Purified water", "PUR-GAL", "gallon", Decimal("0.2500")),
-    ("Alkaline water", "ALK-GAL", "gallon", Decimal("0.4000")),
-    ("Mineral water", "MIN-GAL", "gallon", Decimal("0.3500")),
+    ("Purified water", "PUR-GAL", "gallon", Decimal("0.2500"), "#1e88e5"),
+    ("Alkaline water", "ALK-GAL", "gallon", Decimal("0.4000"), "#43a047"),
+    ("Mineral water", "MIN-GAL", "gallon", Decimal("0.3500"), "#8e24aa"),
 )
+# Who unlocks the demo counter, and with which PIN (printed by `prepaid demo`).
+CASHIER = ("Carlos", "4827")
+OWNER_PIN = "3619"
 GIVEN = (
     "Maria",
     "Jose",
@@ -111,6 +116,7 @@ def load(*, seed: int = 7, people: int = 50, days: int = 14) -> int:
             methods=list(PaymentMethod.objects.filter(active=True)),
             unit=10 ** exponent(business.currency) * level,
         )
+        _counter_staff(store, owner, shop.unit)
     # Opening time, 08:00 in the shop's time zone, `days` days ago.
     now = timezone.localtime(timezone=zoneinfo.ZoneInfo(business.time_zone))
     opening = now.replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(days=days)
@@ -161,9 +167,30 @@ def _visit(generator: random.Random, shop: Shop, actor: ledger.Actor, *, key: st
 
 def _products(level: int) -> list[Product]:
     return [
-        Product.objects.create(name=name, sku=sku, unit=unit, unit_price=price * level)
-        for name, sku, unit, price in PRODUCTS
+        Product.objects.create(
+            name=name, sku=sku, unit=unit, unit_price=price * level, colour=colour, position=n
+        )
+        for n, (name, sku, unit, price, colour) in enumerate(PRODUCTS)
     ]
+
+
+def _counter_staff(store: Store, owner: Staff, unit: int) -> None:
+    """A cashier and the owner with PINs, and the top-up plans, for the counter."""
+    name, pin = CASHIER
+    cashier = Staff.objects.create(name=name, role=Staff.Role.CASHIER)
+    cashier.stores.add(store)
+    counters.set_pin(cashier, pin, by=owner)
+    counters.set_pin(owner, OWNER_PIN, by=owner)
+    for position, (amount, bonus) in enumerate(TOP_UPS[1:]):
+        label = f"{amount} → +{bonus}"
+        catalog.save_plan(
+            None,
+            name=label,
+            amount_minor=amount * unit,
+            bonus_minor=bonus * unit,
+            position=position,
+            by=owner,
+        )
 
 
 def _customers(

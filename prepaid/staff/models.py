@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import ClassVar
 
 from django.conf import settings
@@ -15,6 +18,9 @@ class SpendOrder(models.TextChoices):
     PROPORTIONAL = "proportional", _("In proportion to paid and bonus balance")
     PAID_FIRST = "paid_first", _("Paid balance first, then bonus")
     BONUS_FIRST = "bonus_first", _("Bonus first, then paid balance")
+
+
+_REQUEST_BUSINESS: ContextVar[Business | None] = ContextVar("request_business", default=None)
 
 
 class Business(models.Model):
@@ -31,6 +37,20 @@ class Business(models.Model):
     spend_order = models.CharField(
         _("spend order"), max_length=20, choices=SpendOrder.choices, default=SpendOrder.PROPORTIONAL
     )
+    top_up_minimum_minor = models.BigIntegerField(
+        _("smallest top-up"), null=True, blank=True, help_text=_("Empty: no minimum")
+    )
+    top_up_maximum_minor = models.BigIntegerField(
+        _("largest top-up"), null=True, blank=True, help_text=_("Empty: no maximum")
+    )
+    counter_idle_minutes = models.PositiveSmallIntegerField(
+        _("lock the counter after"),
+        default=5,
+        help_text=_("Minutes without activity before the counter asks for a PIN again"),
+    )
+    first_top_up_bonus_minor = models.BigIntegerField(
+        _("first top-up bonus"), default=0, help_text=_("Added to a customer's first top-up")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -42,7 +62,23 @@ class Business(models.Model):
 
     @classmethod
     def current(cls) -> Business | None:
+        """The business, read once per request (see ``for_request``), else each time."""
+        if (remembered := _REQUEST_BUSINESS.get()) is not None:
+            return remembered
         return cls.objects.filter(pk=1).first()
+
+    @classmethod
+    @contextmanager
+    def for_request(cls) -> Iterator[Business | None]:
+        """Read the business once and let ``current`` answer with it until the block
+        ends: a request asks for the currency, the spend order and the region several
+        times, and they do not change in the middle of it."""
+        business = cls.objects.filter(pk=1).first()
+        token = _REQUEST_BUSINESS.set(business)
+        try:
+            yield business
+        finally:
+            _REQUEST_BUSINESS.reset(token)
 
 
 class Store(models.Model):
@@ -78,6 +114,7 @@ class Staff(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     stores = models.ManyToManyField(Store, blank=True, verbose_name=_("stores"))
+    pin_hash = models.CharField(max_length=128, blank=True, help_text="Hashed counter PIN")
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -88,6 +125,50 @@ class Staff(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Device(models.Model):
+    """A browser the owner enrolled as the counter of a store.
+
+    The browser keeps a long random secret in a cookie; only its digest is stored here.
+    On an enrolled counter, cashiers unlock with their PIN alone.
+    """
+
+    name = models.CharField(_("name"), max_length=60)
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, verbose_name=_("store"))
+    digest = models.CharField(max_length=64, unique=True)
+    enrolled_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["store", "name"]
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.store})"
+
+
+class PinLockout(models.Model):
+    """Wrong PINs of one staff member on one counter; five in a row lock them out there
+    for a while (``locked_until``), until it passes or an owner unlocks them."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["staff", "device"], name="pin_lockout_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} on {self.device}: {self.failures}"
 
 
 class ApiToken(models.Model):
@@ -104,6 +185,7 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12, help_text="First characters, to recognise a key")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -152,7 +152,9 @@ def test_a_key_is_unique_forever_across_operations(actor):
     customer = make_customer(balance="10.00", actor=actor)
     sales.top_up(customer, 100, method=method(), key="shared", actor=actor)
     with pytest.raises(IdempotencyConflict):
-        sales.cash_out(customer, 100, method=method(), key="shared", actor=actor)
+        sales.cash_out(
+            customer, 100, method=method(), key="shared", actor=actor, reason="moving away"
+        )
 
 
 @pytest.mark.parametrize("amount", [0, -5, 1.5, True])
@@ -252,11 +254,17 @@ def test_a_cash_out_pays_back_paid_money_only_never_credit(actor):
     before = snapshot()
 
     with pytest.raises(InsufficientFunds) as refused:
-        sales.cash_out(customer, 6000, method=method(), key=key(), actor=actor)
+        sales.cash_out(
+            customer, 6000, method=method(), key=key(), actor=actor, reason="moving away"
+        )
 
     assert (refused.value.available, refused.value.shortfall) == (1000, 5000)
     assert snapshot() == before
-    receipt = sales.cash_out(customer, 1000, method=method(), key="out", actor=actor)
+    receipt = sales.cash_out(
+        customer, 1000, method=method(), key="out", actor=actor, reason="moving away"
+    )
     assert sales.balances(customer).paid == 0
-    assert sales.cash_out(customer, 1000, method=method(), key="out", actor=actor).replayed
+    assert sales.cash_out(
+        customer, 1000, method=method(), key="out", actor=actor, reason="moving away"
+    ).replayed
     assert receipt.batch.code == Batch.Code.REFUND

@@ -107,7 +107,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if name == "sell":
             line = sales.Line(self.product, Decimal(options["cents"]))
             return sales.sell(target, [line], key=key, actor=self.actor)
-        return sales.cash_out(target, method=method(), key=key, actor=self.actor, **options)
+        return sales.cash_out(
+            target, method=method(), key=key, actor=self.actor, reason="leaving", **options
+        )
 
     def record(self, name, options, customer, paid, bonus) -> Posted:
         key = self.next_key()

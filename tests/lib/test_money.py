@@ -58,3 +58,12 @@ def test_the_symbol_is_the_shops_own_and_the_digits_the_readers():
     assert format_money(123450, "PHP", "nl", region="PH") == "₱\xa01.234,50"
     assert format_money(1250, "CNY", "en", region="CN") == "¥12.50"
     assert format_money(1250, "PHP", "zh-hans") == "PHP12.50"
+
+
+def test_a_unit_price_shows_the_decimals_it_needs_with_the_shops_symbol():
+    from prepaid.lib.money import format_price
+
+    assert format_price(Decimal("0.3500"), "PHP", "en", region="PH") == "₱0.35"
+    assert format_price(Decimal("0.3490"), "PHP", "zh-hans", region="PH") == "₱0.349"
+    assert format_price(Decimal("50"), "USD", "en", region="US") == "$50.00"
+    assert format_price(Decimal("0.349"), "EUR", "nl", region="NL") == "€\xa00,349"

@@ -1,0 +1,90 @@
+"""What every endpoint needs: the shop's currency, the acting store, a customer by code,
+amounts parsed from strings, cursors."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from prepaid.api.errors import ApiError, invalid, not_found
+from prepaid.customers.models import Customer
+from prepaid.ledger.services import Actor
+from prepaid.lib.codes import normalize_code
+from prepaid.lib.money import MoneyError, to_minor
+from prepaid.staff.models import ApiToken, Business, Store
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def business() -> Business:
+    found = Business.current()
+    if found is None:
+        raise ApiError(503, "not_set_up", _("The business is not set up yet."))
+    return found
+
+
+def actor(token: ApiToken) -> Actor:
+    """The token acts at its own store, or, when it has none, at the first store."""
+    store = token.store or Store.objects.filter(active=True).order_by("id").first()
+    if store is None:
+        raise ApiError(503, "not_set_up", _("The business has no store yet."))
+    return Actor(store=store, api_token=token)
+
+
+def customer_by_code(code: str) -> Customer:
+    canonical = normalize_code(code)
+    found = Customer.objects.filter(code=canonical).first() if canonical else None
+    if found is None:
+        raise not_found(_("customer"))
+    return found
+
+
+def amount(text: str | None, currency: str, *, field: str, positive: bool = True) -> int:
+    """Minor units of a decimal string; a clear 422 for anything else."""
+    try:
+        value = to_minor(text if text is not None else "", currency)
+    except MoneyError:
+        raise invalid(
+            _("Enter an amount such as 12.50, with at most the currency's decimals."), field
+        ) from None
+    if positive and value <= 0:
+        raise invalid(_("Enter an amount of more than zero."), field)
+    if value < 0:
+        raise invalid(_("The amount cannot be negative."), field)
+    if abs(value) >= 10**15:
+        raise invalid(_("That amount is too large."), field)
+    return value
+
+
+def decimal(text: str, *, field: str, places: int) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, AttributeError):
+        value = Decimal("NaN")
+    if not value.is_finite() or value != value.quantize(Decimal(1).scaleb(-places)):
+        raise invalid(
+            _("Enter a number with at most %(places)s decimals.") % {"places": places}, field
+        )
+    if abs(value) >= 10**9:
+        raise invalid(_("That number is too large."), field)
+    return value
+
+
+def page_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise invalid(_("limit must be between 1 and 500."), "limit")
+    return limit
+
+
+def cursor_id(cursor: str | None) -> int | None:
+    """Cursors are the last id seen, opaque to clients."""
+    if not cursor:
+        return None
+    if not re.fullmatch(r"[0-9]{1,18}", cursor):
+        raise invalid(_("This cursor is not valid; start again without it."), "cursor")
+    return int(cursor)

@@ -1,0 +1,260 @@
+"""Customers: register, find, read, change; cards; a customer's transactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from prepaid.api import present
+from prepaid.api.common import amount, business, cursor_id, customer_by_code, page_limit
+from prepaid.api.errors import ApiError, invalid, not_found
+from prepaid.api.permissions import endpoint, require
+from prepaid.api.schemas import (
+    CardIn,
+    CardOut,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    ErrorOut,
+    Input,
+    TransactionPage,
+)
+from prepaid.customers import lookup
+from prepaid.customers import services as customers
+from prepaid.customers.models import Customer
+from prepaid.reports.customers import with_balances
+from prepaid.sales import services as sales
+
+router = Router(tags=["customers"])
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class SearchParams(Input):
+    q: str = ""
+    limit: int | None = None
+    cursor: str | None = None
+
+
+class PageParams(Input):
+    limit: int | None = None
+    cursor: str | None = None
+
+
+def _balances(person: Customer) -> sales.Balances:
+    paid = getattr(person, "paid", None)
+    if paid is not None:  # annotated by with_balances
+        return sales.Balances(
+            paid=int(paid),
+            bonus=int(getattr(person, "bonus", 0)),
+            credit_limit=person.credit_limit_minor,
+        )
+    return sales.balances(person)
+
+
+def _out(person: Customer, currency: str) -> dict[str, Any]:
+    return present.customer(person, _balances(person), currency)
+
+
+def _profile(body: CustomerIn | CustomerPatch) -> customers.Profile:
+    return customers.Profile(
+        name=body.name,
+        phone=body.phone,
+        email=body.email,
+        address=body.address,
+        notes=body.notes,
+        marketing_sms=body.marketing_sms,
+        marketing_email=body.marketing_email,
+    )
+
+
+def _refused(error: customers.CustomerError) -> ApiError:
+    if isinstance(error, customers.DuplicateCustomer):
+        return ApiError(
+            409,
+            "duplicate_customer",
+            str(error),
+            fields={error.field: str(error)} if error.field else None,
+            extra={"existing": error.existing.code},
+        )
+    return invalid(str(error), error.field)
+
+
+@router.post(
+    "/customers",
+    response={201: CustomerOut, 409: ErrorOut, **ERRORS},
+    **endpoint("customers.write", "Register a customer"),
+)
+def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, Any]]:
+    token = require(request, "customers.write")
+    currency = business().currency
+    limit = amount(body.credit_limit or "0", currency, field="credit_limit", positive=False)
+    if limit:
+        require(request, "customers.credit")
+    try:
+        with transaction.atomic():
+            person = customers.register(_profile(body), by=token, store=token.store)
+            if limit:
+                sales.set_credit_limit(person, limit, by=token)
+    except customers.CustomerError as error:
+        raise _refused(error) from None
+    return Status(201, _out(person, currency))
+
+
+@router.get(
+    "/customers",
+    response={200: CustomerPage, **ERRORS},
+    **endpoint(
+        "customers.read",
+        "List or search customers",
+        description="With `q`: ranked search by name, 4+ phone digits, email or code (one"
+        " page, `next` is null). Without: every customer, oldest first, by cursor.",
+    ),
+)
+def list_customers(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
+    require(request, "customers.read")
+    currency = business().currency
+    limit = page_limit(params.limit)
+    if params.q.strip():
+        found = lookup.search(params.q, limit=limit)
+        annotated = with_balances(Customer.objects.filter(pk__in=[c.pk for c in found]))
+        by_id = {person.pk: person for person in annotated}
+        return {"results": [_out(by_id[c.pk], currency) for c in found], "next": None}
+    after = cursor_id(params.cursor)
+    people = with_balances(Customer.objects.order_by("id"))
+    if after is not None:
+        people = people.filter(id__gt=after)
+    page = list(people[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "results": [_out(person, currency) for person in page],
+        "next": str(page[-1].pk) if more else None,
+    }
+
+
+@router.get(
+    "/customers/{code}",
+    response={200: CustomerOut, **ERRORS},
+    **endpoint("customers.read", "One customer, with balances"),
+)
+def get_customer(request: HttpRequest, code: str) -> dict[str, Any]:
+    require(request, "customers.read")
+    return _out(customer_by_code(code), business().currency)
+
+
+@router.patch(
+    "/customers/{code}",
+    response={200: CustomerOut, 409: ErrorOut, **ERRORS},
+    **endpoint(
+        "customers.write",
+        "Change a customer",
+        description="Contact data, notes, consent; `credit_limit` needs an owner's or"
+        " manager's token.",
+    ),
+)
+def update_customer(request: HttpRequest, code: str, body: CustomerPatch) -> dict[str, Any]:
+    token = require(request, "customers.write")
+    currency = business().currency
+    person = customer_by_code(code)
+    limit = None
+    if body.credit_limit is not None:
+        require(request, "customers.credit")
+        limit = amount(body.credit_limit, currency, field="credit_limit", positive=False)
+    try:
+        with transaction.atomic():
+            person = customers.update(person, _profile(body), by=token)
+            if limit is not None and limit != person.credit_limit_minor:
+                sales.set_credit_limit(person, limit, by=token)
+    except customers.CustomerError as error:
+        raise _refused(error) from None
+    return _out(person, currency)
+
+
+@router.post(
+    "/customers/{code}/cards",
+    response={201: CardOut, **ERRORS},
+    **endpoint(
+        "cards.issue",
+        "Issue a card",
+        description="A new QR card; `replace: true` revokes the customer's current cards in"
+        " the same step (a lost card).",
+    ),
+)
+def issue_card(
+    request: HttpRequest, code: str, body: CardIn | None = None
+) -> Status[dict[str, Any]]:
+    token = require(request, "cards.issue")
+    person = customer_by_code(code)
+    try:
+        with transaction.atomic():
+            card = customers.issue_card(person, replace=bool(body and body.replace), by=token)
+    except customers.CustomerError as error:
+        raise _refused(error) from None
+    qr = request.build_absolute_uri(reverse("portal_qr", args=[card.token]))
+    return Status(201, {"token": card.token, "url": card.url, "qr_svg_url": qr})
+
+
+@router.get(
+    "/lookup",
+    response={200: CustomerOut, **ERRORS},
+    **endpoint(
+        "customers.read",
+        "Resolve scanned text",
+        description="A card URL, a bare card token or a customer code → the customer;"
+        " 404 when nothing matches or the card is revoked.",
+    ),
+)
+def lookup_scan(request: HttpRequest, scan: str) -> dict[str, Any]:
+    require(request, "customers.read")
+    person = lookup.resolve(scan)
+    if person is None:
+        raise not_found(_("customer"))
+    return _out(person, business().currency)
+
+
+@router.get(
+    "/customers/{code}/transactions",
+    response={200: TransactionPage, **ERRORS},
+    **endpoint("transactions.read", "A customer's transactions, newest first"),
+)
+def customer_transactions(
+    request: HttpRequest, code: str, params: Query[PageParams]
+) -> dict[str, Any]:
+    require(request, "transactions.read")
+    currency = business().currency
+    person = customer_by_code(code)
+    limit = page_limit(params.limit)
+    before = cursor_id(params.cursor)
+    batches = present.batches().filter(customer=person).order_by("-id")
+    if before is not None:
+        batches = batches.filter(id__lt=before)
+    page = list(batches[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    results = []
+    paid, bonus = _balances_before(person, before)
+    for batch in page:
+        after = (paid, bonus)
+        change = present.change(batch)
+        paid, bonus = paid - change[0], bonus - change[1]
+        results.append(present.transaction(batch, currency, after=after))
+    return {"results": results, "next": str(page[-1].pk) if more else None}
+
+
+def _balances_before(person: Customer, before: int | None) -> tuple[int, int]:
+    """The (paid, bonus) balances just before transaction ``before`` (now, if None):
+    today's balances minus what every later transaction changed."""
+    now = sales.balances(person)
+    if before is None:
+        return now.paid, now.bonus
+    paid, bonus = now.paid, now.bonus
+    for batch in present.batches().filter(customer=person, id__gte=before):
+        change = present.change(batch)
+        paid, bonus = paid - change[0], bonus - change[1]
+    return paid, bonus

@@ -1,0 +1,181 @@
+"""Domain objects as the API's JSON: money as decimal strings of the major unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from prepaid.catalog.models import Product, TopUpPlan
+from prepaid.customers.models import Customer
+from prepaid.ledger.models import Account, Batch, PaymentMethod
+from prepaid.lib.money import from_minor
+from prepaid.lib.phones import mask_phone
+from prepaid.reports.queries import customer_change
+from prepaid.sales import services as sales
+from prepaid.sales.models import SaleLine
+
+
+def money(amount_minor: int, currency: str) -> str:
+    return str(from_minor(amount_minor, currency))
+
+
+def batches() -> QuerySet[Batch]:
+    """Transactions with everything ``transaction`` shows, in a fixed number of queries."""
+    return Batch.objects.select_related(
+        "customer", "store", "staff", "api_token", "reversed_by"
+    ).prefetch_related(
+        "transfers__debit_account", "transfers__credit_account", "sale_lines__product"
+    )
+
+
+def change(batch: Batch) -> tuple[int, int]:
+    """What the batch did to its customer's (paid, bonus) balances."""
+    return customer_change(batch)
+
+
+def customer(person: Customer, balances: sales.Balances, currency: str) -> dict[str, Any]:
+    return {
+        "code": person.code,
+        "name": person.name,
+        "phone": person.phone,
+        "phone_masked": mask_phone(person.phone) if person.phone else "",
+        "email": person.email,
+        "address": person.address,
+        "notes": person.notes,
+        "marketing_sms": person.marketing_sms,
+        "marketing_email": person.marketing_email,
+        "status": person.status,
+        "balance": money(balances.paid, currency),
+        "bonus_balance": money(balances.bonus, currency),
+        "available": money(max(balances.available, 0), currency),
+        "credit_limit": money(balances.credit_limit, currency),
+        "currency": currency,
+        "tier": None,
+        "punch_cards": [],
+        "created_at": person.created_at,
+    }
+
+
+def transaction(
+    batch: Batch,
+    currency: str,
+    *,
+    after: tuple[int, int] | None = None,
+    now: sales.Balances | None = None,
+) -> dict[str, Any]:
+    """A batch as the customer sees it. ``after``: the (paid, bonus) balances right after
+    it; ``now``: the balances at the time of answering a POST."""
+    paid, bonus = customer_change(batch)
+    staff = batch.staff.name if batch.staff_id and batch.staff else None
+    token = batch.api_token.name if batch.api_token_id and batch.api_token else None
+    reversal = getattr(batch, "reversed_by", None)
+    return {
+        "id": batch.pk,
+        "kind": batch.code,
+        "customer": batch.customer.code if batch.customer_id and batch.customer else None,
+        "total": money(_total(batch.code, paid, bonus), currency),
+        "amount": money(paid, currency),
+        "bonus_amount": money(bonus, currency),
+        "balance_after": money(after[0], currency) if after else None,
+        "bonus_balance_after": money(after[1], currency) if after else None,
+        "balance": money(now.paid, currency) if now else None,
+        "bonus_balance": money(now.bonus, currency) if now else None,
+        "currency": currency,
+        "reference": batch.reference,
+        "note": batch.note,
+        "store": batch.store.name,
+        "staff": staff,
+        "token": token,
+        "created_at": batch.created_at,
+        "lines": [_line(line, currency) for line in batch.sale_lines.all()],
+        "reverses": batch.reverses_id,
+        "reversed_by": reversal.pk if reversal is not None else None,
+    }
+
+
+def sold(sale: sales.Sold, customer: Customer, currency: str) -> dict[str, Any]:
+    """A fresh sale, from what posting it returned: no query. The same fields and
+    values as ``transaction`` reading it back."""
+    assert sale.after is not None, "a replayed sale is answered from the stored answer"
+    batch = sale.batch
+    change: dict[str, int] = {Account.Kind.WALLET: 0, Account.Kind.BONUS: 0}
+    for leg in sale.legs:
+        for account, sign in ((leg.credit, 1), (leg.debit, -1)):
+            if account.customer_id == customer.pk and account.kind in change:
+                change[account.kind] += sign * leg.amount
+    paid, bonus = change[Account.Kind.WALLET], change[Account.Kind.BONUS]
+    return {
+        "id": batch.pk,
+        "kind": batch.code,
+        "customer": customer.code,
+        "total": money(_total(batch.code, paid, bonus), currency),
+        "amount": money(paid, currency),
+        "bonus_amount": money(bonus, currency),
+        "balance_after": None,
+        "bonus_balance_after": None,
+        "balance": money(sale.after.paid, currency),
+        "bonus_balance": money(sale.after.bonus, currency),
+        "currency": currency,
+        "reference": batch.reference,
+        "note": batch.note,
+        "store": batch.store.name,
+        "staff": batch.staff.name if batch.staff else None,
+        "token": batch.api_token.name if batch.api_token else None,
+        "created_at": batch.created_at,
+        "lines": [_line(line, currency) for line in sale.lines],
+        "reverses": None,
+        "reversed_by": None,
+    }
+
+
+def _line(line: SaleLine, currency: str) -> dict[str, Any]:
+    return {
+        "product": line.product_id,
+        "name": line.product.name,
+        "unit": line.product.unit,
+        "quantity": str(line.quantity),
+        "unit_price": str(line.unit_price),
+        "amount": money(line.amount_minor, currency),
+    }
+
+
+def _total(code: str, paid: int, bonus: int) -> int:
+    """What the operation was worth: a sale's price (paid and bonus money together), a
+    reversal's whole amount, the paid amount of the rest (their bonus moves apart)."""
+    if code in (Batch.Code.SALE, Batch.Code.REVERSAL):
+        return abs(paid) + abs(bonus)
+    return abs(paid)
+
+
+def product(item: Product, currency: str) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "name": item.name,
+        "sku": item.sku,
+        "unit": item.unit,
+        "unit_price": str(item.unit_price),
+        "currency": currency,
+        "active": item.active,
+        "position": item.position,
+        "colour": item.colour,
+    }
+
+
+def payment_method(method: PaymentMethod) -> dict[str, Any]:
+    return {
+        "code": method.code,
+        "name": method.name,
+        "requires_reference": method.requires_reference,
+        "active": method.active,
+    }
+
+
+def plan(item: TopUpPlan, currency: str) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "name": item.name,
+        "amount": money(item.amount_minor, currency),
+        "bonus": money(item.bonus_minor, currency),
+        "currency": currency,
+    }

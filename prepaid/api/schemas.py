@@ -1,0 +1,257 @@
+"""Request and response bodies of /api/v1, every field described with an example.
+
+Money travels as decimal strings in the currency's major unit ("12.50"); unit prices
+may carry 4 decimals ("0.3490"), quantities 3 ("2.5"). Below the schemas everything is
+integer minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+AMOUNT = r"^[0-9]{1,13}(\.[0-9]{1,3})?$"  # the currency decides how many decimals are exact
+QUANTITY = r"^[0-9]{1,9}(\.[0-9]{1,3})?$"
+PRICE = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
+COLOUR = r"^(#[0-9a-fA-F]{6})?$"
+
+
+class Input(Schema):
+    """A request body or query: text must be text a database can store."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _storable_text(value):
+            raise ValueError("text must not contain NUL characters or lone surrogates")
+        return value
+
+
+def _storable_text(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="Machine-readable code", examples=["insufficient_funds"])
+    message: str = Field(description="Human text, in the request's language")
+    fields: dict[str, str] = Field(description="Message per field at fault", examples=[{}])
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+class Health(Schema):
+    status: str = Field(examples=["ok"])
+    database: str = Field(examples=["ok"])
+
+
+# -- customers ------------------------------------------------------------------------
+
+
+class CustomerIn(Input):
+    name: str = Field(description="Full name", examples=["Maria Santos"], max_length=120)
+    phone: str | None = Field(
+        None, description="Any common format; stored in E.164", examples=["0917 123 4567"]
+    )
+    email: str | None = Field(None, examples=["maria@example.com"], max_length=254)
+    address: str | None = Field(None, examples=["12 Rizal St"], max_length=255)
+    notes: str | None = Field(None, examples=["Prefers 5-gallon jugs"])
+    marketing_sms: bool | None = Field(None, description="Consent to SMS marketing")
+    marketing_email: bool | None = Field(None, description="Consent to email marketing")
+    credit_limit: str | None = Field(
+        None,
+        description="How far the balance may go below zero",
+        examples=["0.00"],
+        pattern=AMOUNT,
+    )
+
+
+class CustomerPatch(Input):
+    name: str | None = Field(None, examples=["Maria Santos-Reyes"], max_length=120)
+    phone: str | None = Field(None, description="Empty string removes it", examples=[""])
+    email: str | None = Field(None, examples=["maria@example.com"], max_length=254)
+    address: str | None = Field(None, examples=["14 Rizal St"], max_length=255)
+    notes: str | None = Field(None, examples=["Delivers on Fridays"])
+    marketing_sms: bool | None = None
+    marketing_email: bool | None = None
+    credit_limit: str | None = Field(None, examples=["20.00"], pattern=AMOUNT)
+
+
+class CustomerOut(Schema):
+    code: str = Field(
+        description="The customer's code, as printed on the card", examples=["K7MQ-4XZP"]
+    )
+    name: str = Field(examples=["Maria Santos"])
+    phone: str = Field(description="E.164, or empty", examples=["+639171234567"])
+    phone_masked: str = Field(description="For telling customers apart", examples=["•••• 4567"])
+    email: str = Field(examples=["maria@example.com"])
+    address: str = Field(examples=["12 Rizal St"])
+    notes: str = Field(examples=[""])
+    marketing_sms: bool
+    marketing_email: bool
+    status: str = Field(examples=["active"])
+    balance: str = Field(description="Paid balance", examples=["86.25"])
+    bonus_balance: str = Field(description="Bonus balance", examples=["8.63"])
+    available: str = Field(
+        description="What can be spent now: paid + bonus + credit", examples=["94.88"]
+    )
+    credit_limit: str = Field(examples=["0.00"])
+    currency: str = Field(description="ISO 4217", examples=["PHP"])
+    tier: str | None = Field(None, description="Loyalty tier, when tiers are set up")
+    punch_cards: list[dict[str, str]] = Field(
+        default_factory=list, description="Punch cards held, when punch cards are set up"
+    )
+    created_at: datetime
+
+
+class CustomerPage(Schema):
+    results: list[CustomerOut]
+    next: str | None = Field(description="Cursor of the next page, or null")
+
+
+class CardIn(Input):
+    replace: bool = Field(False, description="Revoke the customer's current cards first")
+
+
+class CardOut(Schema):
+    token: str = Field(description="The card's secret; its QR encodes `url`")
+    url: str = Field(examples=["https://shop.example/c/3q2-…"])
+    qr_svg_url: str = Field(description="The QR code as an SVG image")
+
+
+# -- money --------------------------------------------------------------------------
+
+
+class TopUpIn(Input):
+    amount: str = Field(description="Amount paid, major unit", examples=["100.00"], pattern=AMOUNT)
+    method: str = Field(
+        description="A payment method's code (GET /payment-methods)", examples=["cash"]
+    )
+    reference: str = Field(
+        "", description="Slip or transaction number", examples=["GC-88213"], max_length=100
+    )
+    plan: int | None = Field(None, description="A top-up plan's id; its amount must match")
+
+
+class LineIn(Input):
+    product: str = Field(description="Product id or SKU", examples=["1"])
+    quantity: str = Field(description="Up to 3 decimals", examples=["5"], pattern=QUANTITY)
+
+
+class SaleIn(Input):
+    lines: list[LineIn] = Field(min_length=1, max_length=100)
+    note: str = Field("", max_length=255, examples=["Delivery"])
+
+
+class RefundIn(Input):
+    amount: str = Field(description="Paid money handed back", examples=["20.00"], pattern=AMOUNT)
+    method: str = Field(examples=["cash"])
+    reason: str = Field(min_length=1, max_length=255, examples=["Moving away"])
+    reference: str = Field("", max_length=100)
+
+
+class ReversalIn(Input):
+    reason: str = Field(min_length=1, max_length=255, examples=["Wrong water type"])
+
+
+class LineOut(Schema):
+    product: int
+    name: str = Field(examples=["Alkaline water"])
+    unit: str = Field(examples=["gallon"])
+    quantity: str = Field(examples=["5.000"])
+    unit_price: str = Field(examples=["0.3490"])
+    amount: str = Field(examples=["1.75"])
+
+
+class TransactionOut(Schema):
+    id: int
+    kind: str = Field(description="top_up, sale, refund, reversal, opening…", examples=["sale"])
+    customer: str | None = Field(description="Customer code", examples=["K7MQ-4XZP"])
+    total: str = Field(
+        description="What it was worth: a sale's price, a reversal's whole amount, the paid"
+        " amount of a top-up or refund (bonus moves are in bonus_amount)",
+        examples=["1.75"],
+    )
+    amount: str = Field(description="Change of the paid balance (signed)", examples=["-1.59"])
+    bonus_amount: str = Field(
+        description="Change of the bonus balance (signed)", examples=["-0.16"]
+    )
+    balance_after: str | None = Field(description="Paid balance right after it", examples=["84.66"])
+    bonus_balance_after: str | None = Field(examples=["8.47"])
+    balance: str | None = Field(None, description="Paid balance now (POST answers only)")
+    bonus_balance: str | None = Field(None, description="Bonus balance now (POST answers only)")
+    currency: str = Field(examples=["PHP"])
+    reference: str = Field(examples=[""])
+    note: str = Field(description="Note, or the reason of a refund or reversal", examples=[""])
+    store: str = Field(examples=["Main Street"])
+    staff: str | None = Field(description="Staff member, or null when done by a token")
+    token: str | None = Field(description="API token's name, or null")
+    created_at: datetime
+    lines: list[LineOut] = Field(default_factory=list)
+    reverses: int | None = Field(None, description="The transaction this one reverses")
+    reversed_by: int | None = Field(None, description="The transaction that reversed this one")
+
+
+class TransactionPage(Schema):
+    results: list[TransactionOut]
+    next: str | None
+
+
+# -- catalog ------------------------------------------------------------------------
+
+
+class ProductIn(Input):
+    name: str = Field(examples=["Alkaline water"], max_length=120)
+    sku: str = Field("", examples=["ALK-G"], max_length=40)
+    unit: str = Field(examples=["gallon"], max_length=20)
+    unit_price: str = Field(description="Up to 4 decimals", examples=["0.3490"], pattern=PRICE)
+    active: bool = True
+    position: int = Field(0, ge=0, le=32767, description="Order of the counter's buttons")
+    colour: str = Field("", description="Button colour", examples=["#1e88e5"], pattern=COLOUR)
+
+
+class ProductPatch(Input):
+    name: str | None = Field(None, max_length=120)
+    sku: str | None = Field(None, max_length=40)
+    unit: str | None = Field(None, max_length=20)
+    unit_price: str | None = Field(None, examples=["0.3590"], pattern=PRICE)
+    active: bool | None = None
+    position: int | None = Field(None, ge=0, le=32767)
+    colour: str | None = Field(None, pattern=COLOUR)
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    sku: str
+    unit: str
+    unit_price: str = Field(examples=["0.3490"])
+    currency: str
+    active: bool
+    position: int
+    colour: str
+
+
+class PaymentMethodOut(Schema):
+    code: str = Field(examples=["gcash"])
+    name: str = Field(examples=["GCash"])
+    requires_reference: bool
+    active: bool
+
+
+class PlanOut(Schema):
+    id: int
+    name: str = Field(examples=["100 → +10"])
+    amount: str = Field(examples=["100.00"])
+    bonus: str = Field(examples=["10.00"])
+    currency: str

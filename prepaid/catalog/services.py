@@ -1,0 +1,265 @@
+"""Setting up what the shop offers: products and prices, payment methods, top-up plans
+and bonus rules; and the one rule that says how much bonus a top-up earns.
+
+Every change is an audit event with before and after; a price change also starts a new
+row of the product's price history. Sales snapshot the price they were sold at, so a
+change applies to later sales only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from prepaid.catalog.models import BonusRule, PriceChange, Product, TopUpPlan
+from prepaid.ledger.models import PaymentMethod
+from prepaid.staff import audit
+from prepaid.staff.models import ApiToken, Staff
+
+Author = Staff | ApiToken | None
+MAX_PRICE = Decimal("9999999999.9999")
+
+
+class CatalogError(ValueError):
+    """A product, method, plan or rule cannot be saved as asked; ``field`` is at fault."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ProductChange:
+    """What to set on a product; None leaves a value as it is."""
+
+    name: str | None = None
+    sku: str | None = None
+    unit: str | None = None
+    unit_price: Decimal | None = None
+    active: bool | None = None
+    position: int | None = None
+    colour: str | None = None
+
+
+def _snapshot(product: Product) -> dict[str, Any]:
+    return {
+        "name": product.name,
+        "sku": product.sku,
+        "unit": product.unit,
+        "unit_price": str(product.unit_price),
+        "active": product.active,
+        "position": product.position,
+        "colour": product.colour,
+    }
+
+
+def _apply(product: Product, change: ProductChange) -> None:
+    for item in fields(change):
+        value = getattr(change, item.name)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        setattr(product, item.name, value)
+    if not product.name:
+        raise CatalogError(_("Enter the product's name."), field="name")
+    if not product.unit:
+        raise CatalogError(_("Enter the unit it is sold by, such as gallon."), field="unit")
+    price = Decimal(product.unit_price)
+    if not price.is_finite() or price < 0 or price > MAX_PRICE or _places(price) > 4:
+        raise CatalogError(
+            _("Enter a price of zero or more with at most four decimals."), field="unit_price"
+        )
+    product.unit_price = price.quantize(Decimal("0.0001"))
+    if product.sku and Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
+        raise CatalogError(_("Another product has this SKU."), field="sku")
+    try:
+        product.full_clean(exclude=["created_at"], validate_unique=False)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise CatalogError(" ".join(messages), field=field) from None
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+@transaction.atomic
+def create_product(change: ProductChange, *, by: Author) -> Product:
+    product = Product(unit_price=Decimal(0))
+    _apply(product, change)
+    product.save()
+    PriceChange.objects.create(product=product, unit_price=product.unit_price, **_who(by))
+    audit.record("product.created", f"product:{product.pk}", by=by, after=_snapshot(product))
+    return product
+
+
+@transaction.atomic
+def update_product(product: Product, change: ProductChange, *, by: Author) -> Product:
+    """Change a product; a new price applies from now on, recorded in its history."""
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    before = _snapshot(product)
+    _apply(product, change)
+    after = _snapshot(product)
+    if after == before:
+        return product
+    product.save()
+    if after["unit_price"] != before["unit_price"]:
+        PriceChange.objects.create(product=product, unit_price=product.unit_price, **_who(by))
+    audit.record("product.changed", f"product:{product.pk}", by=by, before=before, after=after)
+    return product
+
+
+def _who(by: Author) -> dict[str, Any]:
+    return {
+        "staff": by if isinstance(by, Staff) else None,
+        "api_token": by if isinstance(by, ApiToken) else None,
+    }
+
+
+def find_product(reference: str | int) -> Product | None:
+    """An active product by id or SKU, as the API and the counter name it."""
+    text = str(reference).strip()
+    products = Product.objects.filter(active=True)
+    if text.isdigit():
+        by_id = products.filter(pk=int(text)).first()
+        if by_id is not None:
+            return by_id
+    return products.filter(sku=text).first() if text else None
+
+
+# -- payment methods, plans, rules -------------------------------------------------------
+
+
+@transaction.atomic
+def save_payment_method(
+    method: PaymentMethod | None,
+    *,
+    name: str,
+    requires_reference: bool = False,
+    active: bool = True,
+    position: int = 0,
+    by: Author,
+) -> PaymentMethod:
+    """Create (``method`` None) or change a payment method. Its code, made from the
+    name, never changes: the method's house account and reports hang on it."""
+    name = name.strip()
+    if not name:
+        raise CatalogError(_("Enter the payment method's name."), field="name")
+    if method is None:
+        code = _free_code(slugify(name)[:24] or "method")
+        method = PaymentMethod(code=code)
+        before = None
+    else:
+        before = _method_snapshot(method)
+    method.name = name
+    method.requires_reference = requires_reference
+    method.active = active
+    method.position = position
+    method.save()
+    audit.record(
+        "payment_method.saved",
+        f"payment_method:{method.code}",
+        by=by,
+        before=before,
+        after=_method_snapshot(method),
+    )
+    return method
+
+
+def _free_code(base: str) -> str:
+    code, number = base, 1
+    while PaymentMethod.objects.filter(code=code).exists():
+        number += 1
+        code = f"{base}-{number}"
+    return code
+
+
+def _method_snapshot(method: PaymentMethod) -> dict[str, Any]:
+    return {
+        "name": method.name,
+        "requires_reference": method.requires_reference,
+        "active": method.active,
+        "position": method.position,
+    }
+
+
+@transaction.atomic
+def save_plan(
+    plan: TopUpPlan | None,
+    *,
+    name: str,
+    amount_minor: int,
+    bonus_minor: int,
+    active: bool = True,
+    position: int = 0,
+    by: Author,
+) -> TopUpPlan:
+    if amount_minor <= 0:
+        raise CatalogError(_("A plan's amount must be more than zero."), field="amount")
+    if bonus_minor < 0:
+        raise CatalogError(_("A bonus cannot be negative."), field="bonus")
+    plan = plan or TopUpPlan()
+    before = None if plan.pk is None else _plan_snapshot(plan)
+    plan.name = name.strip() or str(amount_minor)
+    plan.amount_minor, plan.bonus_minor = amount_minor, bonus_minor
+    plan.active, plan.position = active, position
+    plan.save()
+    audit.record("plan.saved", f"plan:{plan.pk}", by=by, before=before, after=_plan_snapshot(plan))
+    return plan
+
+
+def _plan_snapshot(plan: TopUpPlan) -> dict[str, Any]:
+    return {
+        "name": plan.name,
+        "amount_minor": plan.amount_minor,
+        "bonus_minor": plan.bonus_minor,
+        "active": plan.active,
+    }
+
+
+@transaction.atomic
+def save_rule(
+    rule: BonusRule | None, *, every_minor: int, bonus_minor: int, active: bool = True, by: Author
+) -> BonusRule:
+    if every_minor <= 0:
+        raise CatalogError(_("Enter the amount that earns the bonus."), field="every")
+    if bonus_minor <= 0:
+        raise CatalogError(_("A bonus must be more than zero."), field="bonus")
+    rule = rule or BonusRule()
+    before = None if rule.pk is None else _rule_snapshot(rule)
+    rule.every_minor, rule.bonus_minor, rule.active = every_minor, bonus_minor, active
+    rule.save()
+    audit.record(
+        "bonus_rule.saved",
+        f"bonus_rule:{rule.pk}",
+        by=by,
+        before=before,
+        after=_rule_snapshot(rule),
+    )
+    return rule
+
+
+def _rule_snapshot(rule: BonusRule) -> dict[str, Any]:
+    return {"every_minor": rule.every_minor, "bonus_minor": rule.bonus_minor, "active": rule.active}
+
+
+# -- the bonus a top-up earns ------------------------------------------------------------
+
+
+def bonus_for(amount_minor: int, *, plan: TopUpPlan | None = None) -> int:
+    """The bonus of a top-up: the plan's when one is chosen (its amount must be paid in
+    full), otherwise the best active rule for the amount ("every 100 gets 10")."""
+    if plan is not None:
+        return plan.bonus_minor
+    best = 0
+    for rule in BonusRule.objects.filter(active=True):
+        best = max(best, amount_minor // rule.every_minor * rule.bonus_minor)
+    return best

@@ -1,0 +1,79 @@
+"""docs/api.md's examples, replayed in order against the real API.
+
+Each ```http block is a request; the ```json block after it starts with the expected
+status, then a JSON object that must be a subset of the answer ("…" matches any value).
+"K7MQ-4XZP" stands for the customer's code, product and plan 1 for the real ids.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from prepaid.catalog import services as catalog
+from tests.factories import make_product
+
+pytestmark = pytest.mark.django_db
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+EXAMPLE = re.compile(r"```http\n(?P<request>.*?)```\s*```json\n(?P<answer>.*?)```", re.S)
+
+
+def examples() -> list[tuple[str, str]]:
+    found = [(m["request"], m["answer"]) for m in EXAMPLE.finditer(GUIDE.read_text())]
+    assert len(found) >= 8, "the guide lost its examples"
+    return found
+
+
+def matches(expected, actual) -> bool:
+    if expected == "…":
+        return True
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and matches(value, actual[key]) for key, value in expected.items()
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(matches(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    return expected == actual
+
+
+def test_every_example_in_the_guide_answers_as_written(api):
+    water = make_product("Purified water", price="0.35")
+    plan = catalog.save_plan(None, name="100 → +10", amount_minor=10000, bonus_minor=1000, by=None)
+    ids = {'"product": "1"': f'"product": "{water.pk}"', '"plan": 1': f'"plan": {plan.pk}'}
+    code = "K7MQ-4XZP"
+    for request, answer in examples():
+        head, _, body = request.partition("\n\n")
+        line, *header_lines = head.strip().splitlines()
+        method, path = line.split(" ", 1)
+        headers = dict(h.split(": ", 1) for h in header_lines)
+        if "Authorization" in headers:
+            headers["Authorization"] = f"Bearer {api.cashier.key}"
+        for written, real in ids.items():
+            body = body.replace(written, real)
+        path = path.replace("K7MQ-4XZP", code)
+        response = api.cashier.client.generic(
+            method,
+            path,
+            body.strip().encode(),
+            content_type="application/json",
+            headers=headers,
+        )
+        status, _, expected_text = answer.partition("\n")
+        expected_text = expected_text.replace('"product": 1', f'"product": {water.pk}')
+        expected = json.loads(expected_text.replace("K7MQ-4XZP", code))
+        actual = response.json()
+        assert response.status_code == int(status), (line, actual)
+        if "code" in actual and method == "POST" and path == "/api/v1/customers":
+            code = actual["code"]
+            expected["code"] = code
+        assert matches(expected, actual), (line, expected, actual)
+        if headers.get("Idempotency-Key") == "till-1-0002" and '"quantity": "5"' in body:
+            replayed = response.get("Idempotent-Replayed")
+            assert replayed in (None, "true")

@@ -28,7 +28,7 @@ test-sqlite: $(STAMP)
 	DATABASE_URL= $(BIN)/pytest -q
 
 test-postgres: $(STAMP)
-	PREPAID_REQUIRE_POSTGRES=1 DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not e2e"
+	PREPAID_REQUIRE_POSTGRES=1 DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 test: lint typecheck test-sqlite test-postgres
 
@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ledger
 	$(BIN)/python -m bench.lookup
 	$(BIN)/python -m bench.import_customers
+	$(BIN)/python -m bench.http_sales
 
 messages: $(STAMP)
 	cd prepaid && ../$(BIN)/django-admin makemessages -l zh_Hans -l nl --no-obsolete --settings=prepaid.settings

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from prepaid.backoffice import customers, imports
+from prepaid.api.api import api
+from prepaid.backoffice import customers, imports, shop
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
 
@@ -26,7 +27,15 @@ urlpatterns = [
     path("customers/<str:code>/notes/", customers.customer_note, name="customer_note"),
     path("customers/<str:code>/cards/", customers.customer_card, name="customer_card"),
     path("customers/<str:code>/close/", customers.customer_close, name="customer_close"),
+    path(
+        "customers/<str:code>/reverse/<int:batch_id>/",
+        customers.customer_reverse,
+        name="customer_reverse",
+    ),
     path("c/<str:token>", portal.card, name="portal"),
+    path("c/<str:token>/qr.svg", portal.qr, name="portal_qr"),
+    path("api/v1/", api.urls),
+    path("counter/", include("prepaid.counter.urls")),
 ]
 
 # Importing and exporting customers. Kept clear of "customers/<code>/": a code is one
@@ -44,4 +53,27 @@ urlpatterns += [
     path(
         "customers/export.csv", imports.export, {"file_format": "csv"}, name="customer_export_csv"
     ),
+]
+
+# The shop's set-up: products, prices, plans and rules; staff, stores, counters, tokens.
+urlpatterns += [
+    path("shop/products/", shop.products, name="products"),
+    path("shop/products/new/", shop.product, name="product_new"),
+    path("shop/products/<int:product_id>/", shop.product, name="product"),
+    path("shop/methods/new/", shop.payment_method, name="payment_method_new"),
+    path("shop/methods/<int:method_id>/", shop.payment_method, name="payment_method"),
+    path("shop/plans/new/", shop.plan, name="plan_new"),
+    path("shop/plans/<int:plan_id>/", shop.plan, name="plan"),
+    path("shop/rules/new/", shop.bonus_rule, name="bonus_rule_new"),
+    path("shop/rules/<int:rule_id>/", shop.bonus_rule, name="bonus_rule"),
+    path("shop/staff/", shop.staff_list, name="staff"),
+    path("shop/staff/new/", shop.staff_member, name="staff_new"),
+    path("shop/staff/<int:staff_id>/", shop.staff_member, name="staff_member"),
+    path("shop/lockouts/<int:lockout_id>/lift/", shop.lift_lockout, name="lift_lockout"),
+    path("shop/stores/new/", shop.store, name="store_new"),
+    path("shop/stores/<int:store_id>/", shop.store, name="store"),
+    path("shop/counters/<int:device_id>/remove/", shop.revoke_counter, name="revoke_counter"),
+    path("shop/tokens/new/", shop.new_token, name="token_new"),
+    path("shop/tokens/<int:token_id>/revoke/", shop.revoke_token, name="revoke_token"),
+    path("activity/", shop.activity, name="activity"),
 ]

@@ -17,4 +17,7 @@ def business(request: HttpRequest) -> dict[str, object]:
         "can_write": allowed(staff, "customers.write"),
         "can_read_customers": allowed(staff, "customers.read"),
         "can_change_settings": allowed(staff, "settings"),
+        "can_manage_catalog": allowed(staff, "catalog.write"),
+        "can_manage_staff": allowed(staff, "staff.write"),
+        "can_see_activity": allowed(staff, "activity"),
     }

@@ -3,6 +3,7 @@ cards (issue, replace, print) and closing an account."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -10,16 +11,19 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.forms import CustomerForm, NoteForm
-from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.backoffice.permissions import StaffRequest, allowed, requires
 from prepaid.customers import lookup
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer, Note, Tag
+from prepaid.ledger.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
+from prepaid.ledger.models import Batch
+from prepaid.ledger.services import Actor
 from prepaid.lib.money import from_minor, to_minor
 from prepaid.lib.phones import display_phone
 from prepaid.reports import customers as customer_report
@@ -90,8 +94,40 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
         "history": customer_report.history(customer),
         "timeline": customer.timeline.select_related("author")[:50],
         "note_form": NoteForm(),
+        "can_correct": allowed(request.staff, "transactions.reverse"),
+        "reversal_key": uuid.uuid4().hex,
     }
     return render(request, "backoffice/customer.html", context)
+
+
+@require_POST
+@requires("transactions.reverse")
+def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpResponse:
+    """A manager's correction: reverse one of the customer's transactions, with a reason.
+
+    The form's key (made when the page was drawn) makes a double submit harmless.
+    """
+    customer = _customer(code)
+    batch = get_object_or_404(Batch, pk=batch_id, customer=customer)
+    form_key = request.POST.get("key", "").strip()[:64]
+    if not form_key:
+        messages.error(request, _("Reload the page and try again."))
+        return redirect("customer", code=customer.code)
+    key = f"backoffice:{form_key}"
+    actor = Actor(store=batch.store, staff=request.staff)
+    try:
+        sales.reverse(batch, key=key, actor=actor, reason=request.POST.get("reason", ""))
+    except IdempotencyConflict:
+        messages.info(request, _("This form was sent before; nothing more was done."))
+    except sales.SaleError as error:
+        messages.error(request, str(error))
+    except AlreadyReversed:
+        messages.error(request, _("This transaction has already been reversed."))
+    except InsufficientFunds:
+        messages.error(request, _("Reversing this would take a balance below its limit."))
+    else:
+        messages.success(request, _("Transaction reversed."))
+    return redirect("customer", code=customer.code)
 
 
 def _profile(form: CustomerForm) -> customers.Profile:

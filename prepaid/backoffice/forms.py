@@ -5,6 +5,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from prepaid.lib.money import MoneyError, from_minor, to_minor
 from prepaid.staff.models import Business, Store
 
 
@@ -90,12 +91,56 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     """What an owner may change after set-up. The currency is fixed: every amount in the
     ledger is in its minor unit."""
 
+    MONEY = ("top_up_minimum", "top_up_maximum", "first_top_up_bonus")
+
+    top_up_minimum = forms.DecimalField(
+        label=_("Smallest top-up"), min_value=0, required=False, help_text=_("Empty: no minimum")
+    )
+    top_up_maximum = forms.DecimalField(
+        label=_("Largest top-up"), min_value=0, required=False, help_text=_("Empty: no maximum")
+    )
+    first_top_up_bonus = forms.DecimalField(
+        label=_("First top-up bonus"),
+        min_value=0,
+        required=False,
+        help_text=_("Added to a new customer's first top-up; 0 for none"),
+    )
+
     class Meta:
         model = Business
-        fields = ("name", "spend_order", "time_zone")
+        fields = ("name", "spend_order", "time_zone", "counter_idle_minutes")
         widgets = {"spend_order": forms.RadioSelect}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         zones = sorted(zoneinfo.available_timezones())
         self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])
+        business = self.instance
+        for name in self.MONEY:
+            minor = getattr(business, f"{name}_minor", None)
+            if minor is not None and business.currency:
+                self.initial[name] = from_minor(minor, business.currency)
+
+    def clean_counter_idle_minutes(self) -> int:
+        minutes = int(self.cleaned_data["counter_idle_minutes"])
+        if not 1 <= minutes <= 720:
+            raise forms.ValidationError(_("Between 1 and 720 minutes."))
+        return minutes
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        business = self.instance
+        for name in self.MONEY:
+            value = data.get(name)
+            try:
+                minor = None if value is None else to_minor(value, business.currency)
+            except MoneyError:
+                self.add_error(name, _("Enter an amount with at most the currency's decimals."))
+                continue
+            if name == "first_top_up_bonus":
+                minor = minor or 0
+            setattr(business, f"{name}_minor", minor)
+        smallest, largest = business.top_up_minimum_minor, business.top_up_maximum_minor
+        if smallest is not None and largest is not None and smallest > largest:
+            self.add_error("top_up_maximum", _("The largest top-up is below the smallest."))
+        return data

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from prepaid.staff.models import Business
 
-OPEN_WHEN_EMPTY = ("/setup/", "/static/", "/i18n/", "/api/v1/health")
+OPEN_WHEN_EMPTY = ("/setup/", "/static/", "/i18n/", "/api/")
 
 
 class DatabaseBusyMiddleware:
@@ -44,11 +44,11 @@ class BusinessMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        business = Business.current()
-        request.business = business  # type: ignore[attr-defined]
-        if business is None:
-            if not request.path.startswith(OPEN_WHEN_EMPTY):
-                return redirect(reverse("setup"))
-            return self.get_response(request)
-        with timezone.override(zoneinfo.ZoneInfo(business.time_zone)):
-            return self.get_response(request)
+        with Business.for_request() as business:
+            request.business = business  # type: ignore[attr-defined]
+            if business is None:
+                if not request.path.startswith(OPEN_WHEN_EMPTY):
+                    return redirect(reverse("setup"))
+                return self.get_response(request)
+            with timezone.override(zoneinfo.ZoneInfo(business.time_zone)):
+                return self.get_response(request)

@@ -20,6 +20,10 @@ ROLES: dict[str, frozenset[str]] = {
     "customers.write": frozenset({Role.OWNER, Role.MANAGER}),
     "cards.print": frozenset({Role.OWNER, Role.MANAGER}),
     "settings": frozenset({Role.OWNER}),
+    "catalog.write": frozenset({Role.OWNER, Role.MANAGER}),  # products, prices, plans
+    "staff.write": frozenset({Role.OWNER}),  # staff, PINs, stores, counters, tokens
+    "activity": frozenset({Role.OWNER, Role.MANAGER}),
+    "transactions.reverse": frozenset({Role.OWNER, Role.MANAGER}),
 }
 
 

@@ -60,15 +60,20 @@ def settings_page(request: StaffRequest) -> HttpResponse:
     business = Business.current()
     form = SettingsForm(request.POST or None, instance=business)
     if request.method == "POST" and form.is_valid():
-        before = {name: form.initial.get(name) for name in form.changed_data}
+        before = {name: _plain(form.initial.get(name)) for name in form.changed_data}
         form.save()
         audit.record(
             "business.settings",
             "business",
             by=request.staff,
             before=before,
-            after={name: form.cleaned_data[name] for name in form.changed_data},
+            after={name: _plain(form.cleaned_data[name]) for name in form.changed_data},
         )
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     return render(request, "backoffice/settings.html", {"form": form})
+
+
+def _plain(value: object) -> object:
+    """A value as the audit trail's JSON can hold it (amounts as text)."""
+    return value if value is None or isinstance(value, bool | int | str) else str(value)

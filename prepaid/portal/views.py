@@ -7,6 +7,9 @@ most; a lost card is replaced from the back office and its page is gone at once.
 
 from __future__ import annotations
 
+import io
+
+import segno
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -17,13 +20,17 @@ from prepaid.reports import customers as customer_report
 from prepaid.sales import services as sales
 
 
-@never_cache
-def card(request: HttpRequest, token: str) -> HttpResponse:
-    found = (
+def _live(token: str) -> Card | None:
+    return (
         Card.objects.select_related("customer")
         .filter(token=token, revoked_at__isnull=True, customer__status="active")
         .first()
     )
+
+
+@never_cache
+def card(request: HttpRequest, token: str) -> HttpResponse:
+    found = _live(token)
     if found is None:
         return render(request, "portal/invalid.html", status=404)
     customer = found.customer
@@ -35,4 +42,17 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
     }
     response = render(request, "portal/card.html", context)
     response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    return response
+
+
+@never_cache
+def qr(request: HttpRequest, token: str) -> HttpResponse:
+    """The card's QR code alone, as an SVG image (for an integrator's own card or app)."""
+    found = _live(token)
+    if found is None:
+        return HttpResponse(status=404)
+    image = io.BytesIO()
+    segno.make(found.url, error="m", micro=False).save(image, kind="svg", scale=8, border=2)
+    response = HttpResponse(image.getvalue(), content_type="image/svg+xml")
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -12,6 +12,7 @@ from django.utils import timezone
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Account, Batch
 from prepaid.reports.queries import customer_change
+from prepaid.sales.models import SaleLine
 
 
 def _balance(kind: Account.Kind) -> Coalesce:
@@ -65,3 +66,18 @@ def history(customer: Customer, *, limit: int = 50) -> list[tuple[Batch, int, in
         .order_by("-id")[:limit]
     )
     return [(batch, *customer_change(batch)) for batch in batches]
+
+
+def last_sale(customer: Customer) -> SaleLine | None:
+    """The line of the customer's last sale not reversed, when it was one line of a
+    product still sold: what "repeat last sale" repeats."""
+    batch = (
+        Batch.objects.filter(customer=customer, code=Batch.Code.SALE, reversed_by__isnull=True)
+        .prefetch_related("sale_lines__product")
+        .order_by("-id")
+        .first()
+    )
+    lines = list(batch.sale_lines.all()) if batch else []
+    if len(lines) != 1 or not lines[0].product.active:
+        return None
+    return lines[0]

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_overview_shows_what_is_owed_and_the_latest_transactions(client, owner, actor):
     customer = make_customer("王芳", balance="100.00", bonus="20.00", actor=actor)
-    sales.cash_out(customer, 1000, method=method(), key=key(), actor=actor)
+    sales.cash_out(customer, 1000, method=method(), key=key(), actor=actor, reason="moving away")
     client.force_login(owner.user)
 
     page = client.get("/").content.decode()
@@ -70,7 +70,12 @@ def test_the_owner_sets_the_spend_order_and_it_is_audited(client, owner):
     client.force_login(owner.user)
     response = client.post(
         "/settings/",
-        {"name": "Agua Pura", "spend_order": "bonus_first", "time_zone": "UTC"},
+        {
+            "name": "Agua Pura",
+            "spend_order": "bonus_first",
+            "time_zone": "UTC",
+            "counter_idle_minutes": 5,
+        },
         follow=True,
     )
     assert "Settings saved." in response.content.decode()

@@ -56,3 +56,21 @@ def test_language_selector_works_on_the_setup_form(page: Page, screenshot) -> No
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.locator("form .field")).to_have_count(7)
     screenshot(page, "setup-form-zh-hans")
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "nl"])
+def test_the_back_office_has_no_english_left(page: Page, shop, screenshot, language) -> None:
+    from tests.test_translations import untranslated_in
+
+    page.goto("/")
+    flows.log_in(page, OWNER, PASSWORD)
+    flows.choose_language(page, language)
+    seen = []
+    paths = ["/", "/customers/", "/customers/new/", "/shop/products/", "/shop/products/new/",
+             "/shop/plans/new/", "/shop/staff/", "/shop/staff/new/", "/shop/tokens/new/",
+             "/activity/", "/settings/"]  # fmt: skip
+    for path in paths:
+        page.goto(path)
+        seen.append(page.locator("body").inner_text())
+        screenshot(page, f"{language}-{path.strip('/').replace('/', '-') or 'overview'}")
+    assert untranslated_in(language, seen, sources=("backoffice/",)) == []

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_card_page_shows_balance_history_and_the_qr_without_a_login(client, actor):
     customer = make_customer("王芳", balance="20.00", bonus="2.00", actor=actor)
-    sales.cash_out(customer, 500, method=method(), key=key(), actor=actor)
+    sales.cash_out(customer, 500, method=method(), key=key(), actor=actor, reason="moving away")
     card = Card.objects.get(customer=customer)
 
     response = client.get(f"/c/{card.token}")

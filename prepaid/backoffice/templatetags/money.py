@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 
-from prepaid.lib.money import format_money
+from prepaid.lib.money import format_money, format_price
 from prepaid.staff.models import Business
 
 register = template.Library()
@@ -16,3 +19,22 @@ def money(amount_minor: int | None, business: Business | None) -> str:
         return ""
     language = get_language() or "en"
     return format_money(int(amount_minor), business.currency, language, region=business.region)
+
+
+@register.filter
+def price(unit_price: Decimal | None, business: Business | None) -> str:
+    """A unit price with the decimals it needs: ``product.unit_price|price:business``."""
+    if unit_price is None or business is None:
+        return ""
+    language = get_language() or "en"
+    return format_price(unit_price, business.currency, language, region=business.region)
+
+
+@register.filter
+def quantity(value: Decimal | None, raw: str = "") -> str:
+    """A quantity without trailing zeros or an exponent: "10", "2.5" (Dutch "2,5").
+    ``quantity:"raw"`` gives the unlocalized digits, for a form's hidden value."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    return text if raw else number_format(Decimal(text))

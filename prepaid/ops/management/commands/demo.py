@@ -43,3 +43,9 @@ class Command(BaseCommand):
         except demo.DemoError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Demo loaded: {posted} transactions. Data folder: {settings.DATA_DIR}.")
+        name, pin = demo.CASHIER
+        self.stdout.write(
+            "The counter: open /counter/ in the browser of the till, sign in once as the"
+            f" owner to make it a counter, then unlock as {name} with PIN {pin}"
+            f" (the owner's PIN: {demo.OWNER_PIN})."
+        )

@@ -1,0 +1,337 @@
+"""The shop's set-up pages: products and prices, payment methods, top-up plans and bonus
+rules, staff and PINs, stores, counters, API tokens, and the activity log.
+
+Each view: permission → form → one service call → message. The services keep the audit
+trail (who, when, before and after).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.backoffice.shop_forms import (
+    BonusRuleForm,
+    PaymentMethodForm,
+    PlanForm,
+    ProductForm,
+    StaffForm,
+    StoreForm,
+    TokenForm,
+)
+from prepaid.catalog import services as catalog
+from prepaid.catalog.models import BonusRule, Product, TopUpPlan
+from prepaid.ledger.models import PaymentMethod
+from prepaid.lib.money import MoneyError, from_minor, to_minor
+from prepaid.staff import counters, people, tokens
+from prepaid.staff.models import ApiToken, AuditEvent, Business, Device, PinLockout, Role, Staff
+from prepaid.staff.models import Store as StoreModel
+
+FORM = "backoffice/shop_form.html"
+
+
+def _currency() -> str:
+    business = Business.current()
+    assert business is not None
+    return business.currency
+
+
+def _minor(form: Any, field: str) -> int | None:
+    """The form's amount in minor units, or None with the error added to the form."""
+    try:
+        return to_minor(form.cleaned_data[field], _currency())
+    except MoneyError:
+        form.add_error(field, _("Enter an amount with at most the currency's decimals."))
+        return None
+
+
+def _major(amount_minor: int) -> Decimal:
+    return from_minor(amount_minor, _currency())
+
+
+def _refused(form: Any, error: Exception) -> None:
+    form.add_error(
+        getattr(error, "field", None) if getattr(error, "field", None) in form.fields else None,
+        str(error),
+    )
+
+
+def _form_page(
+    request: StaffRequest, form: Any, title: str, back: str, **extra: Any
+) -> HttpResponse:
+    return render(request, FORM, {"form": form, "title": title, "back": back, **extra})
+
+
+# -- products ---------------------------------------------------------------------------
+
+
+@requires("catalog.write")
+def products(request: StaffRequest) -> HttpResponse:
+    context = {
+        "products": Product.objects.prefetch_related("prices"),
+        "methods": PaymentMethod.objects.all(),
+        "plans": TopUpPlan.objects.all(),
+        "rules": BonusRule.objects.all(),
+    }
+    return render(request, "backoffice/products.html", context)
+
+
+@requires("catalog.write")
+def product(request: StaffRequest, product_id: int | None = None) -> HttpResponse:
+    item = get_object_or_404(Product, pk=product_id) if product_id else None
+    initial = {}
+    if item is not None:
+        initial = {name: getattr(item, name) for name in ProductForm.base_fields}
+        initial["unit_price"] = item.unit_price.normalize()
+    form = ProductForm(request.POST or None, initial=initial or {"colour": "#0b6bcb"})
+    if request.method == "POST" and form.is_valid():
+        change = catalog.ProductChange(**form.cleaned_data)
+        try:
+            if item is None:
+                catalog.create_product(change, by=request.staff)
+            else:
+                catalog.update_product(item, change, by=request.staff)
+        except catalog.CatalogError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, _("Product saved."))
+            return redirect("products")
+    title = item.name if item else _("New product")
+    history = item.prices.select_related("staff") if item else []
+    return _form_page(request, form, title, "products", history=history)
+
+
+# -- payment methods, plans, rules ----------------------------------------------------------
+
+
+@requires("catalog.write")
+def payment_method(request: StaffRequest, method_id: int | None = None) -> HttpResponse:
+    method = get_object_or_404(PaymentMethod, pk=method_id) if method_id else None
+    initial = (
+        {name: getattr(method, name) for name in PaymentMethodForm.base_fields} if method else {}
+    )
+    form = PaymentMethodForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalog.save_payment_method(method, by=request.staff, **form.cleaned_data)
+        except catalog.CatalogError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, _("Payment method saved."))
+            return redirect("products")
+    return _form_page(request, form, method.name if method else _("New payment method"), "products")
+
+
+@requires("catalog.write")
+def plan(request: StaffRequest, plan_id: int | None = None) -> HttpResponse:
+    item = get_object_or_404(TopUpPlan, pk=plan_id) if plan_id else None
+    initial = {}
+    if item is not None:
+        initial = {
+            "name": item.name,
+            "amount": _major(item.amount_minor),
+            "bonus": _major(item.bonus_minor),
+            "position": item.position,
+            "active": item.active,
+        }
+    form = PlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        amount, bonus = _minor(form, "amount"), _minor(form, "bonus")
+        if amount is not None and bonus is not None:
+            try:
+                catalog.save_plan(
+                    item,
+                    name=form.cleaned_data["name"],
+                    amount_minor=amount,
+                    bonus_minor=bonus,
+                    active=form.cleaned_data["active"],
+                    position=form.cleaned_data["position"],
+                    by=request.staff,
+                )
+            except catalog.CatalogError as error:
+                _refused(form, error)
+            else:
+                messages.success(request, _("Top-up plan saved."))
+                return redirect("products")
+    return _form_page(request, form, item.name if item else _("New top-up plan"), "products")
+
+
+@requires("catalog.write")
+def bonus_rule(request: StaffRequest, rule_id: int | None = None) -> HttpResponse:
+    rule = get_object_or_404(BonusRule, pk=rule_id) if rule_id else None
+    initial = {}
+    if rule is not None:
+        initial = {
+            "every": _major(rule.every_minor),
+            "bonus": _major(rule.bonus_minor),
+            "active": rule.active,
+        }
+    form = BonusRuleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        every, bonus = _minor(form, "every"), _minor(form, "bonus")
+        if every is not None and bonus is not None:
+            try:
+                catalog.save_rule(
+                    rule,
+                    every_minor=every,
+                    bonus_minor=bonus,
+                    active=form.cleaned_data["active"],
+                    by=request.staff,
+                )
+            except catalog.CatalogError as error:
+                _refused(form, error)
+            else:
+                messages.success(request, _("Bonus rule saved."))
+                return redirect("products")
+    return _form_page(request, form, _("Bonus rule"), "products")
+
+
+# -- staff, stores, counters, tokens --------------------------------------------------------
+
+
+@requires("staff.write")
+def staff_list(request: StaffRequest) -> HttpResponse:
+    context = {
+        "people": Staff.objects.select_related("user").prefetch_related("stores"),
+        "stores": StoreModel.objects.all(),
+        "devices": Device.objects.select_related("store").filter(revoked_at__isnull=True),
+        "lockouts": PinLockout.objects.select_related("staff", "device").exclude(
+            locked_until__isnull=True
+        ),
+        "tokens": ApiToken.objects.select_related("store").order_by("revoked_at", "name"),
+    }
+    return render(request, "backoffice/staff.html", context)
+
+
+@requires("staff.write")
+def staff_member(request: StaffRequest, staff_id: int | None = None) -> HttpResponse:
+    person = get_object_or_404(Staff, pk=staff_id) if staff_id else None
+    initial: dict[str, Any] = {
+        "stores": list(StoreModel.objects.filter(active=True)),
+        "role": Role.CASHIER,  # most new people work at the counter
+    }
+    if person is not None:
+        initial = {
+            "name": person.name,
+            "role": person.role,
+            "active": person.active,
+            "stores": list(person.stores.all()),
+            "username": person.user.get_username() if person.user else "",
+        }
+    form = StaffForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid() and _save_staff(request, form, person):
+        messages.success(request, _("Staff member saved."))
+        return redirect("staff")
+    return _form_page(request, form, person.name if person else _("New staff member"), "staff")
+
+
+def _save_staff(request: StaffRequest, form: StaffForm, person: Staff | None) -> bool:
+    """The person, their PIN and their login in one transaction: a refused PIN or
+    password leaves nothing half-saved (a second try would have made a twin)."""
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            _save_person(request, data, person)
+    except people.PeopleError as error:
+        _refused(form, error)
+        return False
+    return True
+
+
+def _save_person(request: StaffRequest, data: dict[str, Any], person: Staff | None) -> None:
+    person = people.save_staff(
+        person,
+        name=data["name"],
+        role=Role(data["role"]),
+        stores=data["stores"],
+        active=data["active"],
+        by=request.staff,
+    )
+    if data["pin"]:
+        people.set_pin(person, data["pin"], by=request.staff)
+    if data["password"] or (data["username"] and not person.user_id):
+        people.set_login(person, data["username"], data["password"], by=request.staff)
+
+
+@require_POST
+@requires("staff.write")
+def lift_lockout(request: StaffRequest, lockout_id: int) -> HttpResponse:
+    lockout = get_object_or_404(PinLockout, pk=lockout_id)
+    counters.lift_lockout(lockout.staff, lockout.device, by=request.staff)
+    messages.success(request, _("%(name)s may try their PIN again.") % {"name": lockout.staff.name})
+    return redirect("staff")
+
+
+@requires("staff.write")
+def store(request: StaffRequest, store_id: int | None = None) -> HttpResponse:
+    item = get_object_or_404(StoreModel, pk=store_id) if store_id else None
+    initial = {"name": item.name, "address": item.address, "active": item.active} if item else {}
+    form = StoreForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            people.save_store(item, by=request.staff, **form.cleaned_data)
+        except people.PeopleError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, _("Store saved."))
+            return redirect("staff")
+    return _form_page(request, form, item.name if item else _("New store"), "staff")
+
+
+@require_POST
+@requires("staff.write")
+def revoke_counter(request: StaffRequest, device_id: int) -> HttpResponse:
+    device = get_object_or_404(Device, pk=device_id, revoked_at__isnull=True)
+    counters.revoke(device, by=request.staff)
+    messages.success(request, _("%(name)s is no longer a counter.") % {"name": device.name})
+    return redirect("staff")
+
+
+@requires("staff.write")
+def new_token(request: StaffRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token, key = tokens.create_token(
+            form.cleaned_data["name"],
+            Role(form.cleaned_data["role"]),
+            store=form.cleaned_data["store"],
+            by=request.staff,
+        )
+        return render(request, "backoffice/token_created.html", {"token": token, "key": key})
+    return _form_page(request, form, _("New API token"), "staff")
+
+
+@require_POST
+@requires("staff.write")
+def revoke_token(request: StaffRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, revoked_at__isnull=True)
+    tokens.revoke(token, by=request.staff)
+    messages.success(request, _("The token %(name)s is revoked.") % {"name": token.name})
+    return redirect("staff")
+
+
+# -- activity -------------------------------------------------------------------------------
+
+
+@requires("activity")
+def activity(request: StaffRequest) -> HttpResponse:
+    events = AuditEvent.objects.select_related("staff", "api_token", "store").order_by("-id")
+    action = request.GET.get("action", "").strip()
+    if action:
+        events = events.filter(action__startswith=action)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    actions = sorted(
+        {a.split(".")[0] for a in AuditEvent.objects.values_list("action", flat=True).distinct()}
+    )
+    return render(
+        request, "backoffice/activity.html", {"page": page, "action": action, "actions": actions}
+    )

@@ -1,0 +1,109 @@
+"""Forms of the shop's set-up pages: products, payment methods, plans and bonus rules,
+staff, stores, counters and API tokens. Amounts are typed in the major unit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from prepaid.staff.models import Role, Store
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    unit = forms.CharField(label=_("Unit"), max_length=20, help_text=_("gallon, litre, kg, piece…"))
+    unit_price = forms.DecimalField(
+        label=_("Unit price"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=4,
+        help_text=_("Up to four decimals, e.g. 0.35 or 0.349"),
+    )
+    sku = forms.CharField(label=_("SKU"), max_length=40, required=False)
+    position = forms.IntegerField(
+        label=_("Position"),
+        min_value=0,
+        max_value=32767,
+        initial=0,
+        help_text=_("Order of the buttons at the counter"),
+    )
+    colour = forms.CharField(
+        label=_("Colour"),
+        required=False,
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    active = forms.BooleanField(label=_("Sold at the counter"), required=False, initial=True)
+
+
+class PaymentMethodForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60)
+    requires_reference = forms.BooleanField(
+        label=_("Ask for a reference (slip or transaction number)"), required=False
+    )
+    position = forms.IntegerField(label=_("Position"), min_value=0, max_value=32767, initial=0)
+    active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+
+
+class PlanForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60, help_text=_("e.g. 100 → +10"))
+    amount = forms.DecimalField(label=_("Customer pays"), min_value=Decimal("0.01"), max_digits=14)
+    bonus = forms.DecimalField(label=_("Bonus"), min_value=0, max_digits=14, initial=0)
+    position = forms.IntegerField(label=_("Position"), min_value=0, max_value=32767, initial=0)
+    active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
+
+
+class BonusRuleForm(forms.Form):
+    every = forms.DecimalField(label=_("For every"), min_value=Decimal("0.01"), max_digits=14)
+    bonus = forms.DecimalField(label=_("Bonus"), min_value=Decimal("0.01"), max_digits=14)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+class StaffForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    stores = forms.ModelMultipleChoiceField(
+        label=_("Works in"),
+        queryset=Store.objects.filter(active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    pin = forms.CharField(
+        label=_("New PIN"),
+        required=False,
+        max_length=8,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "new-password"}),
+        help_text=_("4 to 8 digits, for the counter. Leave empty to keep the current one."),
+    )
+    username = forms.CharField(
+        label=_("Back-office user name"),
+        required=False,
+        max_length=150,
+        help_text=_("Owners, managers and accountants sign in with a password."),
+    )
+    password = forms.CharField(
+        label=_("New password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class StoreForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    active = forms.BooleanField(label=_("Open"), required=False, initial=True)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=120, help_text=_("What uses it, e.g. Website top-ups")
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    store = forms.ModelChoiceField(
+        label=_("Store"),
+        queryset=Store.objects.filter(active=True),
+        required=False,
+        empty_label=_("The first store"),
+    )

@@ -1,0 +1,89 @@
+"""The counter's forms. Each money form carries the idempotency key made when it was
+rendered: a double click, a double Enter or a resubmitted page posts the same key."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from prepaid.catalog.models import Product, TopUpPlan
+from prepaid.ledger.models import PaymentMethod
+from prepaid.staff.models import Store
+
+KEY = {"widget": forms.HiddenInput, "max_length": 64}
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class EnrollForm(forms.Form):
+    store = forms.ModelChoiceField(
+        label=_("Store"), queryset=Store.objects.filter(active=True), empty_label=None
+    )
+    name = forms.CharField(label=_("Name of this counter"), max_length=60, initial=_("Counter 1"))
+
+
+class PinForm(forms.Form):
+    pin = forms.CharField(
+        label=_("PIN"),
+        max_length=8,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+class SellForm(forms.Form):
+    key = forms.CharField(**KEY)  # type: ignore[arg-type]
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(active=True), widget=forms.HiddenInput
+    )
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        min_value=Decimal("0.001"),
+        max_value=Decimal("99999"),
+        decimal_places=3,
+        max_digits=8,
+    )
+
+
+class TopUpForm(forms.Form):
+    key = forms.CharField(**KEY)  # type: ignore[arg-type]
+    plan = forms.ModelChoiceField(
+        label=_("Plan"),
+        queryset=TopUpPlan.objects.filter(active=True),
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    amount = forms.DecimalField(
+        label=_("Amount"), required=False, min_value=Decimal("0.01"), max_digits=14
+    )
+    method = forms.ModelChoiceField(
+        label=_("Paid by"),
+        queryset=PaymentMethod.objects.filter(active=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        methods = self.fields["method"]
+        assert isinstance(methods, forms.ModelChoiceField)
+        first = methods.queryset.first() if methods.queryset is not None else None
+        if first is not None and not self.is_bound:
+            self.initial.setdefault("method", first.pk)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("plan") and not data.get("amount"):
+            self.add_error("amount", _("Choose a plan or enter an amount."))
+        return data
+
+
+class UndoForm(forms.Form):
+    key = forms.CharField(**KEY)  # type: ignore[arg-type]
+    reason = forms.CharField(label=_("Reason"), max_length=255)

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from prepaid.counter import views
+
+urlpatterns = [
+    path("", views.home, name="counter"),
+    path("find/", views.find, name="counter_find"),
+    path("unlock/", views.unlock, name="counter_unlock"),
+    path("lock/", views.lock, name="counter_lock"),
+    path("enroll/", views.enroll, name="counter_enroll"),
+    path("c/<str:code>/", views.customer, name="counter_customer"),
+    path("c/<str:code>/sell/", views.sell, name="counter_sell"),
+    path("c/<str:code>/top-up/", views.top_up, name="counter_top_up"),
+    path("receipt/<int:batch_id>/", views.receipt, name="counter_receipt"),
+    path("receipt/<int:batch_id>/undo/", views.undo, name="counter_undo"),
+]

@@ -1,0 +1,309 @@
+"""The counter: identify (scan or search), the customer panel, sell, top up, the
+receipt, undo; and the PIN screen and enrolment around them.
+
+Every view is thin: the selling rules live in ``prepaid.sales.services``. A money form
+carries the key made when it was rendered; the ledger turns a second post of the same
+key into the first one's receipt, so nothing is charged twice.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from prepaid.backoffice.permissions import allowed, staff_of
+from prepaid.catalog.models import Product, TopUpPlan
+from prepaid.counter import access
+from prepaid.counter.access import CounterRequest, at_counter
+from prepaid.counter.forms import EnrollForm, PinForm, SellForm, TopUpForm, UndoForm, new_key
+from prepaid.customers import lookup
+from prepaid.customers.models import Customer
+from prepaid.ledger.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
+from prepaid.ledger.models import Batch
+from prepaid.lib.codes import normalize_code
+from prepaid.lib.money import format_money, to_minor
+from prepaid.lib.phones import mask_phone
+from prepaid.reports.customers import history, last_sale, with_balances
+from prepaid.reports.queries import customer_change
+from prepaid.sales import services as sales
+from prepaid.staff import counters
+
+RESULTS = 8
+
+
+def _key(request: CounterRequest, form_key: str) -> str:
+    """The ledger key of a counter form: its own key, within this counter's namespace."""
+    return f"counter:{request.device.pk}:{form_key}"
+
+
+def _money(request: HttpRequest, amount_minor: int) -> str:
+    business = sales.shop()
+    return format_money(
+        amount_minor, business.currency, request.LANGUAGE_CODE, region=business.region
+    )
+
+
+def _customer(code: str) -> Customer:
+    canonical = normalize_code(code)
+    if canonical is None:
+        raise Http404
+    return get_object_or_404(Customer, code=canonical)
+
+
+# -- identify ---------------------------------------------------------------------------
+
+
+def _rows(found: list[Customer]) -> list[Customer]:
+    """The found customers with their balances, in the ranked order."""
+    annotated = with_balances(Customer.objects.filter(pk__in=[c.pk for c in found]))
+    by_id = {customer.pk: customer for customer in annotated}
+    rows = [by_id[c.pk] for c in found if c.pk in by_id]
+    for row in rows:
+        row.masked = mask_phone(row.phone) if row.phone else ""  # type: ignore[attr-defined]
+    return rows
+
+
+@at_counter
+def home(request: CounterRequest) -> HttpResponse:
+    """The identify screen. Enter in the box (a scanner ends with Enter) lands here with
+    ``q``: a card or code opens its customer at once, and so does a single match."""
+    query = request.GET.get("q", "").strip()
+    results: list[Customer] = []
+    if query:
+        results = lookup.search(query, limit=RESULTS)  # a card or code comes back alone
+        if len(results) == 1:
+            return redirect("counter_customer", code=results[0].code)
+    context = {"query": query, "results": _rows(results), "searched": bool(query)}
+    return render(request, "counter/home.html", context)
+
+
+@at_counter
+def find(request: CounterRequest) -> HttpResponse:
+    """Ranked results as the cashier types (htmx)."""
+    query = request.GET.get("q", "").strip()
+    results = _rows(lookup.search(query, limit=RESULTS)) if query else []
+    context = {"query": query, "results": results, "searched": bool(query)}
+    return render(request, "counter/results.html", context)
+
+
+# -- the customer panel -------------------------------------------------------------------
+
+
+def _panel(
+    request: CounterRequest,
+    customer: Customer,
+    *,
+    sell_form: SellForm | None = None,
+    top_up_form: TopUpForm | None = None,
+    refusal: str = "",
+    show_top_up: bool = False,
+) -> HttpResponse:
+    balances = sales.balances(customer)
+    context = {
+        "customer": customer,
+        "balances": balances,
+        "history": history(customer, limit=5),
+        "has_notes": bool(customer.notes) or customer.timeline.exists(),
+        "products": Product.objects.filter(active=True),
+        "plans": TopUpPlan.objects.filter(active=True),
+        "presets": (1, 3, 5),
+        "last_sale": last_sale(customer),
+        "repeat_key": new_key(),  # its own: it is another sale than the main form's
+        "sell_form": sell_form or SellForm(initial={"key": new_key(), "quantity": 1}),
+        "top_up_form": top_up_form or TopUpForm(initial={"key": new_key()}),
+        "refusal": refusal,
+        "show_top_up": show_top_up,
+        "currency": sales.currency(),
+    }
+    return render(request, "counter/customer.html", context)
+
+
+@at_counter
+def customer(request: CounterRequest, code: str) -> HttpResponse:
+    return _panel(request, _customer(code), show_top_up=request.GET.get("top_up") == "1")
+
+
+@require_POST
+@at_counter
+def sell(request: CounterRequest, code: str) -> HttpResponse:
+    person = _customer(code)
+    form = SellForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, person, sell_form=form)
+    key = _key(request, form.cleaned_data["key"])
+    line = sales.Line(form.cleaned_data["product"], form.cleaned_data["quantity"])
+    try:
+        sold = sales.sell(person, [line], key=key, actor=access.actor(request))
+    except InsufficientFunds as refusal:
+        message = _("Not enough balance: %(short)s short. Nothing was charged.") % {
+            "short": _money(request, refusal.shortfall)
+        }
+        return _panel(request, person, sell_form=form, refusal=message, show_top_up=True)
+    except IdempotencyConflict:
+        return _original(key)
+    except sales.SaleError as error:
+        return _panel(request, person, sell_form=form, refusal=str(error))
+    return redirect("counter_receipt", batch_id=sold.batch.pk)
+
+
+@require_POST
+@at_counter
+def top_up(request: CounterRequest, code: str) -> HttpResponse:
+    person = _customer(code)
+    form = TopUpForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, person, top_up_form=form, show_top_up=True)
+    data = form.cleaned_data
+    plan = data["plan"]
+    currency = sales.currency()
+    try:
+        amount = (
+            plan.amount_minor if plan and not data["amount"] else to_minor(data["amount"], currency)
+        )
+    except ValueError:
+        form.add_error("amount", _("Enter an amount with at most the currency's decimals."))
+        return _panel(request, person, top_up_form=form, show_top_up=True)
+    key = _key(request, data["key"])
+    try:
+        receipt = sales.top_up(
+            person,
+            amount,
+            method=data["method"],
+            plan=plan,
+            reference=data["reference"],
+            key=key,
+            actor=access.actor(request),
+        )
+    except IdempotencyConflict:
+        return _original(key)
+    except sales.SaleError as error:
+        return _panel(request, person, top_up_form=form, refusal=str(error), show_top_up=True)
+    return redirect("counter_receipt", batch_id=receipt.batch.pk)
+
+
+def _original(key: str) -> HttpResponse:
+    """The same form was posted again with other values: show what it did the first
+    time instead of doing anything now."""
+    return redirect("counter_receipt", batch_id=Batch.objects.get(key=key).pk)
+
+
+# -- the receipt and undo -------------------------------------------------------------------
+
+
+@at_counter
+def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
+    batch = get_object_or_404(
+        Batch.objects.select_related("customer", "store", "staff", "reverses").prefetch_related(
+            "transfers__debit_account", "transfers__credit_account", "sale_lines__product"
+        ),
+        pk=batch_id,
+        store=request.device.store,
+    )
+    paid, bonus = customer_change(batch)
+    context = {
+        "batch": batch,
+        "customer": batch.customer,
+        "paid_change": paid,
+        "bonus_change": bonus,
+        "balances": sales.balances(batch.customer) if batch.customer else None,
+        "undoable": sales.may_undo(batch, request.cashier),
+        "undo_form": UndoForm(initial={"key": new_key()}),
+        "reversed": Batch.objects.filter(reverses=batch).first(),
+    }
+    return render(request, "counter/receipt.html", context)
+
+
+@require_POST
+@at_counter
+def undo(request: CounterRequest, batch_id: int) -> HttpResponse:
+    batch = get_object_or_404(Batch, pk=batch_id, store=request.device.store)
+    form = UndoForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason to undo."))
+        return redirect("counter_receipt", batch_id=batch.pk)
+    key = _key(request, form.cleaned_data["key"])
+    replay = Batch.objects.filter(key=key, reverses=batch).first()
+    if replay is not None:
+        return redirect("counter_receipt", batch_id=replay.pk)
+    if not sales.may_undo(batch, request.cashier):
+        messages.error(
+            request,
+            _(
+                "Only your own last transaction can be undone here, within 5 minutes."
+                " Ask a manager."
+            ),
+        )
+        return redirect("counter_receipt", batch_id=batch.pk)
+    try:
+        reversal = sales.reverse(
+            batch, key=key, actor=access.actor(request), reason=form.cleaned_data["reason"]
+        )
+    except IdempotencyConflict:
+        return _original(key)
+    except (sales.SaleError, AlreadyReversed, InsufficientFunds) as error:
+        messages.error(
+            request,
+            str(error)
+            if isinstance(error, sales.SaleError)
+            else _("This transaction cannot be undone any more."),
+        )
+        return redirect("counter_receipt", batch_id=batch.pk)
+    return redirect("counter_receipt", batch_id=reversal.batch.pk)
+
+
+# -- PIN, lock, enrolment ---------------------------------------------------------------------
+
+
+def unlock(request: HttpRequest) -> HttpResponse:
+    """Tap your name, type your PIN."""
+    device = access.device_of(request)
+    if device is None:
+        return redirect("counter_enroll")
+    people = [s for s in counters.staff_at(device) if s.role in access.COUNTER_ROLES]
+    chosen, refusal = None, ""
+    form = PinForm(request.POST or None)
+    if request.method == "POST":
+        chosen = next((s for s in people if str(s.pk) == request.POST.get("staff")), None)
+        if chosen is not None and form.is_valid():
+            attempt = counters.unlock(device, chosen, form.cleaned_data["pin"])
+            if attempt.unlocked:
+                access.open_for(request, device, chosen)
+                return redirect("counter")
+            refusal = attempt.message
+        elif chosen is not None:
+            refusal = _("Type your PIN.")
+    elif request.GET.get("staff"):
+        chosen = next((s for s in people if str(s.pk) == request.GET["staff"]), None)
+    context = {"device": device, "people": people, "chosen": chosen, "refusal": refusal}
+    return render(request, "counter/unlock.html", context)
+
+
+@require_POST
+def lock(request: HttpRequest) -> HttpResponse:
+    access.close(request)
+    return redirect("counter_unlock")
+
+
+def enroll(request: HttpRequest) -> HttpResponse:
+    """An owner makes this browser a counter of one of the stores."""
+    staff = staff_of(request)
+    device = access.device_of(request)
+    if not allowed(staff, "settings"):
+        return render(request, "counter/not_enrolled.html", {"device": device}, status=200)
+    form = EnrollForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assert staff is not None
+        device, secret = counters.enroll(
+            form.cleaned_data["store"], form.cleaned_data["name"], by=staff
+        )
+        # The owner's back-office login must not stay on the till for the cashiers.
+        logout(request)
+        response = redirect("counter_unlock")
+        access.remember_device(response, request, secret)
+        messages.success(request, _("This browser is now %(name)s.") % {"name": device.name})
+        return response
+    return render(request, "counter/enroll.html", {"form": form, "device": device})

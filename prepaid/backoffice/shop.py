@@ -128,7 +128,9 @@ def payment_method(request: StaffRequest, method_id: int | None = None) -> HttpR
         else:
             messages.success(request, _("Payment method saved."))
             return redirect("products")
-    return _form_page(request, form, method.name if method else _("New payment method"), "products")
+    return _form_page(
+        request, form, method.label if method else _("New payment method"), "products"
+    )
 
 
 @requires("catalog.write")

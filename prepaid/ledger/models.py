@@ -32,6 +32,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from prepaid.customers.models import Customer
@@ -57,7 +58,14 @@ class PaymentMethod(models.Model):
         verbose_name_plural = _("payment methods")
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: the default names ("Cash", "Card"…) are
+        stored in English and are in the catalogues; a name the owner typed is shown as
+        typed."""
+        return gettext(self.name) if self.name else ""
 
 
 class Account(models.Model):

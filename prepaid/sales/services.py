@@ -192,7 +192,7 @@ def _check_top_up(
         raise SaleError(_("This payment method is not in use."), field="method")
     if method.requires_reference and not reference:
         raise SaleError(
-            _("%(method)s needs a reference, such as the slip number.") % {"method": method.name},
+            _("%(method)s needs a reference, such as the slip number.") % {"method": method.label},
             field="reference",
         )
     if plan is not None:

@@ -46,7 +46,7 @@ def test_times_are_shown_in_the_shops_time_zone(client, owner, actor, business):
 
     page = client.get("/").content.decode()
 
-    assert "01/01/2026 8:30 a.m." in page  # 00:30 UTC is 08:30 in Manila
+    assert "Jan 1, 2026, 8:30\u202fAM" in page  # 00:30 UTC is 08:30 in Manila
 
 
 def test_a_busy_database_is_a_polite_503_not_a_500(client, owner):

@@ -228,7 +228,8 @@ def test_the_counter_has_no_english_left_in_chinese_and_dutch(
     page.locator("#confirm").click()
     seen.append(page.locator("body").inner_text())
     screenshot(page, f"{language}-receipt")
-    assert untranslated_in(language, seen, sources=("counter/",)) == []
+    # sales/setup.py: the default payment methods, stored in English, shown translated.
+    assert untranslated_in(language, seen, sources=("counter/", "sales/setup.py")) == []
     assert "Maria Santos" in seen[1]
 
 

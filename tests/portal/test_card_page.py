@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 
 from prepaid.customers import services as customers
 from prepaid.customers.models import Card
 from prepaid.sales import services as sales
+from prepaid.staff.models import Business
 from tests.factories import key, make_customer, method
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +53,21 @@ def test_the_card_page_speaks_chinese(client, actor):
     card = Card.objects.get(customer=customer)
     page = client.get(f"/c/{card.token}", headers={"accept-language": "zh-hans"}).content.decode()
     assert '<html lang="zh-hans">' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Mar 7, 2026"), ("zh-hans", "2026年3月7日"), ("nl", "7 mrt 2026")],
+)
+def test_history_dates_are_written_the_readers_way_in_the_shops_time_zone(
+    client, actor, language, expected
+):
+    # 23:30 UTC on the 6th is already the 7th in Manila, where this shop is.
+    Business.objects.filter(pk=1).update(time_zone="Asia/Manila", region="PH")
+    at = datetime(2026, 3, 6, 23, 30, tzinfo=UTC)
+    customer = make_customer(balance="5.00", actor=replace(actor, at=at))
+    card = Card.objects.get(customer=customer)
+
+    page = client.get(f"/c/{card.token}", headers={"accept-language": language}).content.decode()
+
+    assert expected in page

@@ -4,8 +4,11 @@ from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.test import RequestFactory
 
+from prepaid.backoffice.middleware import DatabaseBusyMiddleware
 from prepaid.ledger import services as ledger
 from prepaid.sales import services as sales
 from tests.factories import key, make_customer, method
@@ -57,6 +60,29 @@ def test_a_busy_database_is_a_polite_503_not_a_500(client, owner):
     assert response.status_code == 503
     assert response["Retry-After"] == "2"
     assert "nothing was saved" in response.content.decode()
+
+
+def test_a_lost_database_connection_is_a_503_page_that_needs_no_database(
+    client, owner, django_assert_num_queries
+):
+    client.force_login(owner.user)
+    gone = InterfaceError("connection already closed")
+    with mock.patch("prepaid.reports.queries.liability", side_effect=gone):
+        response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert "did not answer" in response.content.decode()
+
+    # The page itself asks the database nothing: it must show while the database is down.
+    middleware = DatabaseBusyMiddleware(lambda request: HttpResponse())
+    with django_assert_num_queries(0):
+        page = middleware.process_exception(RequestFactory().get("/"), gone)
+    assert page is not None and page.status_code == 503
+
+
+def test_other_errors_are_not_mistaken_for_a_busy_database(owner):
+    middleware = DatabaseBusyMiddleware(lambda request: HttpResponse())
+    assert middleware.process_exception(RequestFactory().get("/"), ValueError("bug")) is None
 
 
 def test_a_cashier_is_told_the_overview_is_not_for_their_role(client, cashier_a):

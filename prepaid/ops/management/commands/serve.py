@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -35,8 +36,12 @@ class Command(BaseCommand):
             interface=Interfaces.WSGI,
             workers=workers,
             # WSGI requests run on these threads; SQLite has one writer anyway, and a
-            # small pool keeps the tail latency of lock waits short.
-            blocking_threads=8,
+            # small pool keeps the tail latency of lock waits short. Up to 2 per core + 1
+            # (granian's own advice), at most 8.
+            blocking_threads=min(8, 2 * (os.cpu_count() or 1) + 1),
+            # A worker that dies (out of memory, a crash in a C library) comes back
+            # instead of leaving the shop with fewer workers, or none, until a restart.
+            respawn_failed_workers=True,
             websockets=False,
             log_access=False,
         ).serve()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from prepaid.api.errors import ApiError, invalid, not_found
 from prepaid.customers.models import Customer
 from prepaid.ledger.services import Actor
+from prepaid.lib import rows
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import MoneyError, to_minor
 from prepaid.staff.models import ApiToken, Business, Store
@@ -28,7 +29,7 @@ def business() -> Business:
 
 def actor(token: ApiToken) -> Actor:
     """The token acts at its own store, or, when it has none, at the first store."""
-    store = token.store or Store.objects.filter(active=True).order_by("id").first()
+    store = token.store or rows.one(Store, "active = %s ORDER BY id", [True])
     if store is None:
         raise ApiError(503, "not_set_up", _("The business has no store yet."))
     return Actor(store=store, api_token=token)
@@ -36,7 +37,7 @@ def actor(token: ApiToken) -> Actor:
 
 def customer_by_code(code: str) -> Customer:
     canonical = normalize_code(code)
-    found = Customer.objects.filter(code=canonical).first() if canonical else None
+    found = rows.one(Customer, "code = %s", [canonical]) if canonical else None
     if found is None:
         raise not_found(_("customer"))
     return found

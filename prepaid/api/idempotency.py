@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from prepaid.api.errors import ApiError
 from prepaid.api.models import IdempotentRequest
+from prepaid.lib import rows
 from prepaid.staff.models import ApiToken
 
 HEADER = "Idempotency-Key"
@@ -80,7 +81,7 @@ def run_once(request: HttpRequest, token: ApiToken, operation: Callable[[str], A
     digest = fingerprint(request)
     with transaction.atomic():
         _claim(token, key)
-        stored = IdempotentRequest.objects.filter(token=token, key=key).first()
+        stored = rows.one(IdempotentRequest, 'token_id = %s AND "key" = %s', [token.pk, key])
         if stored is not None:
             if stored.fingerprint != digest:
                 raise ApiError(

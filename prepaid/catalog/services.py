@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from prepaid.catalog.models import BonusRule, PriceChange, Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
+from prepaid.lib import rows
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Staff
 
@@ -127,12 +128,11 @@ def _who(by: Author) -> dict[str, Any]:
 def find_product(reference: str | int) -> Product | None:
     """An active product by id or SKU, as the API and the counter name it."""
     text = str(reference).strip()
-    products = Product.objects.filter(active=True)
-    if text.isdigit():
-        by_id = products.filter(pk=int(text)).first()
+    if text.isdigit() and int(text) < 2**63:
+        by_id = rows.one(Product, "id = %s AND active = %s", [int(text), True])
         if by_id is not None:
             return by_id
-    return products.filter(sku=text).first() if text else None
+    return rows.one(Product, "sku = %s AND active = %s", [text, True]) if text else None
 
 
 # -- payment methods, plans, rules -------------------------------------------------------

@@ -28,6 +28,7 @@ from prepaid.ledger.errors import (
     NotReversible,
 )
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
+from prepaid.lib import rows
 from prepaid.staff.models import ApiToken, Staff, Store
 
 MAX_KEY_LENGTH = 255
@@ -90,10 +91,12 @@ def customer_account(customer: Customer, kind: Account.Kind, *, unit: str) -> Ac
 
 def customer_accounts(customer: Customer, *, unit: str) -> tuple[Account, Account]:
     """The customer's wallet and bonus account in one query, opening what is missing."""
+    wallet_kind, bonus_kind = Account.CUSTOMER_KINDS
+    where = "customer_id = %s AND unit = %s AND kind IN (%s, %s)"
     found = {
         account.kind: account
-        for account in Account.objects.filter(
-            customer=customer, unit=unit, kind__in=Account.CUSTOMER_KINDS
+        for account in rows.many(
+            Account, where, [customer.pk, unit, str(wallet_kind), str(bonus_kind)]
         )
     }
     wallet = found.get(Account.Kind.WALLET) or customer_account(
@@ -109,6 +112,14 @@ def house_account(
     kind: Account.Kind, *, store: Store, unit: str, method: PaymentMethod | None = None
 ) -> Account:
     """A store's house account (payments per method, revenue, promotion…)."""
+    method_is = "payment_method_id IS NULL" if method is None else "payment_method_id = %s"
+    found = rows.one(
+        Account,
+        f"kind = %s AND store_id = %s AND {method_is} AND customer_id IS NULL AND unit = %s",
+        [str(kind), store.pk, *([] if method is None else [method.pk]), unit],
+    )
+    if found is not None:
+        return found
     account, _ = Account.objects.get_or_create(
         kind=kind, store=store, payment_method=method, customer=None, unit=unit
     )

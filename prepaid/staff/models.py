@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from prepaid.lib import rows
+
 
 class SpendOrder(models.TextChoices):
     """Which balance a sale spends first (DESIGN §5); shown on the receipt."""
@@ -65,7 +67,7 @@ class Business(models.Model):
         """The business, read once per request (see ``for_request``), else each time."""
         if (remembered := _REQUEST_BUSINESS.get()) is not None:
             return remembered
-        return cls.objects.filter(pk=1).first()
+        return rows.one(cls, "id = %s", [1])
 
     @classmethod
     @contextmanager
@@ -73,7 +75,7 @@ class Business(models.Model):
         """Read the business once and let ``current`` answer with it until the block
         ends: a request asks for the currency, the spend order and the region several
         times, and they do not change in the middle of it."""
-        business = cls.objects.filter(pk=1).first()
+        business = rows.one(cls, "id = %s", [1])
         token = _REQUEST_BUSINESS.set(business)
         try:
             yield business

@@ -6,6 +6,7 @@ import hmac
 
 from django.utils import timezone
 
+from prepaid.lib import rows
 from prepaid.lib.codes import digest, new_api_key
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Role, Staff, Store
@@ -30,10 +31,11 @@ def authenticate(key: str) -> ApiToken | None:
     only reveals digests, which cannot be turned back into keys.
     """
     wanted = digest(key)
-    live = ApiToken.objects.select_related("store").filter(revoked_at__isnull=True)
-    token = live.filter(digest=wanted).first()
+    token = rows.one(ApiToken, "digest = %s AND revoked_at IS NULL", [wanted])
     if token is None or not hmac.compare_digest(token.digest, wanted):
         return None
+    if token.store_id is not None:  # every request acts at the token's store
+        token.store = rows.one(Store, "id = %s", [token.store_id])
     return token
 
 

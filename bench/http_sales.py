@@ -3,8 +3,8 @@
 Run by ``make bench`` (``python -m bench.http_sales``); see bench/README.md. On SQLite and
 PostgreSQL, each in a fresh database seeded like the ledger benchmark's (100,000
 customers with a paid and a bonus account, and one hot customer), ``prepaid serve``
-runs with two worker processes, and 4 or 16 client processes, each with one keep-alive
-connection, post sales of one product for a fixed time: to random customers, or all to
+runs as docs/install.md advises (one worker process on SQLite, two on PostgreSQL), and 4
+or 16 client processes, each with one keep-alive connection, post sales of one product for a fixed time: to random customers, or all to
 the hot one. Each sale is a real API request: token, Idempotency-Key, JSON body, the
 selling service, the stored idempotent answer. The raw-SQL baseline of the ledger
 benchmark runs on the same database with as many workers, so the ratio compares like
@@ -64,7 +64,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backends", default="sqlite,postgres", type=lambda s: s.split(","))
     parser.add_argument("--clients", default="4,16", type=lambda s: [int(n) for n in s.split(",")])
     parser.add_argument("--customers", default=100_000, type=int)
-    parser.add_argument("--server-workers", default=2, type=int)
+    parser.add_argument(
+        "--server-workers",
+        default=None,
+        type=int,
+        help="server processes; default as docs/install.md advises: 1 on SQLite, 2 on PostgreSQL",
+    )
     parser.add_argument("--warmup", default=2.0, type=float, help="seconds, not measured")
     parser.add_argument("--duration", default=5.0, type=float, help="seconds measured")
     return parser.parse_args(argv)
@@ -169,17 +174,19 @@ def run_backend(
 ) -> list[dict[str, Any]]:
     rows = []
     timing = (args.warmup, args.duration)
+    workers = args.server_workers or (1 if backend == "sqlite" else 2)
     with ledger_bench.database(backend, scratch) as env:
         fixture = ledger_bench.seeded(ctx, backend, env, args.customers)
         shop = ledger_bench.in_child(ctx, prepare_shop, env, args.customers)
         for accounts in ("random", "hot"):
             for clients in args.clients:
-                with server(env["DATABASE_URL"], scratch, workers=args.server_workers) as address:
+                with server(env["DATABASE_URL"], scratch, workers=workers) as address:
                     http = run_case(ctx, address, shop, accounts, clients, timing)
                 raw_case = Case(backend, "raw", accounts, clients)
                 raw = ledger_bench.run_case(ctx, env, raw_case, fixture, timing)
                 row = {
                     "backend": backend,
+                    "server_workers": workers,
                     "accounts": accounts,
                     "clients": clients,
                     "http": asdict(http),
@@ -234,7 +241,6 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     meta = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "customers": args.customers,
-        "server_workers": args.server_workers,
         "duration_seconds": args.duration,
         "cpus": multiprocessing.cpu_count(),
         "load_average_at_end": os.getloadavg()[0],

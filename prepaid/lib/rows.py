@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -33,9 +33,12 @@ class _Shape:
     converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
 
 
-@cache
-def _shape(model: type[Model], alias: str) -> _Shape:
-    connection = connections[alias]
+def _shape(model: type[Model], connection: BaseDatabaseWrapper) -> _Shape:
+    """The model's SELECT and converters, built once per database connection: the
+    converters are the connection's own (each thread has its own connection)."""
+    shapes: dict[type[Model], _Shape] = connection.__dict__.setdefault("prepaid_row_shapes", {})
+    if (known := shapes.get(model)) is not None:
+        return known
     table = model._meta.db_table
     fields = model._meta.concrete_fields
     quote = connection.ops.quote_name
@@ -46,17 +49,18 @@ def _shape(model: type[Model], alias: str) -> _Shape:
         found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         if found:
             converters.append((position, tuple(found), column))
-    return _Shape(
+    shapes[model] = _Shape(
         f"SELECT {columns} FROM {quote(table)}",
         tuple(field.attname for field in fields),
         tuple(converters),
     )
+    return shapes[model]
 
 
 def many(model: type[M], where: str, params: Sequence[Any], *, using: str = "default") -> list[M]:
     """Instances of ``model`` for ``SELECT … FROM its table WHERE <where>``."""
-    shape = _shape(model, using)
     connection = connections[using]
+    shape = _shape(model, connection)
     with connection.cursor() as cursor:
         cursor.execute(f"{shape.select} WHERE {where}", list(params))
         rows = cursor.fetchall()

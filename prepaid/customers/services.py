@@ -1,4 +1,5 @@
-"""Customer use cases: register, edit, note, consent, cards. The only writer of customers.
+"""Customer use cases: register (one, or many for an import), edit, note, consent, cards.
+The only writer of customers.
 
 Balances live in the ledger; closing an account and changing a credit limit touch money,
 so they are in ``sales.services``, which calls back into this module for the profile.
@@ -7,7 +8,8 @@ so they are in ``sales.services``, which calls back into this module for the pro
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -15,12 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.customers.models import Card, Customer, NameKey, Note, Tag
+from prepaid.lib import bulk
+from prepaid.lib.codes import new_code, new_token
 from prepaid.lib.phones import PhoneError, normalize_phone, searchable_digits
 from prepaid.lib.text import fold, name_keys
 from prepaid.staff import audit
-from prepaid.staff.models import ApiToken, Business, Staff, Store
+from prepaid.staff.models import ApiToken, AuditEvent, Business, Staff, Store
 
 Author = Staff | ApiToken | None
+WRITE_CHUNK = 2000  # customers per round of inserts in ``register_many``
 
 
 class CustomerError(ValueError):
@@ -77,6 +82,11 @@ def snapshot(customer: Customer) -> dict[str, Any]:
     values = {name: getattr(customer, name) for name in AUDITED}
     values["birthday"] = customer.birthday.isoformat() if customer.birthday else None
     return values
+
+
+def folded_name(name: str) -> str:
+    """The ``search_name`` of a customer called ``name``."""
+    return fold(name)[:120]
 
 
 def region() -> str:
@@ -137,7 +147,7 @@ def _check_duplicates(customer: Customer) -> None:
 
 def _save(customer: Customer) -> None:
     """Save with the search columns and name keys derived from the profile."""
-    customer.search_name = fold(customer.name)[:120]
+    customer.search_name = folded_name(customer.name)
     customer.search_phone = searchable_digits(customer.phone, region())
     _check_duplicates(customer)
     try:
@@ -162,7 +172,8 @@ def _set_tags(customer: Customer, names: list[str]) -> None:
 
 @transaction.atomic
 def register(profile: Profile, *, by: Author, store: Store | None = None) -> Customer:
-    """A new customer with a first card. Duplicate phone or email: nothing is saved."""
+    """A new customer with a first card. Duplicate phone or email: nothing is saved.
+    ``register_many`` is the bulk form, for imports."""
     customer = Customer(home_store=store)
     _apply(customer, replace(profile, name=profile.name or ""), by=by)
     _save(customer)
@@ -245,3 +256,129 @@ def revoke_card(card: Card, *, by: Author) -> None:
 
 def active_cards(customer: Customer) -> list[Card]:
     return list(customer.cards.filter(revoked_at__isnull=True).order_by("-created_at"))
+
+
+# -- registering many at once (plain SQL: see ``lib.bulk``) ---------------------------
+
+
+@dataclass
+class NewCustomer:
+    """A customer for ``register_many``, its values as ``_apply`` leaves them: the name's
+    spaces collapsed, the phone in E.164 with its ``searchable_digits`` as
+    ``search_phone``, the email in lower case, the rest trimmed. An empty ``code`` gets
+    a fresh one. ``register_many`` sets ``code``, ``search_name`` and ``pk``."""
+
+    name: str
+    code: str = ""
+    phone: str = ""
+    search_phone: str = ""
+    email: str = ""
+    address: str = ""
+    birthday: dt.date | None = None
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    # What every new customer starts with (the model's defaults), for the audit entry.
+    marketing_sms: bool = field(default=False, init=False)
+    marketing_email: bool = field(default=False, init=False)
+    credit_limit_minor: int = field(default=0, init=False)
+    status: str = field(default=Customer.Status.ACTIVE, init=False)
+    search_name: str = field(default="", init=False)
+    pk: int = field(default=0, init=False)
+
+    def snapshot(self) -> dict[str, Any]:
+        """``snapshot`` of the customer once saved."""
+        values = {name: getattr(self, name) for name in AUDITED}
+        values["birthday"] = self.birthday.isoformat() if self.birthday else None
+        return values
+
+
+def register_many(
+    news: list[NewCustomer],
+    *,
+    by: Author,
+    store: Store | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """``register`` for many, by plain SQL: the customers, their name keys, first cards,
+    tags and audit entries, ``WRITE_CHUNK`` customers at a time (``progress`` hears the
+    count done after each). Sets each one's ``code`` (when empty), ``search_name`` and
+    ``pk``.
+
+    The values must be clean already (see ``NewCustomer``): nothing is checked one by
+    one. A phone, email or code that another customer has meanwhile is refused by the
+    unique indexes: ``IntegrityError``, and the caller's transaction rolls back.
+    """
+    _fresh_codes(news)
+    tags = _tags_named({tag for new in news for tag in new.tags})
+    for new in news:
+        new.search_name = folded_name(new.name)
+    home: dict[str, object] = {"home_store_id": store.pk if store else None}
+    for start in range(0, len(news), WRITE_CHUNK):
+        chunk = news[start : start + WRITE_CHUNK]
+        bulk.insert(Customer, [_customer_row(new) for new in chunk], same=home)
+        ids = bulk.ids(Customer, "code", (new.code for new in chunk))
+        for new in chunk:
+            new.pk = ids[new.code]
+        bulk.insert(
+            NameKey,
+            [{"customer_id": n.pk, "key": key} for n in chunk for key in name_keys(n.search_name)],
+        )
+        bulk.insert(Card, [{"customer_id": new.pk, "token": new_token()} for new in chunk])
+        bulk.insert(
+            Customer.tags.through,
+            [{"customer_id": n.pk, "tag_id": tags[name]} for n in chunk for name in n.tags],
+        )
+        bulk.insert(
+            AuditEvent,
+            [{"subject": f"customer:{new.code}", "after": new.snapshot()} for new in chunk],
+            same={**_author_ids(by, store), "action": "customer.registered"},
+        )
+        if progress:
+            progress(start + len(chunk), len(news))
+
+
+def _fresh_codes(news: list[NewCustomer]) -> None:
+    """New codes for the customers without one, unique among themselves and in the
+    database: with 100,000 new codes a clash is rare, not impossible."""
+    taken = {new.code for new in news if new.code}
+    generated = [new for new in news if not new.code]
+    for new in generated:
+        while not new.code or new.code in taken:
+            new.code = new_code()
+        taken.add(new.code)
+    clashes = set(bulk.ids(Customer, "code", (new.code for new in generated)))
+    for new in generated:
+        while new.code in clashes:
+            new.code = new_code()
+            clashes |= {new.code} & taken
+        taken.add(new.code)
+
+
+def _customer_row(new: NewCustomer) -> dict[str, object]:
+    return {
+        "code": new.code,
+        "name": new.name,
+        "phone": new.phone,
+        "email": new.email,
+        "address": new.address,
+        "birthday": new.birthday,
+        "notes": new.notes,
+        "search_name": new.search_name,
+        "search_phone": new.search_phone,
+    }
+
+
+def _tags_named(names: set[str]) -> dict[str, int]:
+    """Tag ids by name, creating the tags that do not exist yet."""
+    existing = bulk.ids(Tag, "name", names)
+    Tag.objects.bulk_create(Tag(name=name) for name in sorted(names - existing.keys()))
+    return bulk.ids(Tag, "name", names)
+
+
+def _author_ids(by: Author, store: Store | None) -> dict[str, object]:
+    """Who and where, as ``audit.record`` writes them."""
+    return {
+        "staff_id": by.pk if isinstance(by, Staff) else None,
+        "api_token_id": by.pk if isinstance(by, ApiToken) else None,
+        "store_id": store.pk if store else None,
+    }

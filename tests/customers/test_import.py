@@ -564,13 +564,13 @@ def test_a_phone_registered_at_the_counter_while_importing_refuses_the_whole_fil
         tmp_path / "race.xlsx",
         [["Name", "Phone", "Balance"], ["Maria", 9171234567, 100], ["Jose", 9181234567, 50]],
     )
-    register_many = committing._register_many
+    register_many = customers.register_many
 
     def counter_first(*args, **kwargs):  # the counter registers Maria's phone meanwhile
         customers.register(customers.Profile(name="Rey", phone="09171234567"), by=None)
         return register_many(*args, **kwargs)
 
-    monkeypatch.setattr(committing, "_register_many", counter_first)
+    monkeypatch.setattr(customers, "register_many", counter_first)
     with pytest.raises(importing.ImportProblem, match="Nothing was imported"):
         commit(path, importer)
     assert not Customer.objects.exists() and not Batch.objects.exists()
@@ -609,7 +609,7 @@ def test_a_plan_that_changed_since_the_preview_is_refused(tmp_path, philippines,
 def test_many_rows_are_written_in_chunks_with_progress(
     tmp_path, philippines, importer, monkeypatch
 ):
-    monkeypatch.setattr(committing, "WRITE_CHUNK", 7)
+    monkeypatch.setattr(customers, "WRITE_CHUNK", 7)
     rows = [["Name", "Phone", "Balance"]]
     rows += [[f"Customer {i}", 9170000000 + i, i % 3] for i in range(30)]
     path = xlsx(tmp_path / "many.xlsx", rows)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.db import transaction
 
 from prepaid.customers import services as customers
-from prepaid.customers.models import Card, Customer, Note
+from prepaid.customers.models import Card, Customer, NameKey, Note
 from prepaid.ledger.errors import InsufficientFunds
+from prepaid.lib.phones import searchable_digits
 from prepaid.sales import services as sales
 from prepaid.staff.models import AuditEvent
 from tests.conftest import assert_ledger_sound
@@ -75,6 +79,57 @@ def test_an_edit_is_audited_with_before_and_after(business, owner):
     assert event.before == {"name": "Ana"}
     assert event.after == {"name": "Ana Reyes"}
     assert sorted(customer.tags.values_list("name", flat=True)) == ["VIP", "vip"]
+
+
+def saved(customer: Customer) -> dict[str, object]:
+    """What registering left for the customer, but its id and code."""
+    customer = Customer.objects.get(pk=customer.pk)
+    varying = {"id", "code", "created_at", "updated_at"}
+    columns = Customer._meta.concrete_fields
+    event = AuditEvent.objects.get(subject=f"customer:{customer.code}")
+    return {
+        "columns": {c.attname: getattr(customer, c.attname) for c in columns}
+        | dict.fromkeys(varying),
+        "name keys": sorted(
+            NameKey.objects.filter(customer=customer).values_list("key", flat=True)
+        ),
+        "cards": customer.cards.filter(revoked_at__isnull=True).count(),
+        "tags": sorted(customer.tags.values_list("name", flat=True)),
+        "audit": (event.action, event.staff, event.api_token, event.store, event.after),
+    }
+
+
+def test_registering_many_saves_what_registering_one_saves(business, owner, store_a):
+    birthday = dt.date(1990, 6, 19)
+    with transaction.atomic():  # registered once, looked at, and rolled back
+        one = customers.register(
+            Profile(
+                name="José  Rizal",
+                phone="(212) 555-0123",
+                email="jose@example.com",
+                address="Calle Real 1",
+                birthday=birthday,
+                notes="Likes it cold",
+                tags=["vip", "school"],
+            ),
+            by=owner,
+            store=store_a,
+        )
+        expected = saved(one)
+        transaction.set_rollback(True)
+    new = customers.NewCustomer(
+        name="José Rizal",
+        phone="+12125550123",
+        search_phone=searchable_digits("+12125550123", "US"),
+        email="jose@example.com",
+        address="Calle Real 1",
+        birthday=birthday,
+        notes="Likes it cold",
+        tags=["vip", "school"],
+    )
+    customers.register_many([new], by=owner, store=store_a)
+    assert new.pk and len(new.code) == 9
+    assert saved(Customer(pk=new.pk)) == expected
 
 
 def test_notes_form_a_timeline_with_their_author(business, owner):

@@ -14,7 +14,7 @@ customers with cards and opening balances, from the back office or ``prepaid imp
    by its name — and decides what will happen: create, update or skip, or lists why it
    cannot (``planning``).
 4. ``commit`` plans again and, only when no row has an error, writes the whole file in
-   one transaction: all of it or nothing (``committing``, with ``bulk`` for plain SQL).
+   one transaction: all of it or nothing (``committing``).
 
 Opening balances are OPENING transfers from the store's opening-balances house account to
 the customer's wallet, one batch per customer under the key ``opening:<code>``. Keys are
@@ -22,10 +22,11 @@ unique forever: importing the same file twice posts nothing twice, and another a
 the same customer is a row error ("already imported"), never a second posting.
 
 Speed (100,000 rows within a minute): existing customers and past openings are fetched up
-front by a few ``IN`` queries, never a query per row. New customers — nearly every row of
-a first import — are written in bulk by ``_register_many`` and ``_open_new_wallets``,
-which keep what ``customers.services.register`` and ``ledger.services.post`` keep
-(search columns, name keys, a first card, the audit entry; one batch and transfer per
+front by a few ``IN`` queries (``lib.bulk.ids``), never a query per row. New customers —
+nearly every row of a first import — are written in bulk, by plain SQL (``lib.bulk``),
+through the layers that own them: ``customers.services.register_many`` keeps what
+``register`` keeps (search columns, name keys, a first card, tags, the audit entry), and
+``ledger.services.open_wallets`` what ``post`` keeps (one batch and transfer per
 customer, cached totals equal to them). Existing customers go one by one through
 ``customers.services.update`` and ``ledger.services.post``.
 

@@ -1,16 +1,16 @@
 """Committing a plan: the whole file in one transaction, or nothing.
 
 New customers — nearly every row of a first import — are written in bulk by
-``_register_many`` and ``_open_new_wallets``, which keep what
-``customers.services.register`` and ``ledger.services.post`` keep (search columns, name
-keys, a first card, the audit entry; one batch and transfer per customer, cached totals
-equal to them). Existing customers go one by one through ``customers.services.update``
-and ``ledger.services.post``.
+``customers.services.register_many`` and ``ledger.services.open_wallets`` (through
+``_open_new_wallets``), which keep what ``customers.services.register`` and
+``ledger.services.post`` keep (search columns, name keys, a first card, the audit entry;
+one batch and transfer per customer, cached totals equal to them). Existing customers go
+one by one through ``customers.services.update`` and ``ledger.services.post``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,24 +18,19 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from prepaid.customers import services as customers
-from prepaid.customers.models import Card, Customer, NameKey, Tag
+from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.errors import LedgerError
 from prepaid.ledger.models import Account, Batch, Transfer
-from prepaid.lib.codes import new_code, new_token
 from prepaid.lib.phones import searchable_digits
-from prepaid.lib.text import name_keys
-from prepaid.sales.importing import bulk, planning
 from prepaid.sales.importing.cleaning import Rules, Values
 from prepaid.sales.importing.mapping import Field, Mapping
 from prepaid.sales.importing.planning import Action, Plan, Row, opening_key, opening_request, plan
 from prepaid.sales.importing.problems import ImportProblem
 from prepaid.sales.importing.reading import Progress, Sheet
 from prepaid.staff import audit
-from prepaid.staff.models import AuditEvent
 
 T = TypeVar("T")
-WRITE_CHUNK = 2000
 
 
 class RowErrors(ImportProblem):
@@ -106,8 +101,15 @@ def _write(planned: Plan, actor: ledger.Actor, progress: Progress | None) -> Res
         if row.changes and row.customer is not None:
             row.customer = customers.update(row.customer, _profile(row), by=by)
     creates = [row for row in planned.rows if row.action == Action.CREATE]
-    news = _register_many(creates, actor, planned.rules, progress)
-    _open_new_wallets([new for new in news if new.opening_minor], actor, planned.rules, note)
+    news = [_new(row.values, planned.rules.region) for row in creates]
+    written = functools.partial(progress, "write") if progress else None
+    customers.register_many(news, by=by, store=actor.store, progress=written)
+    openings = [
+        (new, row.values.opening_minor)
+        for new, row in zip(news, creates, strict=True)
+        if row.values.opening_minor
+    ]
+    _open_new_wallets(openings, actor, planned.rules, note)
     for row in updates:
         if row.post_opening and row.customer is not None:
             _post_opening(row.customer, row.values.opening_minor, actor, planned.rules, note)
@@ -141,151 +143,35 @@ def _profile(row: Row) -> customers.Profile:
     )
 
 
-# -- registering in bulk (plain SQL: see ``bulk``) -------------------------------------
-
-
-@dataclass
-class _New:
-    """A customer being registered in bulk: what ``register`` would save."""
-
-    code: str
-    name: str
-    phone: str
-    email: str
-    address: str
-    birthday: dt.date | None
-    notes: str
-    search_name: str
-    search_phone: str
-    tags: list[str]
-    opening_minor: int
-    marketing_sms: bool = False
-    marketing_email: bool = False
-    credit_limit_minor: int = 0
-    status: str = Customer.Status.ACTIVE
-    pk: int = 0
-
-    def snapshot(self) -> dict[str, Any]:
-        """``customers.services.snapshot`` of the customer once saved."""
-        values = {name: getattr(self, name) for name in customers.AUDITED}
-        values["birthday"] = self.birthday.isoformat() if self.birthday else None
-        return values
-
-
-def _new(values: Values, region: str) -> _New:
-    return _New(
+def _new(values: Values, region: str) -> customers.NewCustomer:
+    return customers.NewCustomer(
         code=values.code,
         name=values.name,
         phone=values.phone,
+        search_phone=searchable_digits(values.phone, region),
         email=values.email,
         address=values.address,
         birthday=values.birthday,
         notes=values.notes,
-        search_name=planning.folded_name(values.name),
-        search_phone=searchable_digits(values.phone, region),
         tags=values.tags,
-        opening_minor=values.opening_minor,
     )
 
 
-def _fresh_codes(news: list[_New]) -> None:
-    """New codes for the customers without one, unique among themselves and in the
-    database: with 100,000 new codes a clash is rare, not impossible."""
-    taken = {new.code for new in news if new.code}
-    generated = [new for new in news if not new.code]
-    for new in generated:
-        while not new.code or new.code in taken:
-            new.code = new_code()
-        taken.add(new.code)
-    clashes = set(bulk.ids(Customer, "code", (new.code for new in generated)))
-    for new in generated:
-        while new.code in clashes:
-            new.code = new_code()
-            clashes |= {new.code} & taken
-        taken.add(new.code)
-
-
-def _register_many(
-    rows: list[Row], actor: ledger.Actor, rules: Rules, progress: Progress | None
-) -> list[_New]:
-    """``register`` for many: customers, name keys, first cards, tags and audit entries.
-
-    Belongs in ``customers.services`` (as ``register_many``) beside ``register``, sharing
-    its checks; here until that module can take it.
-    """
-    news = [_new(row.values, rules.region) for row in rows]
-    _fresh_codes(news)
-    tags = _tags_named({tag for new in news for tag in new.tags})
-    for start in range(0, len(news), WRITE_CHUNK):
-        chunk = news[start : start + WRITE_CHUNK]
-        bulk.insert(
-            Customer, [_customer_row(new) for new in chunk], same={"home_store_id": actor.store.pk}
-        )
-        ids = bulk.ids(Customer, "code", (new.code for new in chunk))
-        for new in chunk:
-            new.pk = ids[new.code]
-        bulk.insert(
-            NameKey,
-            [{"customer_id": n.pk, "key": key} for n in chunk for key in name_keys(n.search_name)],
-        )
-        bulk.insert(Card, [{"customer_id": new.pk, "token": new_token()} for new in chunk])
-        bulk.insert(
-            Customer.tags.through,
-            [{"customer_id": n.pk, "tag_id": tags[name]} for n in chunk for name in n.tags],
-        )
-        bulk.insert(
-            AuditEvent,
-            [{"subject": f"customer:{new.code}", "after": new.snapshot()} for new in chunk],
-            same={**_actor_ids(actor), "action": "customer.registered"},
-        )
-        if progress:
-            progress("write", start + len(chunk), len(news))
-    return news
-
-
-def _customer_row(new: _New) -> dict[str, object]:
-    return {
-        "code": new.code,
-        "name": new.name,
-        "phone": new.phone,
-        "email": new.email,
-        "address": new.address,
-        "birthday": new.birthday,
-        "notes": new.notes,
-        "search_name": new.search_name,
-        "search_phone": new.search_phone,
-    }
-
-
-def _tags_named(names: set[str]) -> dict[str, int]:
-    """Tag ids by name, creating the tags that do not exist yet."""
-    existing = bulk.ids(Tag, "name", names)
-    Tag.objects.bulk_create(Tag(name=name) for name in sorted(names - existing.keys()))
-    return bulk.ids(Tag, "name", names)
-
-
-def _actor_ids(actor: ledger.Actor) -> dict[str, object]:
-    """Who and where, as every audit entry, batch and transfer records them."""
-    return {
-        "staff_id": actor.staff.pk if actor.staff else None,
-        "api_token_id": actor.api_token.pk if actor.api_token else None,
-        "store_id": actor.store.pk,
-    }
-
-
-def _open_new_wallets(news: list[_New], actor: ledger.Actor, rules: Rules, note: str) -> None:
-    """Opening balances of customers registered in this transaction, in bulk, through the
-    ledger's one writer (``ledger.services.open_wallets``)."""
+def _open_new_wallets(
+    openings: list[tuple[customers.NewCustomer, int]], actor: ledger.Actor, rules: Rules, note: str
+) -> None:
+    """Opening balances (customer, amount) of customers registered in this transaction, in
+    bulk, through the ledger's one writer (``ledger.services.open_wallets``)."""
     ledger.open_wallets(
         [
             ledger.Opening(
                 customer_id=new.pk,
-                amount=new.opening_minor,
+                amount=amount,
                 floor=-new.credit_limit_minor,
                 key=opening_key(new.code),
-                request=opening_request(new.code, new.opening_minor, rules.currency),
+                request=opening_request(new.code, amount, rules.currency),
             )
-            for new in news
+            for new, amount in openings
         ],
         actor=actor,
         unit=rules.currency,

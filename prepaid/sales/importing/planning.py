@@ -21,10 +21,10 @@ from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Batch
+from prepaid.lib import bulk
+from prepaid.lib.bulk import IN_CHUNK
 from prepaid.lib.phones import display_phone
-from prepaid.lib.text import fold
-from prepaid.sales.importing import bulk, reading
-from prepaid.sales.importing.bulk import IN_CHUNK
+from prepaid.sales.importing import reading
 from prepaid.sales.importing.cleaning import CLEANERS, InvalidCell, Rules, Values
 from prepaid.sales.importing.mapping import Field, Mapping
 from prepaid.sales.importing.problems import ImportProblem
@@ -195,10 +195,6 @@ def _fetch(column: str, wanted: Iterable[str]) -> dict[str, Customer]:
     return found
 
 
-def folded_name(name: str) -> str:
-    return fold(name)[:120]
-
-
 def _only_named(values: Values) -> bool:
     return not (values.code or values.phone or values.email)
 
@@ -206,7 +202,7 @@ def _only_named(values: Values) -> bool:
 def _existing(rows: list[Row], *, with_tags: bool) -> Existing:
     values = [row.values for row in rows]
     by_name: dict[str, list[Customer]] = {}
-    names = (folded_name(v.name) for v in values if v.name and _only_named(v))
+    names = (customers.folded_name(v.name) for v in values if v.name and _only_named(v))
     for chunk in bulk.chunks(names):
         query = Customer.objects.filter(search_name__in=chunk, phone="", email="")
         for customer in query.only(*LOADED, "search_name").order_by("id"):
@@ -257,7 +253,7 @@ def _find(row: Row, existing: Existing) -> Customer | None:
             return found
     if not _only_named(values) or not values.name:
         return None
-    namesakes = existing.by_name.get(folded_name(values.name), [])
+    namesakes = existing.by_name.get(customers.folded_name(values.name), [])
     if len(namesakes) > 1:
         message = _(
             "%(count)s customers are called %(name)s; add a code, phone or email to tell "
@@ -290,7 +286,7 @@ def _match(row: Row, existing: Existing, seen: dict[tuple[str, str], int]) -> No
             row.errors.append(str(customers.DuplicateCustomer(other, field=kind)))
     keys = [("code", values.code), ("phone", values.phone), ("email", values.email)]
     if _only_named(values):
-        keys.append(("name", folded_name(values.name)))
+        keys.append(("name", customers.folded_name(values.name)))
     if customer is not None:
         keys.append(("customer", str(customer.pk)))
     for kind, value in keys:

@@ -1,4 +1,5 @@
-"""Plain SQL for many rows at once: an import writes and looks up hundreds of thousands.
+"""Plain SQL for many rows of any model at once: an import of customers writes and looks
+up hundreds of thousands (``customers.services.register_many``, ``sales.importing``).
 
 ``bulk_create`` spends about 0.1 ms of Python per object (a model instance, then every
 value prepared one by one); a new customer takes up to nine rows (customer, name keys,

@@ -4,11 +4,11 @@ Run by ``make bench`` (``python -m bench.http_sales``); see bench/README.md. On 
 PostgreSQL, each in a fresh database seeded like the ledger benchmark's (100,000
 customers with a paid and a bonus account, and one hot customer), ``prepaid serve``
 runs as docs/install.md advises (one worker process on SQLite, two on PostgreSQL), and 4
-or 16 client processes, each with one keep-alive connection, post sales of one product for a fixed time: to random customers, or all to
-the hot one. Each sale is a real API request: token, Idempotency-Key, JSON body, the
-selling service, the stored idempotent answer. The raw-SQL baseline of the ledger
-benchmark runs on the same database with as many workers, so the ratio compares like
-with like on this machine at this moment.
+or 16 client processes, each with one keep-alive connection, post sales of one product
+for a fixed time: to random customers, or all to the hot one. Each sale is a real API
+request: token, Idempotency-Key, JSON body, the selling service, the stored idempotent
+answer. The raw-SQL baseline of the ledger benchmark runs on the same database with as
+many workers, so the ratio compares like with like on this machine at this moment.
 """
 
 from __future__ import annotations

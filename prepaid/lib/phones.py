@@ -54,36 +54,6 @@ def searchable_digits(e164: str, region: str) -> str:
     so "4567", "0917 123" and "63917" all find +639171234567."""
     if not e164:
         return ""
-    number = _from_e164(e164)
-    if number is None:
-        number = phonenumbers.parse(e164, None)
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    parsed = phonenumbers.parse(e164, None)
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return f"{e164.lstrip('+')} {''.join(ch for ch in national if ch.isdigit())}"
-
-
-def _from_e164(e164: str) -> phonenumbers.PhoneNumber | None:
-    """What ``phonenumbers.parse(e164, None)`` makes of a number ``normalize_phone`` wrote,
-    without parsing it again (a second parse of every number cost an import of 100,000
-    rows 1.7 s); None for text of another shape, which is parsed as before.
-
-    Calling codes are prefix-free, so the one the digits start with is theirs; the rest
-    is the national number, its leading zeros ("+39 06…") counted as ``parse`` counts
-    them. tests/lib/test_phones.py shows both ways give the same search digits.
-    """
-    digits = e164[1:]
-    if not (e164.startswith("+") and digits.isascii() and digits.isdigit()):
-        return None
-    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
-    length = next((n for n in (1, 2, 3) if int(digits[:n]) in codes), 0)
-    national = digits[length:]
-    if digits.startswith("0") or not length or not 2 <= len(national) <= 17:
-        return None
-    number = phonenumbers.PhoneNumber(
-        country_code=int(digits[:length]), national_number=int(national)
-    )
-    zeros = min(len(national) - len(national.lstrip("0")), len(national) - 1)
-    if national.startswith("0"):  # as parse: the last digit is never a leading zero
-        number.italian_leading_zero = True
-        if zeros != 1:
-            number.number_of_leading_zeros = zeros
-    return number

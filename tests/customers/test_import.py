@@ -25,7 +25,6 @@ from prepaid.staff.models import AuditEvent
 from tests.conftest import assert_ledger_sound
 from tests.customers.sheets import committed, csv_file, xlsx
 from tests.factories import make_actor, make_customer
-from tests.lib.test_phones import parsed_again
 
 pytestmark = pytest.mark.django_db
 
@@ -527,19 +526,6 @@ def test_an_existing_customer_is_updated_through_the_service_and_gets_an_opening
     assert event.after == {"notes": "VIP since 2019"} and event.staff == owner
     assert Batch.objects.get(key=f"opening:{ana.code}").transfers.get().amount == 15000
     assert_ledger_sound()
-
-
-def test_imported_phone_numbers_get_the_search_digits_a_second_parse_gave(
-    tmp_path, philippines, importer
-):
-    written = [9171234567, "0917 765 4321", "+63 918 123 4567", "(02) 8123 4567",
-               "+31 6 12345678", "0919-111-2222 ext. 5", "9201234567.0"]  # fmt: skip
-    rows = [["Name", "Phone"]] + [[f"Customer {i}", phone] for i, phone in enumerate(written)]
-    commit(xlsx(tmp_path / "phones.xlsx", rows), importer)
-    imported = Customer.objects.order_by("name")
-    assert [c.phone for c in imported] == [customers.clean_phone(str(p)) for p in written]
-    for customer in imported:
-        assert customer.search_phone == parsed_again(customer.phone)
 
 
 def test_any_row_error_means_nothing_is_written(tmp_path, philippines, importer):

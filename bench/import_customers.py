@@ -28,12 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from bench.databases import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "var" / "bench"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DATABASE = "prepaid_bench_import"
 GOAL_SECONDS = 60.0
 GIVEN = ("Maria", "Jose", "Ana", "Juan", "Rosa", "Mark", "Grace", "Paolo", "Liza", "Ramon")
 FAMILY = ("Santos", "Reyes", "Cruz", "Bautista", "Garcia", "Mendoza", "Dela Cruz", "Ramos")
@@ -158,31 +156,13 @@ def measure(env: dict[str, str], path: Path) -> dict[str, Any]:
     }
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(sql)
-
-
 def run(backend: str, path: Path, scratch: Path) -> dict[str, Any]:
-    env = {
-        "DJANGO_SETTINGS_MODULE": "prepaid.settings",
-        "PREPAID_DATA_DIR": str(scratch),
-        "SECRET_KEY": "bench-only-not-secret",
-        "DEBUG": "false",
-    }
-    if backend == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{scratch / 'import.sqlite3'}"
-    else:
-        _admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        _admin(f"CREATE DATABASE {PG_DATABASE}")
-        env["DATABASE_URL"] = f"{PG_SERVER}/{PG_DATABASE}"
     print(f"{backend}:", flush=True)
-    try:
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            return dict(pool.apply(measure, (env, path)))
-    finally:
-        if backend != "sqlite":
-            _admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+    with (
+        scratch_database(backend, scratch, "bench_import") as env,
+        multiprocessing.get_context("spawn").Pool(1) as pool,
+    ):
+        return dict(pool.apply(measure, (env, path)))
 
 
 def _load() -> str:

@@ -29,13 +29,12 @@ import django
 import psycopg
 
 from bench import profiling, seed, worker
+from bench.databases import scratch_database
 from bench.seed import Fixture
 from bench.worker import Case, Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "var" / "bench"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DATABASE = "prepaid_bench"
 PATHS = ("raw", "service")
 TARGET = {"backend": "postgres", "accounts": "random", "workers": 4}
 TARGET_RATIO = 0.5
@@ -79,32 +78,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 # -- databases --------------------------------------------------------------------------
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 @contextmanager
 def database(backend: str, scratch: Path) -> Iterator[dict[str, str]]:
     """The environment of a fresh, empty benchmark database; dropped afterwards."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "prepaid.settings",
-        "PREPAID_DATA_DIR": str(scratch),
-        "SECRET_KEY": "bench-only-not-secret",
-        "DEBUG": "false",
-    }
-    if backend == "sqlite":
-        path = scratch / "ledger.sqlite3"
-        yield {**env, "DATABASE_URL": f"sqlite:///{path}"}
-        return
-    if backend != "postgres":
-        raise ValueError(f"unknown backend {backend!r}")
-    _admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-    _admin(f"CREATE DATABASE {PG_DATABASE}")
-    try:
-        yield {**env, "DATABASE_URL": f"{PG_SERVER}/{PG_DATABASE}"}
-    finally:
-        _admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+    with scratch_database(backend, scratch, "bench") as env:
+        yield env
 
 
 def in_child(ctx: BaseContext, function: Callable[..., T], *args: Any) -> T:

@@ -33,12 +33,11 @@ import django
 import psycopg
 
 from bench import lookup_db, lookup_queries, people
+from bench.databases import scratch_database
 from bench.lookup_queries import Query
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "var" / "bench"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DATABASE = "prepaid_bench_lookup"
 TARGET_P99_MS = 20.0
 
 
@@ -63,36 +62,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 # -- databases and processes ------------------------------------------------------------
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 @contextmanager
 def database(backend: str, scratch: Path) -> Iterator[dict[str, str]]:
     """The environment of a fresh, empty benchmark database; dropped afterwards."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "prepaid.settings",
-        "PREPAID_DATA_DIR": str(scratch),
-        "SECRET_KEY": "bench-only-not-secret",
-        "DEBUG": "false",
-    }
-    if backend == "sqlite":
-        path = scratch / "lookup.sqlite3"
-        try:
-            yield {**env, "DATABASE_URL": f"sqlite:///{path}"}
-        finally:
-            for leftover in scratch.glob("lookup.sqlite3*"):
-                leftover.unlink()
-        return
-    if backend != "postgres":
-        raise ValueError(f"unknown backend {backend!r}")
-    _admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-    _admin(f"CREATE DATABASE {PG_DATABASE}")
-    try:
-        yield {**env, "DATABASE_URL": f"{PG_SERVER}/{PG_DATABASE}"}
-    finally:
-        _admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+    with scratch_database(backend, scratch, "bench_lookup") as env:
+        yield env
 
 
 def _call(queue: Any, function: Callable[..., Any], args: tuple[Any, ...]) -> None:

@@ -56,6 +56,13 @@ def key_of(request: HttpRequest) -> str:
             "idempotency_key_missing",
             _("This request moves money: send an Idempotency-Key header."),
         )
+    if not key.isprintable():
+        raise ApiError(
+            400,
+            "validation_error",
+            _("The Idempotency-Key may not contain control characters."),
+            fields={HEADER: _("Control characters are not allowed.")},
+        )
     if len(key) > MAX_KEY_LENGTH:
         raise ApiError(
             400,

@@ -35,7 +35,7 @@ KEY = {
             "name": "Idempotency-Key",
             "in": "header",
             "required": True,
-            "description": "Any unique string up to 255 characters; a retry sends the same",
+            "description": "Any unique printable text up to 255 characters; a retry sends it again",
             "schema": {"type": "string", "maxLength": 255},
         }
     ]

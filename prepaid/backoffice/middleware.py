@@ -7,12 +7,13 @@ import logging
 import zoneinfo
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.db import Error, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from prepaid.staff.models import Business
 
@@ -20,8 +21,9 @@ OPEN_WHEN_EMPTY = ("/setup/", "/static/", "/i18n/", "/api/")
 logger = logging.getLogger(__name__)
 
 
-class DatabaseBusyMiddleware:
-    """A database that cannot answer is a translated 503 with Retry-After, as in the API.
+def unavailable(request: HttpRequest, error: Error) -> HttpResponse:
+    """The 503 for a database that cannot answer, with Retry-After: the API's JSON error
+    under /api/, elsewhere a translated page rendered without the database.
 
     * SQLite's "database is locked" (a writer held the lock past the busy timeout):
       the transaction rolled back, nothing was saved.
@@ -30,8 +32,26 @@ class DatabaseBusyMiddleware:
       that did go through, trying again replays the form's idempotency key and shows the
       original receipt; nothing is charged twice.
 
-    Other database errors may be bugs: they are logged with their traceback either way.
+    Other database errors may be bugs: they are logged with their traceback.
     """
+    locked = "locked" in str(error)
+    if not locked:
+        logger.error("Database unavailable on %s %s", request.method, request.path, exc_info=error)
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        message = _("The database is busy; try again in a moment.")
+        body = {"error": {"code": "service_unavailable", "message": message, "fields": None}}
+        response = JsonResponse(body, status=503)
+    else:
+        page = render_to_string("backoffice/busy.html", {"locked": locked})  # no request: no DB
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = "2"
+    return response
+
+
+class DatabaseBusyMiddleware:
+    """A view whose database cannot answer gets ``unavailable``'s 503, as the API's own
+    views do."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -40,29 +60,28 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        locked = "locked" in str(exception)
-        if not locked:
-            logger.error(
-                "Database unavailable on %s %s", request.method, request.path, exc_info=exception
-            )
-        page = render_to_string("backoffice/busy.html", {"locked": locked})  # no request: no DB
-        response = HttpResponse(page, status=503)
-        response["Retry-After"] = "2"
-        return response
+        if isinstance(exception, OperationalError | InterfaceError):
+            return unavailable(request, exception)
+        return None
 
 
 class BusinessMiddleware:
     """Until the business exists, every page leads to the set-up form; once it does, times
-    are shown in the business's time zone."""
+    are shown in the business's time zone.
+
+    Its read is the first query of every request, outside any view: a database that
+    cannot answer is caught here (``process_exception`` only sees views' errors)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with Business.for_request() as business:
-            request.business = business  # type: ignore[attr-defined]
+        try:
+            business = Business.read()
+        except (OperationalError, InterfaceError) as error:
+            return unavailable(request, error)
+        request.business = business  # type: ignore[attr-defined]
+        with Business.for_request(business):
             if business is None:
                 if not request.path.startswith(OPEN_WHEN_EMPTY):
                     return redirect(reverse("setup"))

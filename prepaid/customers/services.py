@@ -292,6 +292,7 @@ class NewCustomer:
         return values
 
 
+@transaction.atomic
 def register_many(
     news: list[NewCustomer],
     *,

@@ -32,7 +32,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from prepaid.customers.models import Customer
@@ -57,15 +57,24 @@ class PaymentMethod(models.Model):
         verbose_name = _("payment method")
         verbose_name_plural = _("payment methods")
 
+    # The methods every new shop starts with: stored in English, shown translated.
+    DEFAULTS: ClassVar = (
+        ("cash", gettext_noop("Cash")),
+        ("card", gettext_noop("Card")),
+        ("mobile", gettext_noop("Mobile payment")),
+    )
+
     def __str__(self) -> str:
         return self.label
 
     @property
     def label(self) -> str:
-        """The name in the reader's language: the default names ("Cash", "Card"…) are
-        stored in English and are in the catalogues; a name the owner typed is shown as
-        typed."""
-        return gettext(self.name) if self.name else ""
+        """The name in the reader's language when it is a default name ("Cash"…); a name
+        the owner typed is shown as typed, even one that happens to be a word the
+        catalogues translate."""
+        if any(self.name == name for _code, name in self.DEFAULTS):
+            return gettext(self.name)
+        return self.name
 
 
 class Account(models.Model):

@@ -14,18 +14,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import is_currency
 from prepaid.staff.models import Business, Staff, Store
 
-# Names are stored in English and translated when shown.
-DEFAULT_METHODS = (
-    ("cash", gettext_noop("Cash")),
-    ("card", gettext_noop("Card")),
-    ("mobile", gettext_noop("Mobile payment")),
-)
+DEFAULT_METHODS = PaymentMethod.DEFAULTS  # stored in English, translated when shown
 
 
 class SetupError(ValueError):

@@ -67,18 +67,22 @@ class Business(models.Model):
         """The business, read once per request (see ``for_request``), else each time."""
         if (remembered := _REQUEST_BUSINESS.get()) is not None:
             return remembered
+        return cls.read()
+
+    @classmethod
+    def read(cls) -> Business | None:
+        """The business from the database, or None before the first-run set-up."""
         return rows.one(cls, "id = %s", [1])
 
     @classmethod
     @contextmanager
-    def for_request(cls) -> Iterator[Business | None]:
-        """Read the business once and let ``current`` answer with it until the block
-        ends: a request asks for the currency, the spend order and the region several
-        times, and they do not change in the middle of it."""
-        business = rows.one(cls, "id = %s", [1])
+    def for_request(cls, business: Business | None) -> Iterator[None]:
+        """Let ``current`` answer with ``business`` (read once by the caller) until the
+        block ends: a request asks for the currency, the spend order and the region
+        several times, and they do not change in the middle of it."""
         token = _REQUEST_BUSINESS.set(business)
         try:
-            yield business
+            yield
         finally:
             _REQUEST_BUSINESS.reset(token)
 

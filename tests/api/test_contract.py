@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from unittest.mock import ANY
 
 import pytest
+from django.db import OperationalError, connection
 
 from prepaid.catalog import services as catalog
 from prepaid.catalog.models import PriceChange, Product
@@ -340,3 +342,41 @@ def test_a_busy_or_lost_database_is_503_with_retry_after(api, monkeypatch):
         assert response.status_code == 503
         assert response["Retry-After"] == "2"
         assert response.json()["error"]["code"] == "service_unavailable"
+
+
+def _connection_refused(execute, sql, params, many, context):
+    raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+
+def test_a_database_that_does_not_answer_at_all_is_the_apis_503(api):
+    # The first query (the shop's settings, read before any endpoint runs) fails too.
+    api.cashier.client.raise_request_exception = False
+    with connection.execute_wrapper(_connection_refused):
+        response = api.cashier.get("/customers")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert response.json()["error"]["code"] == "service_unavailable"
+
+
+@pytest.mark.parametrize("reference", ["²", "٣", "1" * 5000], ids=["super-2", "arabic-3", "long"])
+def test_a_product_reference_that_only_looks_like_a_number_is_a_422(api, water, reference):
+    code = register(api)["code"]
+    paid = api.cashier.post(
+        f"/customers/{code}/top-ups", {"amount": "10.00", "method": "cash"}, key="t"
+    )
+    assert paid.status_code == 201
+    body = {"lines": [{"product": reference, "quantity": "1"}]}
+    response = api.cashier.post(f"/customers/{code}/sales", body, key="s")
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["fields"] == {"lines.0.product": ANY}
+
+
+def test_an_idempotency_key_with_control_characters_is_a_400(api, water):
+    code = register(api)["code"]
+    for bad in ("a\x00b", "line\nbreak", "tab\there"):
+        response = api.cashier.post(
+            f"/customers/{code}/top-ups", {"amount": "1", "method": "cash"}, key=bad
+        )
+        assert response.status_code == 400, bad
+        assert response.json()["error"]["code"] == "validation_error"
+    assert not Batch.objects.exists()

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from prepaid.backoffice.middleware import DatabaseBusyMiddleware
 from prepaid.ledger import services as ledger
@@ -115,3 +115,19 @@ def test_the_owner_sets_the_spend_order_and_it_is_audited(client, owner):
 def test_only_the_owner_changes_settings(client, request, persona):
     client.force_login(request.getfixturevalue(persona).user)
     assert client.get("/settings/").status_code == 403
+
+
+def _connection_refused(execute, sql, params, many, context):
+    raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+
+def test_a_database_that_does_not_answer_at_all_is_the_503_page_not_a_500(owner):
+    # Every query fails, as when PostgreSQL is down: the first is BusinessMiddleware's,
+    # outside any view, where process_exception never looks.
+    browser = Client(raise_request_exception=False)
+    browser.force_login(owner.user)
+    with connection.execute_wrapper(_connection_refused):
+        response = browser.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert "did not answer" in response.content.decode()

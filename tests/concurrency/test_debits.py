@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from unittest import mock
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 
 from prepaid.ledger import services as ledger
 from prepaid.ledger.errors import InsufficientFunds
@@ -38,6 +39,7 @@ def run_workers(count: int, work: Callable[[int], None]) -> None:
             work(worker)
         except BaseException as error:
             failures.append(error)
+            barrier.abort()  # the others must not wait forever for one that failed
         finally:
             connections.close_all()
 
@@ -175,3 +177,49 @@ def test_the_same_key_posted_by_many_at_once_moves_money_once(funded):
     assert sorted(replays) == [False] + [True] * 11
     assert ledger.balance(wallet) == 9_300
     assert_ledger_sound()
+
+
+def test_a_worker_that_cannot_connect_fails_the_run_instead_of_hanging_it():
+    """The harness itself: workers connect before the start line, so one that cannot
+    (PostgreSQL's "too many clients") must release the others, not leave them waiting."""
+    made: list[threading.Barrier] = []
+    real_barrier = threading.Barrier
+
+    def recording_barrier(*args, **kwargs):
+        made.append(real_barrier(*args, **kwargs))
+        return made[-1]
+
+    calls = iter(range(1000))
+    lock = threading.Lock()
+
+    def ensure_connection(self):
+        with lock:
+            first = next(calls) == 0
+        if first:
+            raise OperationalError("FATAL: sorry, too many clients already")
+
+    outcome: list[BaseException | None] = []
+
+    def run():
+        try:
+            run_workers(4, lambda worker: None)
+        except BaseException as error:  # the AssertionError that lists the failures
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    with (
+        mock.patch.object(threading, "Barrier", recording_barrier),
+        mock.patch.object(type(connections["default"]), "ensure_connection", ensure_connection),
+        mock.patch.object(connections, "close_all", lambda: None),
+    ):
+        runner = threading.Thread(target=run, daemon=True)
+        runner.start()
+        runner.join(timeout=3)
+        hung = runner.is_alive()
+        for barrier in made:
+            barrier.abort()  # let stuck workers go, whatever the verdict
+        runner.join(timeout=3)
+
+    assert not hung, "run_workers hung: three workers waited for the one that failed"
+    assert isinstance(outcome[0], AssertionError)

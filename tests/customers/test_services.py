@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from prepaid.customers import services as customers
 from prepaid.customers.models import Card, Customer, NameKey, Note
@@ -174,3 +174,17 @@ def test_an_account_closes_only_at_zero_and_its_cards_stop_working(actor, owner)
 
     assert Customer.objects.get(pk=customer.pk).status == "closed"
     assert customers.active_cards(customer) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_registering_many_is_all_or_nothing_like_registering_one(business, owner, monkeypatch):
+    taken = make_customer("Already here")
+    customers.update(taken, customers.Profile(phone="+12125550100"), by=owner)
+    monkeypatch.setattr(customers, "WRITE_CHUNK", 1)  # the refusal comes in a later chunk
+    news = [
+        customers.NewCustomer(name="First"),
+        customers.NewCustomer(name="Second", phone="+12125550100", search_phone="2125550100"),
+    ]
+    with pytest.raises(IntegrityError):
+        customers.register_many(news, by=owner)
+    assert not Customer.objects.filter(name="First").exists()

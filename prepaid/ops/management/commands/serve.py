@@ -36,12 +36,20 @@ class Command(BaseCommand):
             interface=Interfaces.WSGI,
             workers=workers,
             # WSGI requests run on these threads; SQLite has one writer anyway, and a
-            # small pool keeps the tail latency of lock waits short. Up to 2 per core + 1
-            # (granian's own advice), at most 8.
-            blocking_threads=min(8, 2 * (os.cpu_count() or 1) + 1),
+            # small pool keeps the tail latency of lock waits short. At most 2 per core
+            # this process may use + 1 (granian warns above that at start), at most 8.
+            blocking_threads=min(8, 2 * _cores() + 1),
             # A worker that dies (out of memory, a crash in a C library) comes back
             # instead of leaving the shop with fewer workers, or none, until a restart.
             respawn_failed_workers=True,
             websockets=False,
             log_access=False,
         ).serve()
+
+
+def _cores() -> int:
+    """The CPU cores this process may run on (a container's or taskset's limit), not the
+    machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1

@@ -42,3 +42,13 @@ def format_when(value: datetime, language: str = "en", *, region: str | None = N
     time = format_time(value, "short", tzinfo=value.tzinfo, locale=locale)
     pattern = str(locale.datetime_formats["medium"])
     return pattern.replace("{1}", day).replace("{0}", time)
+
+
+def format_recent(
+    value: datetime, today: date, language: str = "en", *, region: str | None = None
+) -> str:
+    """A moment in a short list of recent ones: the time alone when it is ``today`` (in
+    the time zone the value carries), else the date: "2:05 PM", "Nov 23, 2026"."""
+    if value.date() == today:
+        return format_time(value, "short", tzinfo=value.tzinfo, locale=reader(language, region))
+    return format_day(value, language, region=region)

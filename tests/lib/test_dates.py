@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from prepaid.lib.dates import format_day, format_when, reader
+from prepaid.lib.dates import format_day, format_recent, format_when, reader
 
 MANILA = datetime(2026, 11, 24, 14, 5, tzinfo=ZoneInfo("Asia/Manila"))
 
@@ -44,3 +44,11 @@ def test_a_day_never_in_the_ambiguous_short_form(language, expected):
 def test_a_region_babel_does_not_pair_with_the_language_falls_back_to_the_language():
     assert str(reader("zh-hans", "PH")) == "zh_Hans"
     assert str(reader("en", "NL")) == "en_NL"
+
+
+def test_a_recent_moment_is_its_time_today_and_its_date_before():
+    today = MANILA.date()
+    assert format_recent(MANILA, today, "en", region="PH") == "2:05\u202fPM"
+    assert format_recent(MANILA, today, "zh-hans", region="PH") == "14:05"
+    yesterday = MANILA.replace(day=23)
+    assert format_recent(yesterday, today, "nl", region="PH") == "23 nov 2026"

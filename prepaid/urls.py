@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.utils.translation import gettext as _
+from django.views import defaults
 
 from prepaid.api.api import api
+from prepaid.api.errors import ApiError
 from prepaid.backoffice import customers, imports, shop
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
@@ -77,3 +81,23 @@ urlpatterns += [
     path("shop/tokens/<int:token_id>/revoke/", shop.revoke_token, name="revoke_token"),
     path("activity/", shop.activity, name="activity"),
 ]
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An address nobody serves: the API's JSON error under /api/, the page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = _("There is no such address in the API; see /api/v1/docs.")
+        return ApiError(404, "not_found", message).response()
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A bug outside any API endpoint (the endpoints answer their own): JSON under /api/."""
+    if request.path.startswith("/api/"):
+        message = _("Something went wrong on our side; try again in a moment.")
+        return ApiError(500, "server_error", message).response()
+    return defaults.server_error(request)
+
+
+handler404 = not_found
+handler500 = server_error

@@ -380,3 +380,13 @@ def test_an_idempotency_key_with_control_characters_is_a_400(api, water):
         assert response.status_code == 400, bad
         assert response.json()["error"]["code"] == "validation_error"
     assert not Batch.objects.exists()
+
+
+def test_an_address_the_api_does_not_have_is_a_json_404(api):
+    response = api.cashier.get("/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    for path in ("/api/v1/customers//sales", "/api/v2/customers"):
+        answer = api.cashier.client.get(path)
+        assert answer.status_code == 404
+        assert answer["Content-Type"] == "application/json"

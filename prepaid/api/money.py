@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Router
 
@@ -26,6 +27,7 @@ from prepaid.ledger.errors import (
     InvalidTransfer,
 )
 from prepaid.ledger.models import Batch, PaymentMethod
+from prepaid.lib.money import format_money
 from prepaid.sales import services as sales
 
 router = Router(tags=["money"])
@@ -74,7 +76,7 @@ def _posting(
             409,
             "insufficient_funds",
             _("The balance does not cover this; %(short)s short.")
-            % {"short": present.money(refusal.shortfall, currency)},
+            % {"short": _readable(refusal.shortfall, currency)},
             extra={
                 "available": present.money(max(available, 0), currency),
                 "shortfall": present.money(refusal.shortfall, currency),
@@ -94,6 +96,12 @@ def _posting(
     batch = present.batches().get(pk=receipt.batch.pk)
     now = sales.balances_after(receipt, customer) if receipt.balances else None
     return 201, present.transaction(batch, currency, now=now or sales.balances(customer))
+
+
+def _readable(amount_minor: int, currency: str) -> str:
+    """Money in a message, as a person reads it: "₱31.75", "€ 31,75" (the fields beside it
+    carry the plain decimal strings for programs)."""
+    return format_money(amount_minor, currency, get_language() or "en", region=business().region)
 
 
 def _method(code: str) -> PaymentMethod:

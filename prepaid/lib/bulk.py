@@ -75,27 +75,32 @@ def insert(
         for index, column in preparing:
             line[index] = column.get_db_prep_save(line[index], connection)
         values.append(line + tail)
+    names = [str(columns[name].column) for name in [*varying, *shared]]
+    insert_rows(model._meta.db_table, names, values)
+
+
+def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Rows of values already prepared for the database, in ``columns`` order: COPY on
+    PostgreSQL (a fifth of the time of the same rows as INSERTs), one prepared INSERT
+    on SQLite. CHECK constraints, unique indexes and triggers judge every row either way.
+    """
+    if not rows:
+        return
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(quote(str(columns[name].column)) for name in [*varying, *shared])
-    _execute_insert(table, names, values)
-
-
-def _execute_insert(table: str, names: str, values: list[list[Any]]) -> None:
+    names = ", ".join(quote(column) for column in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY: a fifth of the time of the same rows as INSERTs on PostgreSQL. It goes
-            # around Django's cursor wrapper: wrap it, so a unique index refusing a row
-            # raises Django's IntegrityError, as an INSERT would.
+            # COPY goes around Django's cursor wrapper: wrap it, so a unique index
+            # refusing a row raises Django's IntegrityError, as an INSERT would.
             with (
                 connection.wrap_database_errors,
-                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+                cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy,
             ):
-                for line in values:
-                    copy.write_row(line)
+                for row in rows:
+                    copy.write_row(row)
         else:
-            marks = ", ".join(["%s"] * len(values[0]))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
 
 
 def ids(model: type[models.Model], column: str, values: Iterable[str]) -> dict[str, int]:

@@ -110,6 +110,13 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Business
         fields = ("name", "spend_order", "time_zone", "counter_idle_minutes")
         widgets = {"spend_order": forms.RadioSelect}
+        help_texts = {
+            "spend_order": _(
+                "Which balance a sale uses first. Proportional is the usual choice for shops"
+                " that give bonuses: a refund of the paid balance then cannot keep bonus that"
+                " was given for it."
+            )
+        }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -131,3 +131,10 @@ def test_a_database_that_does_not_answer_at_all_is_the_503_page_not_a_500(owner)
     assert response.status_code == 503
     assert response["Retry-After"] == "2"
     assert "did not answer" in response.content.decode()
+
+
+def test_the_settings_page_explains_each_setting(client, owner):
+    client.force_login(owner.user)
+    page = client.get("/settings/").content.decode()
+    for help_text in ("Empty: no minimum", "Empty: no maximum", "Which balance a sale uses first"):
+        assert help_text in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -61,14 +62,15 @@ def settings_page(request: StaffRequest) -> HttpResponse:
     form = SettingsForm(request.POST or None, instance=business)
     if request.method == "POST" and form.is_valid():
         before = {name: _plain(form.initial.get(name)) for name in form.changed_data}
-        form.save()
-        audit.record(
-            "business.settings",
-            "business",
-            by=request.staff,
-            before=before,
-            after={name: _plain(form.cleaned_data[name]) for name in form.changed_data},
-        )
+        with transaction.atomic():  # the change and its audit entry, or neither
+            form.save()
+            audit.record(
+                "business.settings",
+                "business",
+                by=request.staff,
+                before=before,
+                after={name: _plain(form.cleaned_data[name]) for name in form.changed_data},
+            )
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     return render(request, "backoffice/settings.html", {"form": form})

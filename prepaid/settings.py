@@ -88,7 +88,10 @@ INSTALLED_APPS = [
     "prepaid.catalog",
     "prepaid.sales",
     "prepaid.reports",
-    # Interfaces.
+    "prepaid.operations",  # the envelope every operation runs in; its outcomes; the outbox
+    # What every interface shares: middleware, the shop in templates, filters, error pages.
+    "prepaid.web",
+    # Interfaces: each imports the apps above, never another interface.
     "prepaid.api",
     "prepaid.backoffice",
     "prepaid.counter",
@@ -107,8 +110,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "prepaid.backoffice.middleware.DatabaseBusyMiddleware",
-    "prepaid.backoffice.middleware.BusinessMiddleware",
+    "prepaid.web.middleware.DatabaseBusyMiddleware",
+    "prepaid.web.middleware.BusinessMiddleware",
 ]
 
 ROOT_URLCONF = "prepaid.urls"
@@ -124,7 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "prepaid.backoffice.context.business",
+                "prepaid.web.context.business",
             ],
         },
     },

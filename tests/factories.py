@@ -77,6 +77,7 @@ def make_customer(
 ) -> Customer:
     business = make_business()
     customer = customers.register(customers.Profile(name=name), by=None)
+    ledger.open_accounts(customer, unit=business.currency)
     if limit := to_minor(credit_limit, business.currency):
         sales.set_credit_limit(customer, limit, by=None)
     paid, extra = to_minor(balance, business.currency), to_minor(bonus, business.currency)

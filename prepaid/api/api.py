@@ -16,6 +16,7 @@ from prepaid.api import catalog, customers, errors, money
 from prepaid.api.auth import Bearer
 from prepaid.api.errors import ApiError
 from prepaid.api.schemas import ErrorOut, Health
+from prepaid.staff.refusals import Refusal
 
 DESCRIPTION = """Prepaid customer accounts: customers, cards, top-ups, sales, refunds.
 
@@ -59,6 +60,11 @@ def health(request: HttpRequest) -> Any:
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, error: ApiError) -> HttpResponse:
     return error.response()
+
+
+@api.exception_handler(Refusal)
+def _refusal(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    return errors.refused(refusal).response()
 
 
 @api.exception_handler(ValidationError)

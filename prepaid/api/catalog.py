@@ -9,7 +9,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from prepaid.api import present
 from prepaid.api.common import business, decimal
 from prepaid.api.errors import invalid, not_found
 from prepaid.api.permissions import endpoint, require
@@ -24,6 +23,7 @@ from prepaid.api.schemas import (
 from prepaid.catalog import services as catalog
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
+from prepaid.operations import present
 
 router = Router(tags=["catalog"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -58,10 +58,10 @@ def list_products(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post(
     "/products",
     response={201: ProductOut, **ERRORS},
-    **endpoint("products.write", "Add a product"),
+    **endpoint("catalog.write", "Add a product"),
 )
 def create_product(request: HttpRequest, body: ProductIn) -> Status[dict[str, Any]]:
-    token = require(request, "products.write")
+    token = require(request, "catalog.write")
     try:
         item = catalog.create_product(_change(body), by=token)
     except catalog.CatalogError as error:
@@ -73,14 +73,14 @@ def create_product(request: HttpRequest, body: ProductIn) -> Status[dict[str, An
     "/products/{product_id}",
     response={200: ProductOut, **ERRORS},
     **endpoint(
-        "products.write",
+        "catalog.write",
         "Change a product",
         description="A new `unit_price` applies to later sales only; sales keep the price"
         " they were sold at, and the price history keeps every change.",
     ),
 )
 def update_product(request: HttpRequest, product_id: int, body: ProductPatch) -> dict[str, Any]:
-    token = require(request, "products.write")
+    token = require(request, "catalog.write")
     item = Product.objects.filter(pk=product_id).first()
     if item is None:
         raise not_found(_("product"))

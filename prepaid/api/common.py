@@ -1,11 +1,12 @@
-"""What every endpoint needs: the shop's currency, the acting store, a customer by code,
-amounts parsed from strings, cursors."""
+"""What every endpoint needs: the shop's currency, the acting store and the key's scope,
+the Idempotency-Key, a customer by code, amounts parsed from strings, cursors."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from prepaid.api.errors import ApiError, invalid, not_found
@@ -20,19 +21,52 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
+KEY_HEADER = "Idempotency-Key"
+
+
 def business() -> Business:
-    found = Business.current()
-    if found is None:
-        raise ApiError(503, "not_set_up", _("The business is not set up yet."))
-    return found
+    return Business.get()
 
 
 def actor(token: ApiToken) -> Actor:
-    """The token acts at its own store, or, when it has none, at the first store."""
-    store = token.store or rows.one(Store, "active = %s ORDER BY id", [True])
+    """The token acts at its own store, or, when it has none, at the first store (read
+    with the token, see ``staff.tokens.authenticate``)."""
+    store = getattr(token, "acting_store", None) or token.store
+    store = store or rows.one(Store, "active = %s ORDER BY id", [True])
     if store is None:
         raise ApiError(503, "not_set_up", _("The business has no store yet."))
     return Actor(store=store, api_token=token)
+
+
+def scope_of(token: ApiToken) -> str:
+    """Idempotency keys belong to their token: two integrations cannot collide."""
+    return f"api:{token.pk}"
+
+
+def key_of(request: HttpRequest) -> str:
+    """The request's Idempotency-Key: required on every POST that moves money."""
+    key = request.headers.get(KEY_HEADER, "").strip()
+    if not key:
+        raise ApiError(
+            400,
+            "idempotency_key_missing",
+            _("This request moves money: send an Idempotency-Key header."),
+        )
+    if not key.isprintable():
+        raise ApiError(
+            400,
+            "validation_error",
+            _("The Idempotency-Key may not contain control characters."),
+            fields={KEY_HEADER: _("Control characters are not allowed.")},
+        )
+    if len(key) > 255:
+        raise ApiError(
+            400,
+            "validation_error",
+            _("The Idempotency-Key may have at most 255 characters."),
+            fields={KEY_HEADER: _("Too long.")},
+        )
+    return key
 
 
 def customer_by_code(code: str) -> Customer:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from prepaid.api import present
-from prepaid.api.common import amount, business, cursor_id, customer_by_code, page_limit
-from prepaid.api.errors import ApiError, invalid, not_found
+from prepaid.api.common import (
+    actor,
+    amount,
+    business,
+    cursor_id,
+    customer_by_code,
+    page_limit,
+    scope_of,
+)
+from prepaid.api.errors import not_found
 from prepaid.api.permissions import endpoint, require
 from prepaid.api.schemas import (
     CardIn,
@@ -26,10 +31,13 @@ from prepaid.api.schemas import (
     TransactionPage,
 )
 from prepaid.customers import lookup
-from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
+from prepaid.operations import present
+from prepaid.operations.customers import Contact, IssueCard, RegisterCustomer, UpdateCustomer
+from prepaid.operations.envelope import Operation, run
 from prepaid.reports.customers import with_balances
 from prepaid.sales import services as sales
+from prepaid.staff.models import ApiToken
 
 router = Router(tags=["customers"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -61,8 +69,8 @@ def _out(person: Customer, currency: str) -> dict[str, Any]:
     return present.customer(person, _balances(person), currency)
 
 
-def _profile(body: CustomerIn | CustomerPatch) -> customers.Profile:
-    return customers.Profile(
+def _contact(body: CustomerIn | CustomerPatch) -> Contact:
+    return Contact(
         name=body.name,
         phone=body.phone,
         email=body.email,
@@ -73,37 +81,30 @@ def _profile(body: CustomerIn | CustomerPatch) -> customers.Profile:
     )
 
 
-def _refused(error: customers.CustomerError) -> ApiError:
-    if isinstance(error, customers.DuplicateCustomer):
-        return ApiError(
-            409,
-            "duplicate_customer",
-            str(error),
-            fields={error.field: str(error)} if error.field else None,
-            extra={"existing": error.existing.code},
-        )
-    return invalid(str(error), error.field)
+def _limit(text: str | None) -> int | None:
+    if text is None:
+        return None
+    return amount(text, business().currency, field="credit_limit", positive=False)
+
+
+def _answer(token: ApiToken, operation: Operation) -> Status[dict[str, Any]]:
+    outcome = run(operation, actor=actor(token), scope=scope_of(token))
+    return Status(outcome.status, outcome.data)
 
 
 @router.post(
     "/customers",
     response={201: CustomerOut, 409: ErrorOut, **ERRORS},
-    **endpoint("customers.write", "Register a customer"),
+    **endpoint(
+        "customers.write",
+        "Register a customer",
+        description="A `credit_limit` above zero needs an owner's or manager's token.",
+    ),
 )
 def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, Any]]:
     token = require(request, "customers.write")
-    currency = business().currency
-    limit = amount(body.credit_limit or "0", currency, field="credit_limit", positive=False)
-    if limit:
-        require(request, "customers.credit")
-    try:
-        with transaction.atomic():
-            person = customers.register(_profile(body), by=token, store=token.store)
-            if limit:
-                sales.set_credit_limit(person, limit, by=token)
-    except customers.CustomerError as error:
-        raise _refused(error) from None
-    return Status(201, _out(person, currency))
+    limit = _limit(body.credit_limit or "0") or 0
+    return _answer(token, RegisterCustomer(_contact(body), credit_limit_minor=limit))
 
 
 @router.get(
@@ -160,20 +161,8 @@ def get_customer(request: HttpRequest, code: str) -> dict[str, Any]:
 )
 def update_customer(request: HttpRequest, code: str, body: CustomerPatch) -> dict[str, Any]:
     token = require(request, "customers.write")
-    currency = business().currency
-    person = customer_by_code(code)
-    limit = None
-    if body.credit_limit is not None:
-        require(request, "customers.credit")
-        limit = amount(body.credit_limit, currency, field="credit_limit", positive=False)
-    try:
-        with transaction.atomic():
-            person = customers.update(person, _profile(body), by=token)
-            if limit is not None and limit != person.credit_limit_minor:
-                sales.set_credit_limit(person, limit, by=token)
-    except customers.CustomerError as error:
-        raise _refused(error) from None
-    return _out(person, currency)
+    operation = UpdateCustomer(code, _contact(body), credit_limit_minor=_limit(body.credit_limit))
+    return run(operation, actor=actor(token), scope=scope_of(token)).data
 
 
 @router.post(
@@ -190,14 +179,7 @@ def issue_card(
     request: HttpRequest, code: str, body: CardIn | None = None
 ) -> Status[dict[str, Any]]:
     token = require(request, "cards.issue")
-    person = customer_by_code(code)
-    try:
-        with transaction.atomic():
-            card = customers.issue_card(person, replace=bool(body and body.replace), by=token)
-    except customers.CustomerError as error:
-        raise _refused(error) from None
-    qr = request.build_absolute_uri(reverse("portal_qr", args=[card.token]))
-    return Status(201, {"token": card.token, "url": card.url, "qr_svg_url": qr})
+    return _answer(token, IssueCard(code, replace=bool(body and body.replace)))
 
 
 @router.get(

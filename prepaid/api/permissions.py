@@ -1,6 +1,6 @@
-"""What each role's token may do: one table. Every endpoint names its action in the
-OpenAPI document (``x-permission``), and a generated test tries every role on every
-endpoint against this table."""
+"""What each role's token may do: the one role table (``prepaid.staff.roles``). Every
+endpoint names its action in the OpenAPI document (``x-permission``), and a generated
+test tries every role on every endpoint against the table."""
 
 from __future__ import annotations
 
@@ -9,26 +9,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from prepaid.api.errors import denied
-from prepaid.staff.models import ApiToken, Role
-
-EVERYONE = frozenset(Role)
-STAFF = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
-MANAGERS = frozenset({Role.OWNER, Role.MANAGER})
-
-ACTIONS: dict[str, frozenset[Role]] = {
-    "customers.read": EVERYONE,
-    "customers.write": STAFF,  # register at the counter, fix a phone number
-    "customers.credit": MANAGERS,  # credit limits
-    "cards.issue": STAFF,
-    "transactions.read": EVERYONE,
-    "top_up": STAFF,
-    "sell": STAFF,
-    "refund": MANAGERS,
-    "reverse": STAFF,  # a cashier's token only its own transactions (see may_reverse)
-    "products.read": EVERYONE,
-    "products.write": MANAGERS,
-    "payment_methods.read": EVERYONE,
-}
+from prepaid.staff.models import ApiToken
+from prepaid.staff.roles import may, roles_for
 
 
 def token_of(request: HttpRequest) -> ApiToken:
@@ -40,20 +22,15 @@ def token_of(request: HttpRequest) -> ApiToken:
 def require(request: HttpRequest, action: str) -> ApiToken:
     """The request's token, if its role may do ``action``; 403 otherwise."""
     token = token_of(request)
-    if token.role not in ACTIONS[action]:
+    if not may(token.role, action):
         raise denied()
     return token
 
 
-def may_reverse_others(token: ApiToken) -> bool:
-    """Owners and managers correct anyone's transactions; a cashier only their own."""
-    return token.role in MANAGERS
-
-
 def endpoint(action: str, summary: str, **options: Any) -> dict[str, Any]:
     """The keyword arguments of a router decorator for an endpoint guarded by ``action``."""
-    roles = ", ".join(sorted(ACTIONS[action]))
-    extra = {"x-permission": action, "x-roles": sorted(ACTIONS[action])}
+    roles = ", ".join(roles_for(action))
+    extra = {"x-permission": action, "x-roles": roles_for(action)}
     return {
         "summary": summary,
         "description": f"{options.pop('description', '')}\n\nRoles: {roles}.".strip(),

@@ -144,7 +144,11 @@ class TopUpIn(Input):
 
 
 class LineIn(Input):
-    product: str = Field(description="Product id or SKU", examples=["1"])
+    product: int | str = Field(
+        description="The product's id, as a number (as `POST /products` answers it) or as"
+        " text, or its SKU",
+        examples=[1, "ALK-G"],
+    )
     quantity: str = Field(description="Up to 3 decimals", examples=["5"], pattern=QUANTITY)
 
 

@@ -6,37 +6,42 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.forms import CustomerForm, NoteForm
-from prepaid.backoffice.permissions import StaffRequest, allowed, requires
+from prepaid.backoffice.permissions import StaffRequest, requires
 from prepaid.customers import lookup
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer, Note, Tag
-from prepaid.ledger.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
 from prepaid.ledger.models import Batch
 from prepaid.ledger.services import Actor
 from prepaid.lib.money import from_minor, to_minor
 from prepaid.lib.phones import display_phone
+from prepaid.operations.customers import (
+    CloseAccount,
+    Contact,
+    IssueCard,
+    RegisterCustomer,
+    UpdateCustomer,
+)
+from prepaid.operations.envelope import Operation, Result, run
+from prepaid.operations.money import Reversal
 from prepaid.reports import customers as customer_report
 from prepaid.sales import services as sales
-from prepaid.staff.models import Business
+from prepaid.staff.models import Business, Store
+from prepaid.staff.refusals import Refusal
+from prepaid.web.people import allowed
 
 PAGE_SIZE = 50
-
-
-def _business() -> Business:
-    business = Business.current()
-    assert business is not None  # BusinessMiddleware sends an empty install to set-up
-    return business
 
 
 def _customer(code: str) -> Customer:
@@ -76,7 +81,7 @@ def customer_list(request: StaffRequest) -> HttpResponse:
         "page": page,
         "paginator": paginator,
         "tags": Tag.objects.all(),
-        "region": _business().region,
+        "region": Business.get().region,
         "template": "backoffice/customer_rows.html",
     }
     template = "backoffice/customer_rows.html" if request.htmx else "backoffice/customers.html"
@@ -89,19 +94,39 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
     context = {
         "customer": customer,
         "balances": sales.balances(customer),
-        "phone": display_phone(customer.phone, _business().region),
+        "phone": display_phone(customer.phone, Business.get().region),
         "cards": [(card, qr_svg(card, scale=3)) for card in customers.active_cards(customer)],
         "history": customer_report.history(customer),
         "timeline": customer.timeline.select_related("author")[:50],
         "note_form": NoteForm(),
-        "can_correct": allowed(request.staff, "transactions.reverse"),
+        "can_correct": allowed(request.staff, "reverse.any"),
         "reversal_key": uuid.uuid4().hex,
     }
     return render(request, "backoffice/customer.html", context)
 
 
+def _scope(request: StaffRequest) -> str:
+    """Whose keys a back-office form carries: the signed-in staff member's."""
+    return f"backoffice:{request.staff.pk}"
+
+
+def _run(request: StaffRequest, operation: Operation, key: str | None = None) -> Result:
+    actor = Actor(store=_store(request), staff=request.staff)
+    return run(operation, actor=actor, scope=_scope(request), key=key)
+
+
+def _store(request: StaffRequest) -> Store:
+    """Where a back-office operation is booked: the staff member's first store, else the
+    shop's first (a reversal is booked at the store of its original anyway)."""
+    store = request.staff.stores.filter(active=True).order_by("id").first()
+    store = store or Store.objects.order_by("id").first()
+    if store is None:
+        raise Refusal("not_set_up")
+    return store
+
+
 @require_POST
-@requires("transactions.reverse")
+@requires("reverse.any")
 def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpResponse:
     """A manager's correction: reverse one of the customer's transactions, with a reason.
 
@@ -113,26 +138,22 @@ def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpRes
     if not form_key:
         messages.error(request, _("Reload the page and try again."))
         return redirect("customer", code=customer.code)
-    key = f"backoffice:{form_key}"
-    actor = Actor(store=batch.store, staff=request.staff)
+    operation = Reversal(transaction=batch.pk, reason=request.POST.get("reason", ""))
     try:
-        sales.reverse(batch, key=key, actor=actor, reason=request.POST.get("reason", ""))
-    except IdempotencyConflict:
-        messages.info(request, _("This form was sent before; nothing more was done."))
-    except sales.SaleError as error:
-        messages.error(request, str(error))
-    except AlreadyReversed:
-        messages.error(request, _("This transaction has already been reversed."))
-    except InsufficientFunds:
-        messages.error(request, _("Reversing this would take a balance below its limit."))
+        _run(request, operation, form_key)
+    except Refusal as refusal:
+        if refusal.code == "idempotency_key_reused":
+            messages.info(request, _("This form was sent before; nothing more was done."))
+        else:
+            messages.error(request, refusal.message())
     else:
         messages.success(request, _("Transaction reversed."))
     return redirect("customer", code=customer.code)
 
 
-def _profile(form: CustomerForm) -> customers.Profile:
+def _contact(form: CustomerForm) -> Contact:
     data = form.cleaned_data
-    return customers.Profile(
+    return Contact(
         name=data["name"],
         phone=data["phone"],
         email=data["email"],
@@ -141,40 +162,39 @@ def _profile(form: CustomerForm) -> customers.Profile:
         notes=data["notes"],
         marketing_sms=data["marketing_sms"],
         marketing_email=data["marketing_email"],
-        home_store=data["home_store"],
-        tags=form.tag_list(),
+        home_store=data["home_store"].pk if data["home_store"] else None,
+        tags=tuple(form.tag_list()),
     )
 
 
-def _save(request: StaffRequest, form: CustomerForm, customer: Customer | None) -> Customer | None:
-    """Register or update from a valid form; a refusal becomes a form error, nothing saved."""
-    currency = _business().currency
+def _save(request: StaffRequest, form: CustomerForm, customer: Customer | None) -> str | None:
+    """Register or update from a valid form: the customer's code, or None with the
+    refusal on the form (nothing saved)."""
     try:
-        limit = to_minor(form.cleaned_data["credit_limit"] or Decimal(0), currency)
+        limit = to_minor(form.cleaned_data["credit_limit"] or Decimal(0), Business.get().currency)
     except ValueError:
         form.add_error("credit_limit", _("Too many decimals for this currency."))
         return None
+    operation: Operation
+    if customer is None:
+        operation = RegisterCustomer(_contact(form), credit_limit_minor=limit)
+    else:
+        operation = UpdateCustomer(customer.code, _contact(form), credit_limit_minor=limit)
     try:
-        with transaction.atomic():
-            staff = request.staff
-            if customer is None:
-                customer = customers.register(_profile(form), by=staff)
-            else:
-                customer = customers.update(customer, _profile(form), by=staff)
-            if limit != customer.credit_limit_minor:
-                sales.set_credit_limit(customer, limit, by=staff)
-    except customers.CustomerError as error:
-        form.add_error(error.field if error.field in form.fields else None, str(error))
+        code: str = _run(request, operation).data["code"]
+    except Refusal as refusal:
+        form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message())
         return None
-    return customer
+    return code
 
 
 @requires("customers.write")
 def customer_new(request: StaffRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and (customer := _save(request, form, None)):
-        messages.success(request, _("%(name)s is registered.") % {"name": customer.name})
-        return redirect("customer", code=customer.code)
+    if request.method == "POST" and form.is_valid() and (code := _save(request, form, None)):
+        name = form.cleaned_data["name"]
+        messages.success(request, _("%(name)s is registered.") % {"name": " ".join(name.split())})
+        return redirect("customer", code=code)
     return render(request, "backoffice/customer_form.html", {"form": form, "customer": None})
 
 
@@ -183,7 +203,7 @@ def customer_edit(request: StaffRequest, code: str) -> HttpResponse:
     customer = _customer(code)
     initial = {
         "name": customer.name,
-        "phone": display_phone(customer.phone, _business().region),
+        "phone": display_phone(customer.phone, Business.get().region),
         "email": customer.email,
         "address": customer.address,
         "birthday": customer.birthday,
@@ -191,7 +211,7 @@ def customer_edit(request: StaffRequest, code: str) -> HttpResponse:
         "notes": customer.notes,
         "marketing_sms": customer.marketing_sms,
         "marketing_email": customer.marketing_email,
-        "credit_limit": from_minor(customer.credit_limit_minor, _business().currency),
+        "credit_limit": from_minor(customer.credit_limit_minor, Business.get().currency),
         "home_store": customer.home_store,
     }
     form = CustomerForm(request.POST or None, initial=initial)
@@ -220,14 +240,14 @@ def customer_note(request: StaffRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@requires("customers.write")
+@requires("cards.issue")
 def customer_card(request: StaffRequest, code: str) -> HttpResponse:
     customer = _customer(code)
     replace = request.POST.get("replace") == "1"
     try:
-        customers.issue_card(customer, replace=replace, by=request.staff)
-    except customers.CustomerError as error:
-        messages.error(request, str(error))
+        _run(request, IssueCard(customer.code, replace=replace))
+    except Refusal as refusal:
+        messages.error(request, refusal.message())
     else:
         if replace:
             messages.success(request, _("New card issued; the old cards no longer work."))
@@ -237,32 +257,43 @@ def customer_card(request: StaffRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@requires("customers.write")
+@requires("customers.close")
 def customer_close(request: StaffRequest, code: str) -> HttpResponse:
     customer = _customer(code)
     try:
-        sales.close_account(customer, by=request.staff)
-    except customers.CustomerError as error:
-        messages.error(request, str(error))
+        _run(request, CloseAccount(customer.code))
+    except Refusal as refusal:
+        messages.error(request, refusal.message())
     else:
         messages.success(request, _("The account is closed."))
     return redirect("customer", code=customer.code)
 
 
-@requires("cards.print")
+@requires("cards.issue")
 def print_cards(request: StaffRequest) -> HttpResponse:
     """One card (``?code=X``) in credit-card size, or with ``layout=sheet`` an A4 sheet of
-    up to ten (``?code=…`` repeated). A customer without a live card gets one issued."""
-    codes = request.GET.getlist("code")[:10]
+    up to ten (``?code=…`` repeated), of the customers' cards in use.
+
+    Asked by POST (the customer list's "Print cards"), it first issues a card to each
+    chosen customer who has none in use, then shows the page by GET: a GET never writes.
+    """
+    source = request.POST if request.method == "POST" else request.GET
+    codes = source.getlist("code")[:10]
     chosen = list(Customer.objects.filter(code__in=codes, status=Customer.Status.ACTIVE))
     chosen.sort(key=lambda customer: codes.index(customer.code))
+    if request.method == "POST":
+        for customer in chosen:
+            if not customers.active_cards(customer):
+                _run(request, IssueCard(customer.code))
+        query = urlencode(
+            [("code", c.code) for c in chosen] + [("layout", source.get("layout", ""))]
+        )
+        return redirect(f"{reverse('print_cards')}?{query}")
     cards = []
     for customer in chosen:
-        card = next(iter(customers.active_cards(customer)), None) or customers.issue_card(
-            customer,
-            by=request.staff,
-        )
-        cards.append((customer, qr_svg(card, scale=3)))
+        card = next(iter(customers.active_cards(customer)), None)
+        if card is not None:
+            cards.append((customer, qr_svg(card, scale=3)))
     sheet = request.GET.get("layout") == "sheet"
     template = "backoffice/print_sheet.html" if sheet else "backoffice/print_card.html"
     return render(request, template, {"cards": cards})

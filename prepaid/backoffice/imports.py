@@ -155,7 +155,7 @@ def _read_upload(form: UploadForm) -> importing.Sheet | None:
         return None
 
 
-@requires("customers.write")
+@requires("customers.import")
 def upload(request: HttpRequest) -> HttpResponse:
     staff: Staff = request.staff  # type: ignore[attr-defined]
     form = UploadForm(request.POST or None, request.FILES or None, staff=staff)
@@ -233,7 +233,7 @@ def _preview_context(
     return context
 
 
-@requires("customers.write")
+@requires("customers.import")
 def preview(request: HttpRequest, token: str) -> HttpResponse:
     sheet, _entry = _load(request, token)
     mapping, problem = _mapping(sheet, request.GET)
@@ -243,7 +243,7 @@ def preview(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-@requires("customers.write")
+@requires("customers.import")
 def commit(request: HttpRequest, token: str) -> HttpResponse:
     sheet, entry = _load(request, token)
     mapping, problem = _mapping(sheet, request.POST)
@@ -282,7 +282,7 @@ def _summary(result: importing.Result) -> str:
     }
 
 
-@requires("customers.write")
+@requires("customers.export")
 def export(request: HttpRequest, file_format: str) -> HttpResponse:
     try:
         made = exports.export_customers(file_format, by=request.staff)  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from prepaid.reports import queries
 from prepaid.sales.setup import Setup, SetupError, problems, set_up
 from prepaid.staff import audit
 from prepaid.staff.models import Business, Store
+from prepaid.web.people import allowed, staff_of
 
 
 def setup(request: HttpRequest) -> HttpResponse:
@@ -40,8 +41,17 @@ def setup(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/setup.html", {"form": form})
 
 
-@requires("overview")
 def home(request: HttpRequest) -> HttpResponse:
+    """The overview for those who read reports; a cashier's back office starts at the
+    customers, the part of it their role may use."""
+    staff = staff_of(request)
+    if not allowed(staff, "reports.read") and allowed(staff, "customers.read"):
+        return redirect("customers")
+    return overview(request)
+
+
+@requires("reports.read")
+def overview(request: HttpRequest) -> HttpResponse:
     transfers = Prefetch(
         "transfers", queryset=Transfer.objects.select_related("debit_account", "credit_account")
     )

@@ -23,17 +23,18 @@ from prepaid.ledger.models import PaymentMethod
 from prepaid.lib import rows
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Staff
+from prepaid.staff.refusals import Refusal
 
 Author = Staff | ApiToken | None
 MAX_PRICE = Decimal("9999999999.9999")
 
 
-class CatalogError(ValueError):
-    """A product, method, plan or rule cannot be saved as asked; ``field`` is at fault."""
+class CatalogError(Refusal):
+    """A product, method, plan or rule cannot be saved as asked; ``field`` is at fault.
+    A ``validation_error`` refusal whose message is the set-up form's own."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__("validation_error", field=field, detail=str(message))
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,28 @@ def find_product(reference: str | int) -> Product | None:
         if by_id is not None:
             return by_id
     return rows.one(Product, "sku = %s AND active = %s", [text, True]) if text else None
+
+
+def find_products(references: list[str]) -> dict[str, Product]:
+    """Active products by id or SKU, in one query: each reference as given → its
+    product (an id wins over a SKU that looks like one); unknown ones are left out."""
+    texts = [str(reference).strip() for reference in references]
+    ids = [int(text) for text in texts if re.fullmatch(r"[0-9]{1,18}", text)]
+    skus = [text for text in texts if text]
+    where = "active = %s AND (sku IN ({}){})".format(
+        ", ".join(["%s"] * len(skus)) or "NULL",
+        f" OR id IN ({', '.join(['%s'] * len(ids))})" if ids else "",
+    )
+    found = rows.many(Product, where, [True, *skus, *ids])
+    by_id = {str(product.pk): product for product in found}
+    by_sku = {product.sku: product for product in found if product.sku}
+    answer = {}
+    for reference, text in zip(references, texts, strict=True):
+        numeric = re.fullmatch(r"[0-9]{1,18}", text) is not None
+        product = (by_id.get(str(int(text))) if numeric else None) or by_sku.get(text)
+        if product is not None:
+            answer[str(reference)] = product
+    return answer
 
 
 # -- payment methods, plans, rules -------------------------------------------------------

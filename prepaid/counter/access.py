@@ -15,11 +15,13 @@ from django.urls import reverse
 
 from prepaid.ledger.services import Actor
 from prepaid.staff.counters import COOKIE, device_for
-from prepaid.staff.models import Business, Device, Role, Staff
+from prepaid.staff.models import Business, Device, Staff
+from prepaid.staff.roles import PERMISSIONS
 
 SESSION = "counter"
-# Who may work at the counter. Accountants read; they do not sell.
-COUNTER_ROLES = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
+# Who may work at the counter: whoever may sell (the one role table). Accountants read;
+# they do not sell.
+COUNTER_ROLES = PERMISSIONS["sell"]
 COOKIE_YEARS = 10
 
 

@@ -1,13 +1,17 @@
 """The counter: identify (scan or search), the customer panel, sell, top up, the
 receipt, undo; and the PIN screen and enrolment around them.
 
-Every view is thin: the selling rules live in ``prepaid.sales.services``. A money form
-carries the key made when it was rendered; the ledger turns a second post of the same
-key into the first one's receipt, so nothing is charged twice.
+Every view is thin: it runs an operation (``prepaid.operations``) and shows its outcome.
+A money form carries the key made when it was rendered; the envelope turns a second post
+of the same key into the first one's outcome (its receipt, or its refusal), so nothing
+is charged twice.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,36 +19,27 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from prepaid.backoffice.permissions import allowed, staff_of
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.counter import access
 from prepaid.counter.access import CounterRequest, at_counter
 from prepaid.counter.forms import EnrollForm, PinForm, SellForm, TopUpForm, UndoForm, new_key
 from prepaid.customers import lookup
 from prepaid.customers.models import Customer
-from prepaid.ledger.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
 from prepaid.ledger.models import Batch
 from prepaid.lib.codes import normalize_code
-from prepaid.lib.money import format_money, to_minor
+from prepaid.lib.money import to_minor
 from prepaid.lib.phones import mask_phone
+from prepaid.operations.envelope import Operation, Result, run
+from prepaid.operations.money import Reversal, Sale, TopUp
 from prepaid.reports.customers import history, last_sale, with_balances
 from prepaid.reports.queries import customer_change
 from prepaid.sales import services as sales
 from prepaid.staff import counters
+from prepaid.staff.models import Business
+from prepaid.staff.refusals import Refusal
+from prepaid.web.people import allowed, staff_of
 
 RESULTS = 8
-
-
-def _key(request: CounterRequest, form_key: str) -> str:
-    """The ledger key of a counter form: its own key, within this counter's namespace."""
-    return f"counter:{request.device.pk}:{form_key}"
-
-
-def _money(request: HttpRequest, amount_minor: int) -> str:
-    business = sales.shop()
-    return format_money(
-        amount_minor, business.currency, request.LANGUAGE_CODE, region=business.region
-    )
 
 
 def _customer(code: str) -> Customer:
@@ -117,7 +112,7 @@ def _panel(
         "top_up_form": top_up_form or TopUpForm(initial={"key": new_key()}),
         "refusal": refusal,
         "show_top_up": show_top_up,
-        "currency": sales.currency(),
+        "currency": Business.get().currency,
     }
     return render(request, "counter/customer.html", context)
 
@@ -127,6 +122,50 @@ def customer(request: CounterRequest, code: str) -> HttpResponse:
     return _panel(request, _customer(code), show_top_up=request.GET.get("top_up") == "1")
 
 
+def _scope(request: CounterRequest) -> str:
+    """Whose keys a counter's forms carry: this counter's."""
+    return f"counter:{request.device.pk}"
+
+
+def _run(request: CounterRequest, operation: Operation, form_key: str) -> Result:
+    return run(operation, actor=access.actor(request), scope=_scope(request), key=form_key)
+
+
+def _refused(
+    request: CounterRequest, person: Customer, form: forms.Form, refusal: Refusal, *, top_up: bool
+) -> HttpResponse:
+    """The panel again with the refusal (the same words as the API's and the back
+    office's), nothing charged. The form keeps what was typed under a fresh key: the
+    refused key keeps its refusal, and a corrected form is a new operation."""
+    if refusal.code == "idempotency_key_reused" and refusal.original is not None:
+        return _original(refusal.original)
+    data = request.POST.copy()
+    data["key"] = new_key()
+    form.data = data
+    if refusal.field in form.fields and not form.errors.get(refusal.field):
+        form.add_error(refusal.field, refusal.message())
+        message = ""
+    else:
+        message = refusal.message()
+    shortfall = refusal.code == "insufficient_funds"
+    forms_given = {"top_up_form": form} if top_up else {"sell_form": form}
+    return _panel(
+        request,
+        person,
+        refusal=message,
+        show_top_up=top_up or shortfall,
+        **forms_given,  # type: ignore[arg-type]
+    )
+
+
+def _original(stored: Any) -> HttpResponse:
+    """The same form was posted again with other values: show what it did the first
+    time instead of doing anything now."""
+    if stored.batch_id is not None:
+        return redirect("counter_receipt", batch_id=stored.batch_id)
+    raise Http404
+
+
 @require_POST
 @at_counter
 def sell(request: CounterRequest, code: str) -> HttpResponse:
@@ -134,20 +173,12 @@ def sell(request: CounterRequest, code: str) -> HttpResponse:
     form = SellForm(request.POST)
     if not form.is_valid():
         return _panel(request, person, sell_form=form)
-    key = _key(request, form.cleaned_data["key"])
-    line = sales.Line(form.cleaned_data["product"], form.cleaned_data["quantity"])
+    line = (str(form.cleaned_data["product"].pk), str(form.cleaned_data["quantity"]))
     try:
-        sold = sales.sell(person, [line], key=key, actor=access.actor(request))
-    except InsufficientFunds as refusal:
-        message = _("Not enough balance: %(short)s short. Nothing was charged.") % {
-            "short": _money(request, refusal.shortfall)
-        }
-        return _panel(request, person, sell_form=form, refusal=message, show_top_up=True)
-    except IdempotencyConflict:
-        return _original(key)
-    except sales.SaleError as error:
-        return _panel(request, person, sell_form=form, refusal=str(error))
-    return redirect("counter_receipt", batch_id=sold.batch.pk)
+        sold = _run(request, Sale(customer=person.code, lines=(line,)), form.cleaned_data["key"])
+    except Refusal as refusal:
+        return _refused(request, person, form, refusal, top_up=False)
+    return redirect("counter_receipt", batch_id=sold.batch_id)
 
 
 @require_POST
@@ -159,36 +190,27 @@ def top_up(request: CounterRequest, code: str) -> HttpResponse:
         return _panel(request, person, top_up_form=form, show_top_up=True)
     data = form.cleaned_data
     plan = data["plan"]
-    currency = sales.currency()
     try:
         amount = (
-            plan.amount_minor if plan and not data["amount"] else to_minor(data["amount"], currency)
+            plan.amount_minor
+            if plan and not data["amount"]
+            else to_minor(data["amount"], Business.get().currency)
         )
     except ValueError:
         form.add_error("amount", _("Enter an amount with at most the currency's decimals."))
         return _panel(request, person, top_up_form=form, show_top_up=True)
-    key = _key(request, data["key"])
+    operation = TopUp(
+        customer=person.code,
+        amount_minor=amount,
+        method=data["method"].code,
+        plan=plan.pk if plan else None,
+        reference=data["reference"],
+    )
     try:
-        receipt = sales.top_up(
-            person,
-            amount,
-            method=data["method"],
-            plan=plan,
-            reference=data["reference"],
-            key=key,
-            actor=access.actor(request),
-        )
-    except IdempotencyConflict:
-        return _original(key)
-    except sales.SaleError as error:
-        return _panel(request, person, top_up_form=form, refusal=str(error), show_top_up=True)
-    return redirect("counter_receipt", batch_id=receipt.batch.pk)
-
-
-def _original(key: str) -> HttpResponse:
-    """The same form was posted again with other values: show what it did the first
-    time instead of doing anything now."""
-    return redirect("counter_receipt", batch_id=Batch.objects.get(key=key).pk)
+        done = _run(request, operation, data["key"])
+    except Refusal as refusal:
+        return _refused(request, person, form, refusal, top_up=True)
+    return redirect("counter_receipt", batch_id=done.batch_id)
 
 
 # -- the receipt and undo -------------------------------------------------------------------
@@ -210,7 +232,7 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         "paid_change": paid,
         "bonus_change": bonus,
         "balances": sales.balances(batch.customer) if batch.customer else None,
-        "undoable": sales.may_undo(batch, request.cashier),
+        "undoable": sales.may_undo(batch, access.actor(request)),
         "undo_form": UndoForm(initial={"key": new_key()}),
         "reversed": Batch.objects.filter(reverses=batch).first(),
     }
@@ -220,39 +242,22 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
 @require_POST
 @at_counter
 def undo(request: CounterRequest, batch_id: int) -> HttpResponse:
+    """Undo a cashier's own sale or top-up within the undo window: a ``Reversal``, the
+    operation a manager's correction and the API's reversal run too."""
     batch = get_object_or_404(Batch, pk=batch_id, store=request.device.store)
     form = UndoForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give a reason to undo."))
+        messages.error(request, Refusal("reason_required").message())
         return redirect("counter_receipt", batch_id=batch.pk)
-    key = _key(request, form.cleaned_data["key"])
-    replay = Batch.objects.filter(key=key, reverses=batch).first()
-    if replay is not None:
-        return redirect("counter_receipt", batch_id=replay.pk)
-    if not sales.may_undo(batch, request.cashier):
-        messages.error(
-            request,
-            _(
-                "Only your own last transaction can be undone here, within 5 minutes."
-                " Ask a manager."
-            ),
-        )
-        return redirect("counter_receipt", batch_id=batch.pk)
+    operation = Reversal(transaction=batch.pk, reason=form.cleaned_data["reason"])
     try:
-        reversal = sales.reverse(
-            batch, key=key, actor=access.actor(request), reason=form.cleaned_data["reason"]
-        )
-    except IdempotencyConflict:
-        return _original(key)
-    except (sales.SaleError, AlreadyReversed, InsufficientFunds) as error:
-        messages.error(
-            request,
-            str(error)
-            if isinstance(error, sales.SaleError)
-            else _("This transaction cannot be undone any more."),
-        )
+        reversal = _run(request, operation, form.cleaned_data["key"])
+    except Refusal as refusal:
+        if refusal.code == "idempotency_key_reused" and refusal.original is not None:
+            return _original(refusal.original)
+        messages.error(request, refusal.message())
         return redirect("counter_receipt", batch_id=batch.pk)
-    return redirect("counter_receipt", batch_id=reversal.batch.pk)
+    return redirect("counter_receipt", batch_id=reversal.batch_id)
 
 
 # -- PIN, lock, enrolment ---------------------------------------------------------------------

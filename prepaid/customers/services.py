@@ -14,37 +14,31 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from prepaid.customers.models import Card, Customer, NameKey, Note, Tag
 from prepaid.lib import bulk
 from prepaid.lib.codes import new_code, new_token
 from prepaid.lib.phones import PhoneError, normalize_phone, searchable_digits
 from prepaid.lib.text import fold, name_keys
+from prepaid.lib.transactions import in_envelope, step, stepped
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, AuditEvent, Business, Staff, Store
+from prepaid.staff.refusals import Refusal
 
 Author = Staff | ApiToken | None
 WRITE_CHUNK = 2000  # customers per round of inserts in ``register_many``
 
 
-class CustomerError(ValueError):
-    """A customer cannot be saved as asked. ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+CustomerError = Refusal  # what this module refuses: a Refusal, ``field`` names the field
 
 
-class DuplicateCustomer(CustomerError):
+class DuplicateCustomer(Refusal):
     """Another customer has this phone number or email; ``existing`` is that customer."""
 
     def __init__(self, existing: Customer, *, field: str) -> None:
-        if field == "phone":
-            message = _("This phone number belongs to %(name)s (%(code)s).")
-        else:
-            message = _("This email address belongs to %(name)s (%(code)s).")
-        super().__init__(message % {"name": existing.name, "code": existing.code}, field=field)
+        super().__init__(
+            "duplicate_customer", field=field, name=existing.name, existing=existing.code
+        )
         self.existing = existing
 
 
@@ -100,16 +94,14 @@ def clean_phone(text: str) -> str:
     try:
         return normalize_phone(text, region())
     except PhoneError:
-        raise CustomerError(
-            _("“%(phone)s” is not a phone number we can dial.") % {"phone": text}, field="phone"
-        ) from None
+        raise Refusal("phone_not_valid", field="phone", phone=text) from None
 
 
 def _apply(customer: Customer, profile: Profile, *, by: Author) -> None:
     """Copy the given values onto the customer, checking each; consent is stamped."""
     if profile.name is not None:
         if not profile.name.strip():
-            raise CustomerError(_("Enter the customer's name."), field="name")
+            raise Refusal("name_required", field="name")
         customer.name = " ".join(profile.name.split())
     if profile.phone is not None:
         customer.phone = clean_phone(profile.phone)
@@ -131,9 +123,9 @@ def _apply(customer: Customer, profile: Profile, *, by: Author) -> None:
             setattr(customer, f"marketing_{channel}_changed_at", timezone.now())
             setattr(customer, f"marketing_{channel}_changed_by", staff)
     if customer.marketing_sms and not customer.phone:
-        raise CustomerError(_("SMS consent needs a phone number."), field="marketing_sms")
+        raise Refusal("sms_consent_needs_phone", field="marketing_sms")
     if customer.marketing_email and not customer.email:
-        raise CustomerError(_("Email consent needs an email address."), field="marketing_email")
+        raise Refusal("email_consent_needs_email", field="marketing_email")
 
 
 def _check_duplicates(customer: Customer) -> None:
@@ -151,10 +143,11 @@ def _save(customer: Customer) -> None:
     customer.search_phone = searchable_digits(customer.phone, region())
     _check_duplicates(customer)
     try:
-        with transaction.atomic():
+        with step():
             customer.save()
     except IntegrityError:
-        _check_duplicates(customer)  # a concurrent registration won the race: say who
+        if not in_envelope():  # the envelope runs again from the start and says who
+            _check_duplicates(customer)  # a concurrent registration won the race: say who
         raise
     NameKey.objects.filter(customer=customer).delete()
     NameKey.objects.bulk_create(
@@ -170,7 +163,7 @@ def _set_tags(customer: Customer, names: list[str]) -> None:
     customer.tags.set(tags)
 
 
-@transaction.atomic
+@stepped
 def register(profile: Profile, *, by: Author, store: Store | None = None) -> Customer:
     """A new customer with a first card. Duplicate phone or email: nothing is saved.
     ``register_many`` is the bulk form, for imports."""
@@ -190,7 +183,7 @@ def register(profile: Profile, *, by: Author, store: Store | None = None) -> Cus
     return customer
 
 
-@transaction.atomic
+@stepped
 def update(customer: Customer, profile: Profile, *, by: Author) -> Customer:
     """Change what ``profile`` sets; the audit trail keeps before and after."""
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -216,7 +209,7 @@ def add_note(
     customer: Customer, text: str, *, kind: Note.Kind = Note.Kind.NOTE, by: Author
 ) -> Note:
     if not text.strip():
-        raise CustomerError(_("Write something in the note."), field="text")
+        raise Refusal("note_empty", field="text")
     return Note.objects.create(
         customer=customer,
         kind=kind,
@@ -225,12 +218,12 @@ def add_note(
     )
 
 
-@transaction.atomic
+@stepped
 def issue_card(customer: Customer, *, replace: bool = False, by: Author) -> Card:
     """A new card for the customer. ``replace`` revokes every card they had, in the same
     step: a lost card stops working the moment its replacement exists."""
     if customer.status == Customer.Status.CLOSED:
-        raise CustomerError(_("This account is closed."))
+        raise Refusal("account_closed")
     revoked = 0
     if replace:
         revoked = Card.objects.filter(customer=customer, revoked_at__isnull=True).update(

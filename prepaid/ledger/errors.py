@@ -1,15 +1,27 @@
-"""What the ledger refuses. Every refusal leaves every row and balance as it was."""
+"""What the ledger refuses. Every refusal leaves every row and balance as it was.
+
+Each is a ``Refusal`` (``prepaid.staff.refusals``) with its stable code, so a refusal of
+the ledger reads the same wherever it surfaces; the attributes below are for the code
+that composes postings (the sales rules turn an account's shortfall into the
+customer's).
+"""
 
 from __future__ import annotations
 
+from prepaid.staff.refusals import Refusal
 
-class LedgerError(Exception):
+
+class LedgerError(Refusal):
     """Base of everything the ledger refuses on purpose."""
 
 
 class InvalidTransfer(LedgerError):
     """A transfer that can never be posted: zero amount, one account on both sides, units
-    that differ, an empty batch or key."""
+    that differ, an empty batch or key. A bug in the caller, never a customer's doing."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("invalid_transfer", detail=detail)
+        self.detail = detail
 
 
 class InsufficientFunds(LedgerError):
@@ -25,8 +37,7 @@ class InsufficientFunds(LedgerError):
         self.requested = requested
         self.shortfall = requested - available
         super().__init__(
-            f"account {account_id}: {requested} requested, {available} available "
-            f"(short by {self.shortfall})"
+            "insufficient_funds", shortfall=self.shortfall, available=max(available, 0)
         )
 
 
@@ -35,11 +46,15 @@ class AlreadyReversed(LedgerError):
 
     def __init__(self, batch_id: int) -> None:
         self.batch_id = batch_id
-        super().__init__(f"transaction {batch_id} has already been reversed")
+        super().__init__("already_reversed")
 
 
 class NotReversible(LedgerError):
     """The batch is itself a reversal; correct it with a new operation instead."""
+
+    def __init__(self, batch_id: int) -> None:
+        self.batch_id = batch_id
+        super().__init__("not_reversible")
 
 
 class IdempotencyConflict(LedgerError):
@@ -47,4 +62,4 @@ class IdempotencyConflict(LedgerError):
 
     def __init__(self, key: str) -> None:
         self.key = key
-        super().__init__(f"idempotency key {key!r} was used for a different request")
+        super().__init__("idempotency_key_reused")

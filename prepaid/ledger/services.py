@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Model, Sum, Value
 from django.utils import timezone
@@ -29,6 +29,7 @@ from prepaid.ledger.errors import (
 )
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib import bulk, rows
+from prepaid.lib.transactions import in_envelope, step
 from prepaid.staff.models import ApiToken, Staff, Store
 
 MAX_KEY_LENGTH = 255
@@ -58,6 +59,17 @@ class Actor:
     api_token: ApiToken | None = None
     at: datetime | None = None
 
+    @property
+    def by(self) -> Staff | ApiToken | None:
+        """Who acts, as the audit trail records them."""
+        return self.staff or self.api_token
+
+    @property
+    def role(self) -> str | None:
+        """The role the actor acts with: the staff member's, or the API token's."""
+        who = self.staff or self.api_token
+        return who.role if who is not None else None
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -77,7 +89,8 @@ class Receipt:
 
 
 def customer_account(customer: Customer, kind: Account.Kind, *, unit: str) -> Account:
-    """The customer's account of that kind, opened on first use.
+    """The customer's account of that kind, opened if it is missing (a write: call it
+    only where money is about to move).
 
     The wallet's floor is minus the customer's credit limit; every other customer account
     floors at zero.
@@ -89,8 +102,27 @@ def customer_account(customer: Customer, kind: Account.Kind, *, unit: str) -> Ac
     return account
 
 
+def open_accounts(customer: Customer, *, unit: str) -> tuple[Account, Account]:
+    """Open the customer's wallet and bonus account (at registration): every later read
+    finds them, so reading a balance never writes."""
+    return (
+        customer_account(customer, Account.Kind.WALLET, unit=unit),
+        customer_account(customer, Account.Kind.BONUS, unit=unit),
+    )
+
+
 def customer_accounts(customer: Customer, *, unit: str) -> tuple[Account, Account]:
-    """The customer's wallet and bonus account in one query, opening what is missing."""
+    """The customer's wallet and bonus account in one query, opening what is missing (a
+    customer registered before accounts were opened at registration)."""
+    wallet, bonus = read_accounts(customer, unit=unit)
+    if wallet is not None and bonus is not None:
+        return wallet, bonus
+    return open_accounts(customer, unit=unit)
+
+
+def read_accounts(customer: Customer, *, unit: str) -> tuple[Account | None, Account | None]:
+    """The customer's wallet and bonus account as they are, in one query, without
+    opening any: for pages and answers (a GET never writes)."""
     wallet_kind, bonus_kind = Account.CUSTOMER_KINDS
     where = "customer_id = %s AND unit = %s AND kind IN (%s, %s)"
     found = {
@@ -99,13 +131,7 @@ def customer_accounts(customer: Customer, *, unit: str) -> tuple[Account, Accoun
             Account, where, [customer.pk, unit, str(wallet_kind), str(bonus_kind)]
         )
     }
-    wallet = found.get(Account.Kind.WALLET) or customer_account(
-        customer, Account.Kind.WALLET, unit=unit
-    )
-    bonus = found.get(Account.Kind.BONUS) or customer_account(
-        customer, Account.Kind.BONUS, unit=unit
-    )
-    return wallet, bonus
+    return found.get(Account.Kind.WALLET), found.get(Account.Kind.BONUS)
 
 
 def house_account(
@@ -161,10 +187,6 @@ def set_floor(account: Account, floor: int) -> bool:
     return moved == 1
 
 
-def key_used(key: str) -> bool:
-    return Batch.objects.filter(key=key).exists()
-
-
 # -- posting ------------------------------------------------------------------------------
 
 
@@ -205,27 +227,19 @@ def _replay(key: str, fingerprint: str) -> Receipt | None:
     return Receipt(existing, replayed=True)
 
 
-# The hot path of every sale is three statements. They are written as fixed SQL rather
-# than through the ORM, which spent about 3.8 ms of Python per posting building and
-# compiling them (profile: bench/README.md), three times the database's own work. The
-# model's constraints and triggers still check every row these statements write.
+# The hot path of every sale is two or three statements: one guarded UPDATE per customer
+# account, then the batch and its transfers (one statement on PostgreSQL, two on
+# SQLite). They are written as fixed SQL rather than through the ORM, which spent about
+# 3.8 ms of Python per posting building and compiling them (profile: bench/README.md),
+# three times the database's own work. Their column lists come from the models
+# (``rows.columns``), and the model's constraints and triggers still check every row.
 
-INSERT_BATCH = (
-    'INSERT INTO ledger_batch ("key", fingerprint, code, store_id, staff_id, api_token_id,'
-    " customer_id, reverses_id, transfer_count, note, reference, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
-)
 MOVE_TOTALS = (
     "UPDATE ledger_account SET debits_posted = debits_posted + %s,"
     " credits_posted = credits_posted + %s"
     ' WHERE id = %s AND credits_posted - debits_posted >= "floor" + %s'
     " RETURNING credits_posted - debits_posted"
 )
-INSERT_TRANSFER = (
-    "INSERT INTO ledger_transfer (batch_id, debit_account_id, credit_account_id, amount, code,"
-    " reverses_id, store_id, staff_id, api_token_id, created_at) VALUES "
-)
-TRANSFER_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> dict[int, int]:
@@ -258,46 +272,55 @@ def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> dict[int,
     return balances
 
 
-def _append(
-    cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg], actor: Actor
-) -> dict[int, int]:
-    """Insert the batch row, move the totals, insert the transfers: one transaction.
-    Returns the new balances of the customer accounts moved."""
-    at = connection.ops.adapt_datetimefield_value(batch.created_at)
+def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg]) -> dict[int, int]:
+    """Move the totals, then insert the batch and its transfers: the caller's one
+    transaction. Returns the new balances of the customer accounts moved.
+
+    The key's unique index refuses a batch whose key exists (``IntegrityError``); the
+    UPDATEs before it roll back with it.
+    """
+    balances = _move_cached_totals(cursor, legs)
+    transfers = [
+        Transfer(
+            debit_account_id=leg.debit.pk,
+            credit_account_id=leg.credit.pk,
+            amount=leg.amount,
+            code=leg.code,
+            reverses_id=_pk(leg.reverses),
+            store_id=batch.store_id,
+            staff_id=batch.staff_id,
+            api_token_id=batch.api_token_id,
+            created_at=batch.created_at,
+        )
+        for leg in legs
+    ]
+    head = rows.columns(Batch)
+    if connection.vendor == "postgresql":
+        # One round trip: the transfers take the batch's id from the batch's INSERT.
+        tail = rows.columns(Transfer, exclude=("batch",))
+        cursor.execute(
+            f"WITH batch AS (INSERT INTO {head.table} ({head.names}) VALUES {head.marks}"
+            f" RETURNING id) INSERT INTO {tail.table} (batch_id, {tail.names})"
+            f" SELECT batch.id, v.* FROM batch,"
+            f" (VALUES {', '.join([tail.cast_marks] * len(transfers))}) AS v"
+            " RETURNING batch_id",
+            [*rows.values(batch, head), *(v for t in transfers for v in rows.values(t, tail))],
+        )
+        batch.pk = cursor.fetchone()[0]
+        return balances
     cursor.execute(
-        INSERT_BATCH,
-        [
-            batch.key,
-            batch.fingerprint,
-            batch.code,
-            actor.store.pk,
-            _pk(actor.staff),
-            _pk(actor.api_token),
-            batch.customer_id,
-            batch.reverses_id,
-            batch.transfer_count,
-            batch.note,
-            batch.reference,
-            at,
-        ],
+        f"INSERT INTO {head.table} ({head.names}) VALUES {head.marks} RETURNING id",
+        rows.values(batch, head),
     )
     batch.pk = cursor.fetchone()[0]
-    balances = _move_cached_totals(cursor, legs)
-    rows: list[int | str | None] = []
-    for leg in legs:
-        rows += [
-            batch.pk,
-            leg.debit.pk,
-            leg.credit.pk,
-            leg.amount,
-            str(leg.code),
-            _pk(leg.reverses),
-            actor.store.pk,
-            _pk(actor.staff),
-            _pk(actor.api_token),
-            at,
-        ]
-    cursor.execute(INSERT_TRANSFER + ", ".join([TRANSFER_ROW] * len(legs)), rows)
+    for transfer in transfers:
+        transfer.batch_id = batch.pk
+    tail = rows.columns(Transfer)
+    cursor.execute(
+        f"INSERT INTO {tail.table} ({tail.names}) VALUES "
+        + ", ".join([tail.marks] * len(transfers)),
+        [value for transfer in transfers for value in rows.values(transfer, tail)],
+    )
     return balances
 
 
@@ -325,11 +348,13 @@ def post(
     the legs themselves are the request.
 
     1. Validate the legs; refuse what can never be posted.
-    2. In one transaction: insert the batch, move the cached totals under their floors,
-       append the transfers. Any refusal rolls all of it back.
-    3. A key seen before fails the batch insert on its unique index, before any money
-       moves: then the stored batch is the answer (replay) or the refusal (conflict).
-       Asking first would cost every sale a round trip for the rare retry.
+    2. In one transaction: move the cached totals under their floors, insert the batch
+       and its transfers. Any refusal rolls all of it back.
+    3. A key seen before fails the batch insert on its unique index: then the stored
+       batch is the answer (replay) or the refusal (conflict). Asking first would cost
+       every sale a round trip for the rare retry. Inside the operation envelope,
+       which answers replays from its stored outcomes before anything runs, the error
+       goes up instead: the envelope starts again and finds the first outcome.
     """
     _check(key, legs)
     fingerprint = fingerprint_of(
@@ -350,11 +375,14 @@ def post(
         created_at=actor.at or timezone.now(),
     )
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            balances = _append(cursor, batch, legs, actor)
-    except IntegrityError:
+        with step(), connection.cursor() as cursor:
+            balances = _append(cursor, batch, legs)
+    except (IntegrityError, InsufficientFunds):
         # The key was posted before, or by a concurrent request that committed while we
-        # waited on the unique index; or the batch was reversed meanwhile.
+        # waited on the unique index (a replay even when the money is gone by now); or
+        # the batch was reversed meanwhile.
+        if in_envelope():
+            raise
         if replay := _replay(key, fingerprint):
             return replay
         if reverses is not None and Batch.objects.filter(reverses=reverses).exists():
@@ -367,123 +395,109 @@ def post(
 
 @dataclass(frozen=True)
 class Opening:
-    """An opening balance for a customer registered in the same transaction."""
+    """A customer registered in the same transaction, whose accounts ``open_many`` opens;
+    ``amount`` > 0 is an opening balance, posted under ``key`` for ``request``."""
 
     customer_id: int
-    amount: int
     floor: int
-    key: str
-    request: object
+    amount: int = 0
+    key: str = ""
+    request: object = None
 
 
 OPENING_CHUNK = 5000
 
 
-def open_wallets(openings: Sequence[Opening], *, actor: Actor, unit: str, note: str = "") -> None:
-    """Open the wallets of customers registered in the caller's transaction, each with its
-    opening balance: the bulk form of ``post`` for an import of many new customers.
+def open_many(openings: Sequence[Opening], *, actor: Actor, unit: str, note: str = "") -> None:
+    """Open the wallet and bonus account of customers registered in the caller's
+    transaction, wallets with their opening balance: the bulk form of ``open_accounts``
+    and ``post``, for an import of many new customers.
 
-    Each customer gets what ``post`` would write (a batch under ``key`` with the request's
-    digest, one OPENING transfer from the store's opening account), and the wallet row is
-    inserted with its cached credits already set: the same end state as insert-then-
-    guarded-UPDATE, since nobody else can touch an account that does not exist yet. The
-    CHECK constraints, unique indexes and triggers still judge every row (COPY fires them
-    as INSERT does). A key that exists fails the whole insert (IntegrityError): callers
-    post replays of known customers through ``post`` instead.
+    Each opening balance gets what ``post`` would write (a batch under ``key`` with the
+    request's digest, one OPENING transfer from the store's opening account), and the
+    wallet row is inserted with its cached credits already set: the same end state as
+    insert-then-guarded-UPDATE, since nobody else can touch an account that does not
+    exist yet. The CHECK constraints, unique indexes and triggers still judge every row
+    (COPY fires them as INSERT does). A key that exists fails the whole insert
+    (IntegrityError): callers post replays of known customers through ``post`` instead.
 
-    Per chunk: the wallets, then the batches, are inserted; their ids are read back by
-    customer and by key (no RETURNING: COPY has none, and a multi-row RETURNING promises
-    no order); then the transfers that link them.
+    Per chunk: the accounts, then the batches, are inserted (``bulk.insert``: columns
+    from the models); their ids are read back by customer and by key (no RETURNING:
+    COPY has none, and a multi-row RETURNING promises no order); then the transfers
+    that link them.
     """
     if not openings:
         return
     for opening in openings:
-        if opening.amount <= 0:
-            raise InvalidTransfer(f"opening balance must be positive: {opening.amount}")
-    house = house_account(Account.Kind.OPENING, store=actor.store, unit=unit)
-    at = connection.ops.adapt_datetimefield_value(actor.at or timezone.now())
-    who = [actor.store.pk, _pk(actor.staff), _pk(actor.api_token)]
-    note = note[:255]
-    wallet, opening_code = Account.Kind.WALLET.value, Batch.Code.OPENING.value
-    code = Transfer.Code.OPENING.value
+        if opening.amount < 0:
+            raise InvalidTransfer(f"opening balance must not be negative: {opening.amount}")
+    at = actor.at or timezone.now()
+    who = {
+        "store_id": actor.store.pk,
+        "staff_id": _pk(actor.staff),
+        "api_token_id": _pk(actor.api_token),
+    }
+    house = None
     with connection.cursor() as cursor:
         for start in range(0, len(openings), OPENING_CHUNK):
             chunk = openings[start : start + OPENING_CHUNK]
-            bulk.insert_rows(
-                *WALLET_COLUMNS,
-                [[wallet, o.customer_id, unit, 0, o.amount, o.floor, at] for o in chunk],
-            )
-            bulk.insert_rows(
-                *OPENING_BATCH_COLUMNS,
+            accounts = [
+                {
+                    "kind": kind,
+                    "customer_id": o.customer_id,
+                    "credits_posted": credits,
+                    "floor": floor,
+                }
+                for o in chunk
+                for kind, credits, floor in (
+                    (Account.Kind.WALLET.value, o.amount, o.floor),
+                    (Account.Kind.BONUS.value, 0, 0),
+                )
+            ]
+            bulk.insert(Account, accounts, same={"unit": unit, "created_at": at})
+            funded = [o for o in chunk if o.amount]
+            if not funded:
+                continue
+            house = house or house_account(Account.Kind.OPENING, store=actor.store, unit=unit)
+            bulk.insert(
+                Batch,
                 [
-                    [
-                        o.key,
-                        fingerprint_of(o.request),
-                        opening_code,
-                        *who,
-                        o.customer_id,
-                        1,
-                        note,
-                        at,
-                    ]
-                    for o in chunk
+                    {
+                        "key": o.key,
+                        "fingerprint": fingerprint_of(o.request),
+                        "customer_id": o.customer_id,
+                    }
+                    for o in funded
                 ],
+                same={
+                    **who,
+                    "code": Batch.Code.OPENING.value,
+                    "transfer_count": 1,
+                    "note": note[:255],
+                    "created_at": at,
+                },
             )
-            wallets = _ids(cursor, WALLET_IDS, [unit], [o.customer_id for o in chunk], "bigint")
-            batches = _ids(cursor, OPENING_BATCH_IDS, [], [o.key for o in chunk], "text")
-            bulk.insert_rows(
-                *TRANSFER_COLUMNS,
+            wallets = _ids(cursor, WALLET_IDS, [unit], [o.customer_id for o in funded], "bigint")
+            batches = _ids(cursor, OPENING_BATCH_IDS, [], [o.key for o in funded], "text")
+            bulk.insert(
+                Transfer,
                 [
-                    [
-                        batches[o.key],
-                        house.pk,
-                        wallets[o.customer_id],
-                        o.amount,
-                        code,
-                        None,
-                        *who,
-                        at,
-                    ]
-                    for o in chunk
+                    {
+                        "batch_id": batches[o.key],
+                        "credit_account_id": wallets[o.customer_id],
+                        "amount": o.amount,
+                    }
+                    for o in funded
                 ],
+                same={
+                    **who,
+                    "debit_account_id": house.pk,
+                    "code": Transfer.Code.OPENING.value,
+                    "created_at": at,
+                },
             )
 
 
-# (table, columns) of the rows ``open_wallets`` inserts, in the order its rows give them.
-WALLET_COLUMNS = (
-    "ledger_account",
-    ["kind", "customer_id", "unit", "debits_posted", "credits_posted", "floor", "created_at"],
-)
-OPENING_BATCH_COLUMNS = (
-    "ledger_batch",
-    [
-        "key",
-        "fingerprint",
-        "code",
-        "store_id",
-        "staff_id",
-        "api_token_id",
-        "customer_id",
-        "transfer_count",
-        "note",
-        "created_at",
-    ],
-)
-TRANSFER_COLUMNS = (
-    "ledger_transfer",
-    [
-        "batch_id",
-        "debit_account_id",
-        "credit_account_id",
-        "amount",
-        "code",
-        "reverses_id",
-        "store_id",
-        "staff_id",
-        "api_token_id",
-        "created_at",
-    ],
-)
 WALLET_IDS = (
     "SELECT customer_id, id FROM ledger_account WHERE kind = 'wallet' AND unit = %s AND customer_id"
 )
@@ -515,13 +529,15 @@ def reverse(batch: Batch, key: str, *, actor: Actor, note: str = "") -> Receipt:
     """Undo ``batch`` by a new batch of opposite transfers, each linked to its original.
 
     A batch is reversed at most once (``AlreadyReversed``); floors still hold, so a
-    top-up already spent cannot be reversed (``InsufficientFunds``).
+    top-up already spent cannot be reversed (``InsufficientFunds``). Called again with
+    the same key, it returns the first reversal (outside the envelope, which answers
+    replays itself).
     """
     request = {"reverse": batch.pk}
-    if replay := _replay(key, fingerprint_of(request)):
+    if not in_envelope() and (replay := _replay(key, fingerprint_of(request))):
         return replay
     if batch.code == Batch.Code.REVERSAL:
-        raise NotReversible(f"transaction {batch.pk} is a reversal itself")
+        raise NotReversible(batch.pk)
     if Batch.objects.filter(reverses=batch).exists():
         raise AlreadyReversed(batch.pk)
     originals = list(batch.transfers.select_related("debit_account", "credit_account"))

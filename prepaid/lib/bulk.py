@@ -35,6 +35,8 @@ def _db_default(column: models.Field[Any, Any], now: dt.datetime) -> object:
         value: object = now
     elif column.has_default() and not column.unique:
         value = column.get_default()
+    elif column.has_db_default():  # a constant (``Value`` or plain): prepaid uses no other
+        value = getattr(column.db_default, "value", column.db_default)
     elif column.null:
         value = None
     else:

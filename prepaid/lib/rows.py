@@ -64,17 +64,151 @@ def many(model: type[M], where: str, params: Sequence[Any], *, using: str = "def
     with connection.cursor() as cursor:
         cursor.execute(f"{shape.select} WHERE {where}", list(params))
         rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        values = list(row)
-        for position, converters, column in shape.converters:
-            for convert in converters:
-                values[position] = convert(values[position], column, connection)
-        found.append(model.from_db(using, shape.attnames, values))
-    return found
+    return [_instance(model, shape, list(row), connection, using) for row in rows]
+
+
+def joined(
+    *tables: tuple[type[Model], str, bool],
+    tail: str,
+    params: Sequence[Any],
+    using: str = "default",
+) -> tuple[Model | None, ...] | None:
+    """One row of several models joined: ``tables`` are (model, alias, may be missing)
+    and ``tail`` is the ``FROM … WHERE …`` that names them by those aliases. Answers an
+    instance per table (None for a missing row of a LEFT JOIN), or None when the query
+    finds no row."""
+    connection = connections[using]
+    shapes = [(model, alias, _shape(model, connection)) for model, alias, _ in tables]
+    select = ", ".join(
+        f"{alias}.{connection.ops.quote_name(str(field.column))}"
+        for model, alias, _ in shapes
+        for field in model._meta.concrete_fields
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {select} {tail} LIMIT 1", list(params))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    found: list[Model | None] = []
+    start = 0
+    for (model, _alias, shape), (_model, _, optional) in zip(shapes, tables, strict=True):
+        values = list(row[start : start + len(shape.attnames)])
+        start += len(shape.attnames)
+        if optional and values[model._meta.concrete_fields.index(model._meta.pk)] is None:
+            found.append(None)
+            continue
+        found.append(_instance(model, shape, values, connection, using))
+    return tuple(found)
+
+
+def _instance(
+    model: type[M],
+    shape: _Shape,
+    values: list[Any],
+    connection: BaseDatabaseWrapper,
+    using: str,
+) -> M:
+    for position, converters, column in shape.converters:
+        for convert in converters:
+            values[position] = convert(values[position], column, connection)
+    return model.from_db(using, shape.attnames, values)
 
 
 def one(model: type[M], where: str, params: Sequence[Any], *, using: str = "default") -> M | None:
     """The first instance for ``where`` (which should name one row: a key), or None."""
     found = many(model, f"{where} LIMIT 1", params, using=using)
     return found[0] if found else None
+
+
+# -- writing -----------------------------------------------------------------------------
+#
+# Fixed INSERTs for the posting path, with their column lists taken from the model: a
+# column added to a model is written by them at once (its default, or the instance's
+# value), never silently left NULL by a hand-kept list.
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A model's columns as an INSERT writes them: every concrete field but the
+    auto-incremented key and those ``excluded``, in the model's order."""
+
+    table: str
+    fields: tuple[Any, ...]
+    names: str  # quoted, comma-separated
+    marks: str  # "(%s, %s, …)"
+    cast_marks: str  # "(%s::bigint, %s::varchar(20), …)": for VALUES outside an INSERT
+
+
+def columns(
+    model: type[Model], *, exclude: tuple[str, ...] = (), using: str = "default"
+) -> Columns:
+    connection = connections[using]
+    cache: dict[tuple[type[Model], tuple[str, ...]], Columns] = connection.__dict__.setdefault(
+        "prepaid_insert_columns", {}
+    )
+    if (known := cache.get((model, exclude))) is not None:
+        return known
+    quote = connection.ops.quote_name
+    fields = tuple(
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in exclude
+    )
+    names = ", ".join(quote(str(field.column)) for field in fields)
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    casts = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in fields) + ")"
+    cache[(model, exclude)] = Columns(quote(model._meta.db_table), fields, names, marks, casts)
+    return cache[(model, exclude)]
+
+
+def values(instance: Model, shape: Columns, *, using: str = "default") -> list[Any]:
+    """The instance's values for ``shape``'s columns, prepared as ``save`` prepares them
+    (defaults and ``auto_now_add`` filled in, times adapted for the database)."""
+    connection = connections[using]
+    return [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in shape.fields
+    ]
+
+
+class Pending:
+    """Rows to insert at the end of a transaction, all at once: an operation's side rows
+    (sale lines), its stored outcome and its outbox events cost one round trip on
+    PostgreSQL (data-modifying WITH clauses), one statement per table on SQLite.
+
+    The instances are inserted as they are when ``flush`` runs; their ids are not read
+    back (nothing after the flush needs them).
+    """
+
+    def __init__(self) -> None:
+        self.instances: list[Model] = []
+
+    def add(self, *instances: Model) -> None:
+        self.instances.extend(instances)
+
+    def flush(self, *, using: str = "default") -> None:
+        if not self.instances:
+            return
+        by_model: dict[type[Model], list[Model]] = {}
+        for instance in self.instances:
+            by_model.setdefault(type(instance), []).append(instance)
+        self.instances = []
+        statements: list[tuple[str, list[Any]]] = []
+        for model, instances in by_model.items():
+            shape = columns(model, using=using)
+            statements.append(
+                (
+                    f"INSERT INTO {shape.table} ({shape.names}) VALUES "
+                    + ", ".join([shape.marks] * len(instances)),
+                    [value for instance in instances for value in values(instance, shape)],
+                )
+            )
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql" and len(statements) > 1:
+                *first, (last, last_params) = statements
+                heads = ", ".join(f"w{number} AS ({sql})" for number, (sql, _) in enumerate(first))
+                params = [value for _, part in first for value in part] + last_params
+                cursor.execute(f"WITH {heads} {last}", params)
+                return
+            for sql, params in statements:
+                cursor.execute(sql, params)

@@ -22,12 +22,12 @@ from prepaid.catalog.models import Product
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
-from prepaid.ledger.errors import InsufficientFunds
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import exponent
 from prepaid.sales import services as sales
 from prepaid.staff import counters
 from prepaid.staff.models import Business, Staff, Store
+from prepaid.staff.refusals import Refusal
 
 PRODUCTS = (
     ("Purified water", "PUR-GAL", "gallon", Decimal("0.2500"), "#1e88e5"),
@@ -157,7 +157,7 @@ def _visit(generator: random.Random, shop: Shop, actor: ledger.Actor, *, key: st
     line = sales.Line(generator.choice(shop.products), gallons)
     try:
         receipt = sales.sell(customer, [line], key=key, actor=actor)
-    except InsufficientFunds:
+    except Refusal:  # not enough money: the customer tops up another day
         return 0
     if generator.random() < 0.03:
         ledger.reverse(receipt.batch, f"{key}-undo", actor=actor, note="Wrong water type")
@@ -203,7 +203,9 @@ def _customers(
         else:
             name = f"{generator.choice(GIVEN)} {generator.choice(FAMILY)}"
         profile = customers.Profile(name=name, phone=_phone(region, number))
-        people.append(customers.register(profile, by=owner, store=store))
+        person = customers.register(profile, by=owner, store=store)
+        ledger.open_accounts(person, unit=Business.get().currency)
+        people.append(person)
     return people
 
 

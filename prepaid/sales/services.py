@@ -1,7 +1,10 @@
-"""Use cases at the counter: top up, sell, refund (cash out), reverse.
+"""The shop's selling rules: top up, sell, refund (cash out), reverse; credit limits and
+closing an account.
 
-Each composes ``ledger.services.post``/``reverse`` with the shop's rules. The counter,
-the API and the CLI call these; none of them builds transfers itself.
+Each composes ``ledger.services.post``/``reverse`` with the shop's rules and refuses
+with a ``Refusal`` (``prepaid.staff.refusals``). The interfaces never call these
+directly: they run an operation (``prepaid.operations``), whose envelope calls them in
+its one transaction, answers replays and writes the outcome and the events.
 """
 
 from __future__ import annotations
@@ -11,22 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from prepaid.catalog import services as catalog
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
-from prepaid.customers.services import Author, CustomerError
+from prepaid.customers.services import Author
 from prepaid.ledger import services as ledger
-from prepaid.ledger.errors import InsufficientFunds, InvalidTransfer, NotReversible
+from prepaid.ledger.errors import AlreadyReversed, InsufficientFunds
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
-from prepaid.lib.money import format_money, price_line
+from prepaid.lib import rows
+from prepaid.lib.money import price_line
+from prepaid.lib.transactions import stepped
 from prepaid.sales.models import SaleLine
 from prepaid.staff import audit
-from prepaid.staff.models import Business, SpendOrder, Staff
+from prepaid.staff.models import Business, SpendOrder, Store
+from prepaid.staff.refusals import Refusal
 
 Actor = ledger.Actor
 Receipt = ledger.Receipt
@@ -46,15 +50,6 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Sold(ledger.Receipt):
-    """A sale's receipt with what the answer needs, so it need not be read back: the
-    lines as recorded, and the balances right after (None for a replay)."""
-
-    lines: tuple[SaleLine, ...] = ()
-    after: Balances | None = None
-
-
-@dataclass(frozen=True)
 class Balances:
     paid: int
     bonus: int
@@ -71,55 +66,108 @@ class Balances:
         return max(self.credit_limit + min(self.paid, 0), 0)
 
 
-class SaleError(ValueError):
-    """An operation the shop's rules refuse (below the minimum top-up, a reference
-    missing…); the message is translated, ``field`` names what is at fault."""
+@dataclass(frozen=True)
+class Sold(ledger.Receipt):
+    """A sale's receipt with what the answer needs, so it need not be read back: the
+    lines as recorded, and the balances right after (None for a replay)."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class TopUpSpent(SaleError):
-    """The top-up's money was spent since: it can no longer be reversed."""
+    lines: tuple[SaleLine, ...] = ()
+    after: Balances | None = None
 
 
-def shop() -> Business:
-    business = Business.current()
-    if business is None:
-        raise InvalidTransfer("the business is not set up yet")
-    return business
+@dataclass(frozen=True)
+class Accounts:
+    """A customer's wallet and bonus account as read before posting."""
+
+    wallet: Account
+    bonus: Account
+
+    def balances(self, moved: dict[int, int] | None = None) -> Balances:
+        """The balances as read, or as ``moved`` (a posting's new balances) left them."""
+        moved = moved or {}
+        return Balances(
+            paid=moved.get(self.wallet.pk, self.wallet.cached_balance),
+            bonus=moved.get(self.bonus.pk, self.bonus.cached_balance),
+            credit_limit=-(self.wallet.floor or 0),
+        )
 
 
-def currency() -> str:
-    return shop().currency
+# -- reading --------------------------------------------------------------------------
 
 
-def wallets(customer: Customer, *, unit: str | None = None) -> tuple[Account, Account]:
-    """The customer's paid and bonus accounts (one query), opened on first use."""
-    return ledger.customer_accounts(customer, unit=unit or currency())
+def accounts(customer: Customer) -> Accounts:
+    """The customer's accounts for a posting (opened when missing: a posting writes)."""
+    wallet, bonus = ledger.customer_accounts(customer, unit=Business.get().currency)
+    return Accounts(wallet, bonus)
+
+
+def wallets(customer: Customer) -> tuple[Account, Account]:
+    """The customer's (wallet, bonus) accounts, opened when missing."""
+    mine = accounts(customer)
+    return mine.wallet, mine.bonus
 
 
 def balances(customer: Customer) -> Balances:
-    return _of(*wallets(customer))
-
-
-def balances_after(receipt: Receipt, customer: Customer) -> Balances:
-    """The balances a posting left, without asking the database again when it can."""
-    return _of(*wallets(customer), moved=receipt.balances)
-
-
-def _of(wallet: Account, bonus: Account, *, moved: dict[int, int] | None = None) -> Balances:
-    """The balances of these accounts as read, or as ``moved`` (a posting's) left them."""
-    moved = moved or {}
+    """The customer's balances now; zero for accounts never opened (nothing written)."""
+    wallet, bonus = ledger.read_accounts(customer, unit=Business.get().currency)
     return Balances(
-        paid=moved.get(wallet.pk, wallet.cached_balance),
-        bonus=moved.get(bonus.pk, bonus.cached_balance),
-        credit_limit=-(wallet.floor or 0),
+        paid=wallet.cached_balance if wallet else 0,
+        bonus=bonus.cached_balance if bonus else 0,
+        credit_limit=customer.credit_limit_minor,
     )
 
 
-@transaction.atomic  # a refusal also rolls back the accounts opened on the way
+# One round trip for what every sale reads first: the customer by code, its two
+# accounts and the store's revenue account (``rows`` shapes, as the ORM would build them).
+_CUSTOMER_WITH_ACCOUNTS = (
+    "FROM customers_customer c"
+    " LEFT JOIN ledger_account w ON w.customer_id = c.id AND w.kind = %s AND w.unit = %s"
+    " LEFT JOIN ledger_account b ON b.customer_id = c.id AND b.kind = %s AND b.unit = %s"
+    " LEFT JOIN ledger_account r ON r.kind = %s AND r.store_id = %s AND r.unit = %s"
+    " AND r.customer_id IS NULL AND r.payment_method_id IS NULL"
+    " WHERE c.code = %s"
+)
+
+
+def customer_for_sale(code: str, *, store_id: int) -> tuple[Customer, Accounts, Account]:
+    """The customer with this code (``not_found`` otherwise), its accounts and the
+    store's revenue account, in one query; what is missing is opened."""
+    unit = Business.get().currency
+    found = rows.joined(
+        (Customer, "c", False),
+        (Account, "w", True),
+        (Account, "b", True),
+        (Account, "r", True),
+        tail=_CUSTOMER_WITH_ACCOUNTS,
+        params=[
+            str(Account.Kind.WALLET),
+            unit,
+            str(Account.Kind.BONUS),
+            unit,
+            str(Account.Kind.REVENUE),
+            store_id,
+            unit,
+            code,
+        ],
+    )
+    if found is None:
+        raise Refusal("not_found", what=str(Customer._meta.verbose_name))
+    customer, wallet, bonus, revenue = found
+    assert isinstance(customer, Customer)
+    if wallet is None or bonus is None:
+        wallet, bonus = ledger.customer_accounts(customer, unit=unit)
+    if revenue is None:
+        store = Store.objects.get(pk=store_id)
+        revenue = ledger.house_account(Account.Kind.REVENUE, store=store, unit=unit)
+    assert isinstance(wallet, Account) and isinstance(bonus, Account)
+    assert isinstance(revenue, Account)
+    return customer, Accounts(wallet, bonus), revenue
+
+
+# -- top-up -----------------------------------------------------------------------------
+
+
+@stepped  # a refusal also rolls back the accounts opened on the way
 def top_up(
     customer: Customer,
     amount_minor: int,
@@ -142,24 +190,24 @@ def top_up(
        overrides 1–2 for the import and the demo.
     3. One batch: TOP_UP from the method's house account, BONUS from promotion.
     """
-    business = shop()
+    business = Business.get()
     unit = business.currency
     reference = reference.strip()
-    _check_open(customer)
-    wallet, bonus = wallets(customer, unit=unit)
+    check_open(customer)
+    mine = accounts(customer)
     if bonus_minor is None:
         _check_top_up(business, amount_minor, method=method, plan=plan, reference=reference)
         bonus_minor = catalog.bonus_for(amount_minor, plan=plan)
-        if business.first_top_up_bonus_minor and not ledger.key_used(key):
-            ledger.lock(wallet)  # two first top-ups at once must not both get it
+        if business.first_top_up_bonus_minor:
+            ledger.lock(mine.wallet)  # two first top-ups at once must not both get it
             if not _has_top_up(customer):
                 bonus_minor += business.first_top_up_bonus_minor
     store = actor.store
     received = ledger.house_account(Account.Kind.PAYMENT, store=store, unit=unit, method=method)
-    legs = [ledger.Leg(received, wallet, amount_minor, Transfer.Code.TOP_UP)]
+    legs = [ledger.Leg(received, mine.wallet, amount_minor, Transfer.Code.TOP_UP)]
     if bonus_minor:
         promotion = ledger.house_account(Account.Kind.PROMOTION, store=store, unit=unit)
-        legs.append(ledger.Leg(promotion, bonus, bonus_minor, Transfer.Code.BONUS))
+        legs.append(ledger.Leg(promotion, mine.bonus, bonus_minor, Transfer.Code.BONUS))
     request = {
         "top_up": customer.pk,
         "amount": amount_minor,
@@ -187,36 +235,24 @@ def _check_top_up(
     plan: TopUpPlan | None,
     reference: str,
 ) -> None:
-    unit = business.currency
     if not method.active:
-        raise SaleError(_("This payment method is not in use."), field="method")
+        raise Refusal("method_not_in_use", field="method")
     if method.requires_reference and not reference:
-        raise SaleError(
-            _("%(method)s needs a reference, such as the slip number.") % {"method": method.label},
-            field="reference",
-        )
+        raise Refusal("reference_required", field="reference", method=method.label)
     if plan is not None:
         if not plan.active:
-            raise SaleError(_("This top-up plan is not offered any more."), field="plan")
+            raise Refusal("plan_not_offered", field="plan")
         if amount_minor != plan.amount_minor:
-            raise SaleError(
-                _("The plan %(plan)s costs %(amount)s.")
-                % {"plan": plan.name, "amount": format_money(plan.amount_minor, unit)},
-                field="amount",
+            raise Refusal(
+                "plan_amount_differs", field="amount", plan=plan.name, amount=plan.amount_minor
             )
     if amount_minor <= 0:
-        raise SaleError(_("Enter an amount of more than zero."), field="amount")
+        raise Refusal("amount_not_positive", field="amount")
     smallest, largest = business.top_up_minimum_minor, business.top_up_maximum_minor
     if smallest is not None and amount_minor < smallest:
-        raise SaleError(
-            _("The smallest top-up is %(amount)s.") % {"amount": format_money(smallest, unit)},
-            field="amount",
-        )
+        raise Refusal("top_up_below_minimum", field="amount", minimum=smallest)
     if largest is not None and amount_minor > largest:
-        raise SaleError(
-            _("The largest top-up is %(amount)s.") % {"amount": format_money(largest, unit)},
-            field="amount",
-        )
+        raise Refusal("top_up_above_maximum", field="amount", maximum=largest)
 
 
 def _check_unspent(top_up: Batch) -> None:
@@ -225,18 +261,21 @@ def _check_unspent(top_up: Batch) -> None:
     for transfer in top_up.transfers.select_related("credit_account"):
         account = ledger.lock(transfer.credit_account)
         if account.is_cached and account.cached_balance < transfer.amount:
-            raise TopUpSpent(_("Part of this top-up has been spent; it can no longer be reversed."))
+            raise Refusal("top_up_spent")
 
 
-def _check_open(customer: Customer) -> None:
+def check_open(customer: Customer) -> None:
     if customer.status == Customer.Status.CLOSED:
-        raise SaleError(_("This account is closed."), field="customer")
+        raise Refusal("account_closed", field="customer")
 
 
 def _has_top_up(customer: Customer) -> bool:
     return Batch.objects.filter(
         customer=customer, code=Batch.Code.TOP_UP, reversed_by__isnull=True
     ).exists()
+
+
+# -- sale ---------------------------------------------------------------------------------
 
 
 def split_payment(total: int, paid: int, bonus: int, order: SpendOrder) -> tuple[int, int]:
@@ -260,77 +299,117 @@ def split_payment(total: int, paid: int, bonus: int, order: SpendOrder) -> tuple
     return total - from_bonus, from_bonus
 
 
-@transaction.atomic
+def price(lines: Sequence[Line], currency: str) -> list[tuple[Line, int]]:
+    """Each line with its amount; the shop's rules on quantities and totals."""
+    if not lines:
+        raise Refusal("no_lines", field="lines")
+    for line in lines:
+        if line.quantity <= 0 or line.quantity != line.quantity.quantize(QUANTUM):
+            raise Refusal("quantity_not_valid", field="quantity")
+    priced = [
+        (line, price_line(line.product.unit_price, line.quantity, currency)) for line in lines
+    ]
+    total = sum(amount for _, amount in priced)
+    if total <= 0:
+        raise Refusal("sale_costs_nothing", field="lines")
+    if total >= MAX_SALE_MINOR:
+        raise Refusal("sale_too_large", field="lines")
+    return priced
+
+
+@stepped
 def sell(
-    customer: Customer, lines: Sequence[Line], *, key: str, actor: Actor, note: str = ""
+    customer: Customer,
+    lines: Sequence[Line],
+    *,
+    key: str,
+    actor: Actor,
+    note: str = "",
+    read: tuple[Accounts, Account] | None = None,
+    pending: rows.Pending | None = None,
 ) -> Sold:
     """Charge the customer's balance for the lines, priced now and snapshotted.
 
     The split between paid and bonus money follows the shop's spend order, on the
     balances as read; the posting's guarded updates re-check every floor, so a sale
-    beyond the balance and credit is refused (``InsufficientFunds``) with nothing posted.
+    beyond the balance and credit is refused (``insufficient_funds``, with the
+    customer's shortfall) with nothing posted.
+
+    ``read``: the customer's accounts and the store's revenue account, read already
+    (``customer_for_sale``). ``pending``: where the sale lines go to be written with
+    the operation's outcome; without it they are written at once.
     """
-    business = shop()
+    business = Business.get()
     unit = business.currency
-    _check_open(customer)
-    if not lines:
-        raise SaleError(_("Add at least one product."), field="lines")
-    for line in lines:
-        if line.quantity <= 0 or line.quantity != line.quantity.quantize(QUANTUM):
-            raise SaleError(
-                _("Enter a quantity of more than zero with at most three decimals."),
-                field="quantity",
-            )
-    priced = [(line, price_line(line.product.unit_price, line.quantity, unit)) for line in lines]
+    check_open(customer)
+    priced = price(lines, unit)
     total = sum(amount for _, amount in priced)
-    if total <= 0:
-        raise SaleError(_("A sale must cost more than nothing."), field="lines")
-    if total >= MAX_SALE_MINOR:
-        raise SaleError(_("That sale is too large."), field="lines")
     request = {
         "sale": customer.pk,
         "lines": [[line.product.pk, str(line.quantity)] for line in lines],
     }
-    wallet, bonus = wallets(customer, unit=unit)
+    mine, revenue = read or (
+        accounts(customer),
+        ledger.house_account(Account.Kind.REVENUE, store=actor.store, unit=unit),
+    )
+    before = mine.balances()
     order = SpendOrder(business.spend_order)
-    from_paid, from_bonus = split_payment(total, wallet.cached_balance, bonus.cached_balance, order)
-    revenue = ledger.house_account(Account.Kind.REVENUE, store=actor.store, unit=unit)
+    from_paid, from_bonus = split_payment(total, before.paid, before.bonus, order)
     legs = [
         ledger.Leg(account, revenue, amount, Transfer.Code.SALE)
-        for account, amount in ((wallet, from_paid), (bonus, from_bonus))
+        for account, amount in ((mine.wallet, from_paid), (mine.bonus, from_bonus))
         if amount
     ]
-    receipt = ledger.post(
-        key, legs, code=Batch.Code.SALE, actor=actor, customer=customer, note=note, request=request
-    )
+    try:
+        receipt = ledger.post(
+            key,
+            legs,
+            code=Batch.Code.SALE,
+            actor=actor,
+            customer=customer,
+            note=note,
+            request=request,
+        )
+    except InsufficientFunds as refusal:
+        # The account's shortfall, told as the customer's: what all their money and
+        # credit together miss (the split may have been made on balances a moment old).
+        available = max(balances(customer).available, 0)
+        requested = max(total, available + refusal.shortfall)
+        raise InsufficientFunds(mine.wallet.pk, available=available, requested=requested) from None
     if receipt.replayed:
         return Sold(receipt.batch, replayed=True)
+    recorded = _lines(receipt.batch, priced)
+    if pending is not None:
+        pending.add(*recorded)
+    else:
+        SaleLine.objects.bulk_create(recorded)
     return Sold(
         receipt.batch,
         replayed=False,
         balances=receipt.balances,
         legs=receipt.legs,
-        lines=_record_lines(receipt.batch, priced),
-        after=_of(wallet, bonus, moved=receipt.balances),
+        lines=tuple(recorded),
+        after=mine.balances(receipt.balances),
     )
 
 
-def _record_lines(batch: Batch, priced: list[tuple[Line, int]]) -> tuple[SaleLine, ...]:
-    return tuple(
-        SaleLine.objects.bulk_create(
-            SaleLine(
-                batch=batch,
-                product=line.product,
-                quantity=line.quantity.quantize(QUANTUM),
-                unit_price=Decimal(line.product.unit_price).quantize(PRICE_QUANTUM),
-                amount_minor=amount,
-            )
-            for line, amount in priced
+def _lines(batch: Batch, priced: list[tuple[Line, int]]) -> list[SaleLine]:
+    return [
+        SaleLine(
+            batch=batch,
+            product=line.product,
+            quantity=line.quantity.quantize(QUANTUM),
+            unit_price=Decimal(line.product.unit_price).quantize(PRICE_QUANTUM),
+            amount_minor=amount,
         )
-    )
+        for line, amount in priced
+    ]
 
 
-@transaction.atomic
+# -- refund, reversal ---------------------------------------------------------------------
+
+
+@stepped
 def cash_out(
     customer: Customer,
     amount_minor: int,
@@ -349,23 +428,22 @@ def cash_out(
     """
     reason = reason.strip()
     if not reason:
-        raise SaleError(_("Give a reason for the refund."), field="reason")
+        raise Refusal("reason_required", field="reason")
     if amount_minor <= 0:
-        raise SaleError(_("Enter an amount of more than zero."), field="amount")
-    unit = currency()
-    wallet, bonus = wallets(customer, unit=unit)
-    if not ledger.key_used(key):  # a replay returns the original, whatever the balance now
-        paid = max(ledger.balance(ledger.lock(wallet)), 0)
-        if amount_minor > paid:
-            raise InsufficientFunds(wallet.pk, available=paid, requested=amount_minor)
+        raise Refusal("amount_not_positive", field="amount")
+    unit = Business.get().currency
+    mine = accounts(customer)
+    paid = max(ledger.lock(mine.wallet).cached_balance, 0)
+    if amount_minor > paid:
+        raise InsufficientFunds(mine.wallet.pk, available=paid, requested=amount_minor)
     paid_out = ledger.house_account(
         Account.Kind.PAYMENT, store=actor.store, unit=unit, method=method
     )
-    legs = [ledger.Leg(wallet, paid_out, amount_minor, Transfer.Code.REFUND)]
-    bonus_left = ledger.balance(ledger.lock(bonus))  # no bonus sale between read and forfeit
-    if amount_minor >= ledger.balance(wallet) and bonus_left > 0:
+    legs = [ledger.Leg(mine.wallet, paid_out, amount_minor, Transfer.Code.REFUND)]
+    bonus_left = ledger.lock(mine.bonus).cached_balance  # no bonus sale before the forfeit
+    if amount_minor >= paid and bonus_left > 0:
         promotion = ledger.house_account(Account.Kind.PROMOTION, store=actor.store, unit=unit)
-        legs.append(ledger.Leg(bonus, promotion, bonus_left, Transfer.Code.FORFEIT))
+        legs.append(ledger.Leg(mine.bonus, promotion, bonus_left, Transfer.Code.FORFEIT))
     request = {"refund": customer.pk, "amount": amount_minor, "method": method.code}
     return ledger.post(
         key,
@@ -379,66 +457,76 @@ def cash_out(
     )
 
 
-def may_undo(batch: Batch, staff: Staff, *, now: datetime | None = None) -> bool:
-    """The counter's undo: a staff member's own last sale or top-up, within
-    ``UNDO_WINDOW``, not reversed yet. Later corrections are a manager's ``reverse``."""
-    if batch.code not in (Batch.Code.SALE, Batch.Code.TOP_UP) or batch.staff_id != staff.pk:
+def own_and_recent(batch: Batch, actor: Actor, *, now: datetime | None = None) -> bool:
+    """What a cashier (or a cashier's API token) may reverse: their own sale or top-up,
+    within ``UNDO_WINDOW``. Anything else is a manager's correction."""
+    if batch.code not in (Batch.Code.SALE, Batch.Code.TOP_UP):
         return False
-    if (now or timezone.now()) - batch.created_at > UNDO_WINDOW:
-        return False
-    if Batch.objects.filter(reverses=batch).exists():
-        return False
-    own = Batch.objects.filter(staff=staff).exclude(code=Batch.Code.REVERSAL).order_by("-id")
-    return own.values_list("pk", flat=True).first() == batch.pk
+    own = (actor.staff is not None and batch.staff_id == actor.staff.pk) or (
+        actor.api_token is not None and batch.api_token_id == actor.api_token.pk
+    )
+    return own and (now or timezone.now()) - batch.created_at <= UNDO_WINDOW
 
 
-@transaction.atomic
+def may_undo(batch: Batch, actor: Actor, *, now: datetime | None = None) -> bool:
+    """Whether the counter offers "Undo": own, recent, and not reversed yet."""
+    if not own_and_recent(batch, actor, now=now):
+        return False
+    return not Batch.objects.filter(reverses=batch).exists()
+
+
+@stepped
 def reverse(batch: Batch, *, key: str, actor: Actor, reason: str) -> Receipt:
-    """Undo a sale, top-up or refund once, with a reason, by a linked reversing batch.
+    """Undo a sale, top-up or refund once, with a reason, by a linked reversing batch,
+    booked at the store of the original.
 
     A top-up whose money was spent since cannot be taken back (the bonus or paid
-    balance would go below its floor): ``SaleError`` says so, and nothing moves.
+    balance would go below its floor): ``top_up_spent``, and nothing moves.
     """
     reason = reason.strip()
     if not reason:
-        raise SaleError(_("Give a reason for the reversal."), field="reason")
-    if batch.code == Batch.Code.TOP_UP and not ledger.key_used(key):
+        raise Refusal("reason_required", field="reason")
+    if Batch.objects.filter(reverses=batch).exists():
+        raise AlreadyReversed(batch.pk)  # before "spent": the reversal took it back
+    if batch.code == Batch.Code.TOP_UP:
         _check_unspent(batch)
+    at_original = Actor(
+        store=batch.store, staff=actor.staff, api_token=actor.api_token, at=actor.at
+    )
     try:
-        receipt = ledger.reverse(batch, key, actor=actor, note=reason)
+        receipt = ledger.reverse(batch, key, actor=at_original, note=reason)
     except InsufficientFunds:
         if batch.code == Batch.Code.TOP_UP:
-            raise TopUpSpent(
-                _("Part of this top-up has been spent; it can no longer be reversed.")
-            ) from None
-        raise
-    except NotReversible:
-        raise SaleError(_("A reversal cannot be reversed; record a new sale or top-up.")) from None
+            raise Refusal("top_up_spent") from None
+        raise Refusal("reversal_below_floor") from None
     if not receipt.replayed:
         audit.record(
             "transaction.reversed",
             f"transaction:{batch.pk}",
             by=actor.staff or actor.api_token,
-            store=actor.store,
+            store=batch.store,
             after={"reversal": receipt.batch.pk, "reason": reason},
         )
     return receipt
 
 
-@transaction.atomic
+# -- balance rules ------------------------------------------------------------------------
+
+
+@stepped
 def set_credit_limit(customer: Customer, limit_minor: int, *, by: Author) -> None:
     """Let the customer's paid balance go down to minus ``limit_minor``.
 
-    Refused (``CustomerError``) when the balance is already below the new limit: the
-    customer must top up first.
+    Refused (``credit_limit_below_balance``) when the balance is already below the new
+    limit: the customer must top up first.
     """
     if limit_minor < 0:
-        raise CustomerError(_("The credit limit cannot be negative."), field="credit_limit")
-    wallet, _bonus = wallets(customer)
-    if not ledger.set_floor(wallet, -limit_minor):
-        raise CustomerError(
-            _("The balance is already below that limit; top up first."), field="credit_limit"
-        )
+        raise Refusal("credit_limit_negative", field="credit_limit")
+    if limit_minor >= MAX_SALE_MINOR:
+        raise Refusal("amount_too_large", field="credit_limit")
+    mine = accounts(customer)
+    if not ledger.set_floor(mine.wallet, -limit_minor):
+        raise Refusal("credit_limit_below_balance", field="credit_limit")
     before = customer.credit_limit_minor
     Customer.objects.filter(pk=customer.pk).update(credit_limit_minor=limit_minor)
     customer.credit_limit_minor = limit_minor
@@ -451,7 +539,7 @@ def set_credit_limit(customer: Customer, limit_minor: int, *, by: Author) -> Non
     )
 
 
-@transaction.atomic
+@stepped
 def close_account(customer: Customer, *, by: Author) -> None:
     """Close the account: only at zero, after any money has been refunded or forfeited.
 
@@ -459,7 +547,7 @@ def close_account(customer: Customer, *, by: Author) -> None:
     """
     current = balances(customer)
     if current.paid or current.bonus:
-        raise CustomerError(_("Refund the balance before closing the account."))
+        raise Refusal("balance_not_zero")
     Customer.objects.filter(pk=customer.pk).update(status=Customer.Status.CLOSED)
     customer.status = Customer.Status.CLOSED
     for card in customer.cards.filter(revoked_at__isnull=True):

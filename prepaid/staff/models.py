@@ -22,7 +22,11 @@ class SpendOrder(models.TextChoices):
     BONUS_FIRST = "bonus_first", _("Bonus first, then paid balance")
 
 
-_REQUEST_BUSINESS: ContextVar[Business | None] = ContextVar("request_business", default=None)
+# The business of the request being served: a one-item list, filled by ``for_request``
+# (or later in the request by ``remember``); None outside a request.
+_REQUEST_BUSINESS: ContextVar[list[Business | None] | None] = ContextVar(
+    "request_business", default=None
+)
 
 
 class Business(models.Model):
@@ -65,9 +69,30 @@ class Business(models.Model):
     @classmethod
     def current(cls) -> Business | None:
         """The business, read once per request (see ``for_request``), else each time."""
-        if (remembered := _REQUEST_BUSINESS.get()) is not None:
-            return remembered
+        holder = _REQUEST_BUSINESS.get()
+        if holder is not None and holder[0] is not None:
+            return holder[0]
         return cls.read()
+
+    @classmethod
+    def get(cls) -> Business:
+        """The business, for code that cannot run before the set-up: a ``Refusal``
+        (``not_set_up``, 503) otherwise. The one way every layer fetches the shop."""
+        business = cls.current()
+        if business is None:
+            from prepaid.staff.refusals import Refusal  # refusals reads this module
+
+            raise Refusal("not_set_up")
+        return business
+
+    @classmethod
+    def remember(cls, business: Business) -> None:
+        """Let ``current`` answer with ``business`` for the rest of the request that
+        ``for_request`` wraps (the API reads it with the token, in one query). Outside
+        a request, nothing is remembered."""
+        holder = _REQUEST_BUSINESS.get()
+        if holder is not None:
+            holder[0] = business
 
     @classmethod
     def read(cls) -> Business | None:
@@ -80,7 +105,7 @@ class Business(models.Model):
         """Let ``current`` answer with ``business`` (read once by the caller) until the
         block ends: a request asks for the currency, the spend order and the region
         several times, and they do not change in the middle of it."""
-        token = _REQUEST_BUSINESS.set(business)
+        token = _REQUEST_BUSINESS.set([business])
         try:
             yield
         finally:

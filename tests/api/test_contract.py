@@ -212,7 +212,7 @@ def test_insufficient_funds_is_409_with_what_is_available_and_nothing_posted(api
         "1.00",
         "0.25",
     )
-    assert error["message"] == "The balance does not cover this; ₱0.25 short."
+    assert error["message"] == "The balance does not cover this: ₱0.25 short. Nothing was charged."
     assert Batch.objects.filter(code=Batch.Code.SALE).count() == 0
 
 

@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from prepaid.api.models import IdempotentRequest
 from prepaid.ledger.models import Batch, Transfer
 from prepaid.ledger.verify import verify
+from prepaid.operations.models import Outcome
 from tests.api.conftest import register
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_validation_errors_are_not_stored(api, water):
     code = register(api)["code"]
     bad = api.cashier.post(f"/customers/{code}/top-ups", {"amount": "x", "method": "cash"}, key="k")
     assert bad.status_code == 422
-    assert not IdempotentRequest.objects.exists()
+    assert not Outcome.objects.exists()
     good = api.cashier.post(
         f"/customers/{code}/top-ups", {"amount": "5", "method": "cash"}, key="k"
     )

@@ -8,9 +8,9 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from prepaid.backoffice.middleware import DatabaseBusyMiddleware
 from prepaid.ledger import services as ledger
 from prepaid.sales import services as sales
+from prepaid.web.middleware import DatabaseBusyMiddleware
 from tests.factories import key, make_customer, method
 
 pytestmark = pytest.mark.django_db
@@ -85,9 +85,10 @@ def test_other_errors_are_not_mistaken_for_a_busy_database(owner):
     assert middleware.process_exception(RequestFactory().get("/"), ValueError("bug")) is None
 
 
-def test_a_cashier_is_told_the_overview_is_not_for_their_role(client, cashier_a):
+def test_a_cashiers_back_office_starts_at_the_customers(client, cashier_a):
     client.force_login(cashier_a.user)
-    response = client.get("/")
+    assert client.get("/").url == "/customers/"  # the overview is not for their role
+    response = client.get("/settings/")
     assert response.status_code == 403
     assert "Your role does not give access" in response.content.decode()
 

@@ -454,7 +454,8 @@ def test_a_commit_registers_customers_with_cards_search_keys_and_opening_balance
     assert (transfer.code, transfer.amount) == (Transfer.Code.OPENING, 125050)
     assert transfer.debit_account.kind == Account.Kind.OPENING
     assert transfer.debit_account.store == store_a and transfer.debit_account.customer is None
-    assert not Account.objects.filter(customer__name="Jose Cruz").exists()
+    jose = Account.objects.filter(customer__name="Jose Cruz")  # opened at registration, empty
+    assert sorted(jose.values_list("kind", "credits_posted")) == [("bonus", 0), ("wallet", 0)]
 
     registered = AuditEvent.objects.get(
         action="customer.registered", subject=f"customer:{maria.code}"
@@ -581,13 +582,13 @@ def test_opening_balances_posted_meanwhile_refuse_the_whole_file(
     tmp_path, philippines, importer, monkeypatch
 ):
     path = sheet_with_balances(tmp_path)
-    open_new_wallets = committing._open_new_wallets
+    open_new_accounts = committing._open_new_accounts
 
-    def twice(*args, **kwargs):  # as if a concurrent import had opened the same wallets
-        open_new_wallets(*args, **kwargs)
-        open_new_wallets(*args, **kwargs)
+    def twice(*args, **kwargs):  # as if a concurrent import had opened the same accounts
+        open_new_accounts(*args, **kwargs)
+        open_new_accounts(*args, **kwargs)
 
-    monkeypatch.setattr(committing, "_open_new_wallets", twice)
+    monkeypatch.setattr(committing, "_open_new_accounts", twice)
     with pytest.raises(importing.ImportProblem, match="Nothing was imported"):
         commit(path, importer)
     assert not Customer.objects.exists() and not Batch.objects.exists()

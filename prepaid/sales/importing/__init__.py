@@ -26,7 +26,7 @@ front by a few ``IN`` queries (``lib.bulk.ids``), never a query per row. New cus
 nearly every row of a first import — are written in bulk, by plain SQL (``lib.bulk``),
 through the layers that own them: ``customers.services.register_many`` keeps what
 ``register`` keeps (search columns, name keys, a first card, tags, the audit entry), and
-``ledger.services.open_wallets`` what ``post`` keeps (one batch and transfer per
+``ledger.services.open_many`` what ``post`` keeps (one batch and transfer per
 customer, cached totals equal to them). Existing customers go one by one through
 ``customers.services.update`` and ``ledger.services.post``.
 

@@ -1,8 +1,8 @@
 """Committing a plan: the whole file in one transaction, or nothing.
 
 New customers — nearly every row of a first import — are written in bulk by
-``customers.services.register_many`` and ``ledger.services.open_wallets`` (through
-``_open_new_wallets``), which keep what ``customers.services.register`` and
+``customers.services.register_many`` and ``ledger.services.open_many`` (through
+``_open_new_accounts``), which keep what ``customers.services.register`` and
 ``ledger.services.post`` keep (search columns, name keys, a first card, the audit entry;
 one batch and transfer per customer, cached totals equal to them). Existing customers go
 one by one through ``customers.services.update`` and ``ledger.services.post``.
@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
-from prepaid.ledger.errors import LedgerError
 from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.lib.phones import searchable_digits
 from prepaid.sales.importing.cleaning import Rules, Values
@@ -29,6 +28,7 @@ from prepaid.sales.importing.planning import Action, Plan, Row, opening_key, ope
 from prepaid.sales.importing.problems import ImportProblem
 from prepaid.sales.importing.reading import Progress, Sheet
 from prepaid.staff import audit
+from prepaid.staff.refusals import Refusal
 
 T = TypeVar("T")
 
@@ -82,9 +82,9 @@ def commit(
     try:
         with transaction.atomic():
             return _write(planned, actor, progress)
-    except customers.CustomerError as error:
+    except Refusal as error:
         raise ImportProblem(_("Nothing was imported: %(reason)s") % {"reason": error}) from error
-    except (IntegrityError, LedgerError) as error:
+    except IntegrityError as error:
         raise ImportProblem(
             _(
                 "Nothing was imported: the same customers were changed elsewhere while "
@@ -104,12 +104,8 @@ def _write(planned: Plan, actor: ledger.Actor, progress: Progress | None) -> Res
     news = [_new(row.values, planned.rules.region) for row in creates]
     written = functools.partial(progress, "write") if progress else None
     customers.register_many(news, by=by, store=actor.store, progress=written)
-    openings = [
-        (new, row.values.opening_minor)
-        for new, row in zip(news, creates, strict=True)
-        if row.values.opening_minor
-    ]
-    _open_new_wallets(openings, actor, planned.rules, note)
+    openings = [(new, row.values.opening_minor) for new, row in zip(news, creates, strict=True)]
+    _open_new_accounts(openings, actor, planned.rules, note)
     for row in updates:
         if row.post_opening and row.customer is not None:
             _post_opening(row.customer, row.values.opening_minor, actor, planned.rules, note)
@@ -157,19 +153,20 @@ def _new(values: Values, region: str) -> customers.NewCustomer:
     )
 
 
-def _open_new_wallets(
+def _open_new_accounts(
     openings: list[tuple[customers.NewCustomer, int]], actor: ledger.Actor, rules: Rules, note: str
 ) -> None:
-    """Opening balances (customer, amount) of customers registered in this transaction, in
-    bulk, through the ledger's one writer (``ledger.services.open_wallets``)."""
-    ledger.open_wallets(
+    """The accounts of the customers registered in this transaction, wallets with their
+    opening balance (customer, amount; 0 for none), in bulk, through the ledger's one
+    writer (``ledger.services.open_many``)."""
+    ledger.open_many(
         [
             ledger.Opening(
                 customer_id=new.pk,
-                amount=amount,
                 floor=-new.credit_limit_minor,
-                key=opening_key(new.code),
-                request=opening_request(new.code, amount, rules.currency),
+                amount=amount,
+                key=opening_key(new.code) if amount else "",
+                request=opening_request(new.code, amount, rules.currency) if amount else None,
             )
             for new, amount in openings
         ],

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from prepaid.backoffice.permissions import allowed
 from prepaid.staff.models import Business
+from prepaid.web.people import allowed
 
 
 def business(request: HttpRequest) -> dict[str, object]:
@@ -16,8 +16,10 @@ def business(request: HttpRequest) -> dict[str, object]:
         "staff": staff,
         "can_write": allowed(staff, "customers.write"),
         "can_read_customers": allowed(staff, "customers.read"),
+        "can_read_reports": allowed(staff, "reports.read"),
         "can_change_settings": allowed(staff, "settings"),
         "can_manage_catalog": allowed(staff, "catalog.write"),
         "can_manage_staff": allowed(staff, "staff.write"),
         "can_see_activity": allowed(staff, "activity"),
+        "can_manage_webhooks": allowed(staff, "webhooks"),
     }

@@ -1,0 +1,148 @@
+"""Operations on customers: register (with a credit limit), change, credit limit, cards,
+close. They move no money but change who may spend what, so they run in the same
+envelope: one transaction, the role table, the audit trail (``customers.services`` and
+``sales.services`` write it), an event; an idempotency key when the caller has one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.conf import settings
+
+from prepaid.customers import services as customers
+from prepaid.customers.models import Customer
+from prepaid.ledger import services as ledger
+from prepaid.operations import present
+from prepaid.operations.envelope import Context, Done, Operation
+from prepaid.operations.money import find_customer
+from prepaid.sales import services as sales
+from prepaid.staff.models import Store
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What a person may set on a customer; None leaves a value as it is."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    birthday: dt.date | None = None
+    notes: str | None = None
+    marketing_sms: bool | None = None
+    marketing_email: bool | None = None
+    home_store: int | None = None
+    tags: tuple[str, ...] | None = None
+
+    def profile(self) -> customers.Profile:
+        return customers.Profile(
+            name=self.name,
+            phone=self.phone,
+            email=self.email,
+            address=self.address,
+            birthday=self.birthday,
+            notes=self.notes,
+            marketing_sms=self.marketing_sms,
+            marketing_email=self.marketing_email,
+            home_store=Store.objects.get(pk=self.home_store) if self.home_store else None,
+            tags=list(self.tags) if self.tags is not None else None,
+        )
+
+
+def customer_data(context: Context, person: Customer) -> dict[str, Any]:
+    return present.customer(person, sales.balances(person), context.business.currency)
+
+
+@dataclass(frozen=True)
+class RegisterCustomer(Operation):
+    """A new customer, with a first card, accounts opened, and a credit limit (which an
+    owner or manager must give)."""
+
+    action: ClassVar[str] = "customers.write"
+    moves_money: ClassVar[bool] = False
+
+    contact: Contact
+    credit_limit_minor: int = 0
+
+    def perform(self, context: Context) -> Done:
+        if self.credit_limit_minor:
+            context.require("customers.credit")
+        person = customers.register(
+            self.contact.profile(), by=context.actor.by, store=context.actor.store
+        )
+        ledger.open_accounts(person, unit=context.business.currency)
+        if self.credit_limit_minor:
+            sales.set_credit_limit(person, self.credit_limit_minor, by=context.actor.by)
+        data = customer_data(context, person)
+        context.emit("customer.created", data, customer=person)
+        return Done(data, status=201)
+
+
+@dataclass(frozen=True)
+class UpdateCustomer(Operation):
+    """Contact data, notes, consent and tags; a credit limit too (owner, manager)."""
+
+    action: ClassVar[str] = "customers.write"
+    moves_money: ClassVar[bool] = False
+
+    customer: str
+    contact: Contact
+    credit_limit_minor: int | None = None
+
+    def perform(self, context: Context) -> Done:
+        person = find_customer(self.customer)
+        limit = self.credit_limit_minor
+        if limit is not None and limit != person.credit_limit_minor:
+            context.require("customers.credit")
+        before = customers.snapshot(person)
+        person = customers.update(person, self.contact.profile(), by=context.actor.by)
+        if limit is not None and limit != person.credit_limit_minor:
+            sales.set_credit_limit(person, limit, by=context.actor.by)
+        data = customer_data(context, person)
+        if customers.snapshot(person) != before:
+            context.emit("customer.updated", data, customer=person)
+        return Done(data, status=200)
+
+
+@dataclass(frozen=True)
+class IssueCard(Operation):
+    """A new QR card; ``replace`` revokes the customer's cards in the same step."""
+
+    action: ClassVar[str] = "cards.issue"
+    moves_money: ClassVar[bool] = False
+
+    customer: str
+    replace: bool = False
+
+    def perform(self, context: Context) -> Done:
+        person = find_customer(self.customer)
+        card = customers.issue_card(person, replace=self.replace, by=context.actor.by)
+        data = {
+            "customer": person.code,
+            "token": card.token,
+            "url": card.url,
+            "qr_svg_url": f"{settings.SITE_URL}/c/{card.token}/qr.svg",
+        }
+        event = "card.replaced" if self.replace else "card.issued"
+        context.emit(event, data, customer=person)
+        return Done(data, status=201)
+
+
+@dataclass(frozen=True)
+class CloseAccount(Operation):
+    """Close an account at zero balance; its cards stop working."""
+
+    action: ClassVar[str] = "customers.close"
+    moves_money: ClassVar[bool] = False
+
+    customer: str
+
+    def perform(self, context: Context) -> Done:
+        person = find_customer(self.customer)
+        sales.close_account(person, by=context.actor.by)
+        data = customer_data(context, person)
+        context.emit("customer.updated", data, customer=person)
+        return Done(data, status=200)

@@ -1,0 +1,174 @@
+"""The money operations: top-up, sale, refund, reversal (a manager's correction or a
+cashier's undo). Each is what was asked, as plain values; ``perform`` finds the objects,
+applies the selling rules (``sales.services``) and answers the transaction's JSON, which
+is also the data of its event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import ClassVar
+
+from django.utils.translation import gettext as _
+
+from prepaid.catalog import services as catalog
+from prepaid.catalog.models import TopUpPlan
+from prepaid.customers.models import Customer
+from prepaid.ledger.models import Batch, PaymentMethod
+from prepaid.lib import rows
+from prepaid.lib.codes import normalize_code
+from prepaid.operations import present
+from prepaid.operations.envelope import Context, Done, Operation
+from prepaid.sales import services as sales
+from prepaid.staff.refusals import Refusal
+from prepaid.staff.roles import may
+
+
+def find_customer(code: str) -> Customer:
+    """The customer with this code (in any spelling the code reader accepts)."""
+    canonical = normalize_code(code)
+    found = rows.one(Customer, "code = %s", [canonical]) if canonical else None
+    if found is None:
+        raise Refusal("not_found", what=_("customer"))
+    return found
+
+
+def find_method(code: str) -> PaymentMethod:
+    method = rows.one(PaymentMethod, "code = %s AND active = %s", [code, True])
+    if method is None:
+        raise Refusal("unknown_payment_method", field="method")
+    return method
+
+
+@dataclass(frozen=True)
+class TopUp(Operation):
+    """Money paid in by ``method`` (a payment method's code), with a plan's or the bonus
+    rules' bonus."""
+
+    action: ClassVar[str] = "top_up"
+
+    customer: str
+    amount_minor: int
+    method: str
+    plan: int | None = None
+    reference: str = ""
+
+    def perform(self, context: Context) -> Done:
+        customer = find_customer(self.customer)
+        method = find_method(self.method)
+        plan = None
+        if self.plan is not None:
+            plan = TopUpPlan.objects.filter(pk=self.plan, active=True).first()
+            if plan is None:
+                raise Refusal("unknown_plan", field="plan")
+        receipt = sales.top_up(
+            customer,
+            self.amount_minor,
+            method=method,
+            plan=plan,
+            reference=self.reference,
+            key=context.ledger_key,
+            actor=context.actor,
+        )
+        return _answer(context, "top_up.created", receipt.batch, customer)
+
+
+@dataclass(frozen=True)
+class Sale(Operation):
+    """Products by id or SKU × quantities (decimal text), charged to the balance."""
+
+    action: ClassVar[str] = "sell"
+
+    customer: str
+    lines: tuple[tuple[str, str], ...]
+    note: str = ""
+
+    def perform(self, context: Context) -> Done:
+        currency = context.business.currency
+        customer, mine, revenue = sales.customer_for_sale(
+            self.customer, store_id=context.actor.store.pk
+        )
+        products = catalog.find_products([reference for reference, _ in self.lines])
+        lines = []
+        for number, (reference, quantity) in enumerate(self.lines):
+            product = products.get(reference)
+            if product is None:
+                raise Refusal("unknown_product", field=f"lines.{number}.product", product=reference)
+            lines.append(sales.Line(product, Decimal(quantity)))
+        sold = sales.sell(
+            customer,
+            lines,
+            key=context.ledger_key,
+            actor=context.actor,
+            note=self.note,
+            read=(mine, revenue),
+            pending=context.pending,
+        )
+        data = present.sold(sold, customer, currency)
+        context.emit("sale.created", data, customer=customer)
+        return Done(data, batch=sold.batch)
+
+
+@dataclass(frozen=True)
+class Refund(Operation):
+    """Paid money paid back through ``method``, with a reason (a cash-out)."""
+
+    action: ClassVar[str] = "refund"
+
+    customer: str
+    amount_minor: int
+    method: str
+    reason: str
+    reference: str = ""
+
+    def perform(self, context: Context) -> Done:
+        customer = find_customer(self.customer)
+        method = find_method(self.method)
+        receipt = sales.cash_out(
+            customer,
+            self.amount_minor,
+            method=method,
+            key=context.ledger_key,
+            actor=context.actor,
+            reason=self.reason,
+            reference=self.reference,
+        )
+        return _answer(context, "refund.created", receipt.batch, customer)
+
+
+@dataclass(frozen=True)
+class Reversal(Operation):
+    """Undo a transaction with a reason. Whoever may ``reverse.any`` (owner, manager)
+    corrects any transaction; a cashier undoes their own sales and top-ups within the
+    undo window. Booked at the store of the original."""
+
+    action: ClassVar[str] = "reverse"
+
+    transaction: int
+    reason: str
+
+    def perform(self, context: Context) -> Done:
+        batch = (
+            Batch.objects.select_related("customer", "store").filter(pk=self.transaction).first()
+        )
+        if batch is None:
+            raise Refusal("not_found", what=_("transaction"))
+        if not may(context.actor.role, "reverse.any") and not sales.own_and_recent(
+            batch, context.actor
+        ):
+            raise Refusal("undo_not_allowed", minutes=int(sales.UNDO_WINDOW.total_seconds() // 60))
+        receipt = sales.reverse(
+            batch, key=context.ledger_key, actor=context.actor, reason=self.reason
+        )
+        return _answer(context, "reversal.created", receipt.batch, batch.customer)
+
+
+def _answer(context: Context, event: str, batch: Batch, customer: Customer | None) -> Done:
+    """The transaction as the API shows it, with the customer's balances now; also the
+    data of its event."""
+    posted = present.batches().get(pk=batch.pk)
+    now = sales.balances(customer) if customer is not None else None
+    data = present.transaction(posted, context.business.currency, now=now)
+    context.emit(event, data, customer=customer)
+    return Done(data, batch=posted)

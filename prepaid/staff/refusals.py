@@ -1,0 +1,189 @@
+"""What the shop refuses, and how each refusal reads: one type, one table.
+
+An operation that is refused raises ``Refusal(code, field=…, **params)`` and changes
+nothing. ``code`` is a stable machine code (``insufficient_funds``, ``already_reversed``…);
+``REFUSALS`` maps each code to its HTTP status, its message (translated when it is read,
+in the reader's language) and whether an idempotent operation keeps it as its outcome.
+The API, the counter and the back office all read a refusal through ``message``: the
+same refusal reads the same in every interface and every language.
+
+``params`` are plain JSON values, so a refusal can be stored with its idempotency key
+and replayed later (``as_json`` / ``from_json``). Parameters named in ``Kind.money`` are
+amounts in minor units; ``message`` writes them as money ("₱0.25"), and the API also
+gives them as decimal strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from prepaid.lib.money import format_money
+from prepaid.staff.models import Business
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a refusal code reads and answers.
+
+    ``stored``: an idempotent operation keeps the refusal as its outcome, so a retry with
+    the same key gets it again (a business refusal: not enough money). Refusals of the
+    request itself (a missing reason, an unknown product) are not kept: the caller may
+    correct the request and send it again under the same key.
+    ``by_field``: another wording for a refusal about that field.
+    """
+
+    status: int
+    message: str | Promise
+    stored: bool = False
+    money: tuple[str, ...] = ()
+    by_field: Mapping[str, str | Promise] | None = None
+
+
+REFUSALS: dict[str, Kind] = {
+    # -- money: the state of the accounts says no (kept as the outcome of the key) ----
+    "insufficient_funds": Kind(
+        409,
+        _("The balance does not cover this: %(shortfall)s short. Nothing was charged."),
+        stored=True,
+        money=("shortfall", "available"),
+    ),
+    "already_reversed": Kind(409, _("This transaction has already been reversed."), stored=True),
+    "not_reversible": Kind(
+        409,
+        _("A reversal cannot be reversed; record a new sale or top-up."),
+        stored=True,
+    ),
+    "top_up_spent": Kind(
+        409,
+        _("Part of this top-up has been spent; it can no longer be reversed."),
+        stored=True,
+    ),
+    "reversal_below_floor": Kind(
+        409, _("Reversing this would take a balance below its limit."), stored=True
+    ),
+    "account_closed": Kind(409, _("This account is closed."), stored=True),
+    "undo_not_allowed": Kind(
+        403,
+        _(
+            "Only your own sales and top-ups of the last %(minutes)s minutes can be undone"
+            " here. Ask a manager."
+        ),
+        stored=True,
+    ),
+    "balance_not_zero": Kind(409, _("Refund the balance before closing the account.")),
+    "credit_limit_below_balance": Kind(
+        409, _("The balance is already below that limit; top up first.")
+    ),
+    # -- the request: corrected and sent again, under the same key if need be ----------
+    "amount_not_positive": Kind(422, _("Enter an amount of more than zero.")),
+    "amount_too_large": Kind(422, _("That amount is too large.")),
+    "top_up_below_minimum": Kind(422, _("The smallest top-up is %(minimum)s."), money=("minimum",)),
+    "top_up_above_maximum": Kind(422, _("The largest top-up is %(maximum)s."), money=("maximum",)),
+    "method_not_in_use": Kind(422, _("This payment method is not in use.")),
+    "reference_required": Kind(422, _("%(method)s needs a reference, such as the slip number.")),
+    "plan_not_offered": Kind(422, _("This top-up plan is not offered any more.")),
+    "plan_amount_differs": Kind(422, _("The plan %(plan)s costs %(amount)s."), money=("amount",)),
+    "unknown_payment_method": Kind(422, _("Unknown payment method; see GET /payment-methods.")),
+    "unknown_plan": Kind(422, _("Unknown top-up plan.")),
+    "unknown_product": Kind(422, _("Unknown product: %(product)s.")),
+    "no_lines": Kind(422, _("Add at least one product.")),
+    "quantity_not_valid": Kind(
+        422, _("Enter a quantity of more than zero with at most three decimals.")
+    ),
+    "sale_costs_nothing": Kind(422, _("A sale must cost more than nothing.")),
+    "sale_too_large": Kind(422, _("That sale is too large.")),
+    "reason_required": Kind(422, _("Give a reason.")),
+    "credit_limit_negative": Kind(422, _("The credit limit cannot be negative.")),
+    "name_required": Kind(422, _("Enter the customer's name.")),
+    "phone_not_valid": Kind(422, _("“%(phone)s” is not a phone number we can dial.")),
+    "sms_consent_needs_phone": Kind(422, _("SMS consent needs a phone number.")),
+    "email_consent_needs_email": Kind(422, _("Email consent needs an email address.")),
+    "note_empty": Kind(422, _("Write something in the note.")),
+    "duplicate_customer": Kind(
+        409,
+        _("This phone number or email address belongs to %(name)s (%(existing)s)."),
+        by_field={
+            "phone": _("This phone number belongs to %(name)s (%(existing)s)."),
+            "email": _("This email address belongs to %(name)s (%(existing)s)."),
+        },
+    ),
+    "validation_error": Kind(422, "%(detail)s"),  # set-up forms: the detail is translated
+    # -- who asks, and the key they ask with ------------------------------------------
+    "permission_denied": Kind(403, _("Your role may not do that.")),
+    "idempotency_key_reused": Kind(
+        422, _("This Idempotency-Key was used for a different request.")
+    ),
+    "idempotency_key_in_use": Kind(
+        409,
+        _("A request with this Idempotency-Key is still being processed; retry shortly."),
+    ),
+    "not_found": Kind(404, _("No %(what)s was found.")),
+    "not_set_up": Kind(503, _("The business is not set up yet.")),
+    "invalid_transfer": Kind(422, _("This operation cannot be posted: %(detail)s")),
+}
+
+
+class Refusal(Exception):
+    """An operation the shop refuses; nothing was changed. See the module docstring.
+
+    ``replayed``: the refusal is the stored outcome of an idempotency key, given again.
+    ``original``: for ``idempotency_key_reused``, what the key did the first time.
+    """
+
+    replayed = False
+    original: Any = None
+
+    def __init__(self, code: str, *, field: str | None = None, **params: Any) -> None:
+        if code not in REFUSALS:
+            raise KeyError(f"unknown refusal code {code!r}: add it to REFUSALS")
+        self.code = code
+        self.field = field
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def kind(self) -> Kind:
+        return REFUSALS[self.code]
+
+    @property
+    def status(self) -> int:
+        return self.kind.status
+
+    @property
+    def stored(self) -> bool:
+        return self.kind.stored
+
+    def message(self) -> str:
+        """The refusal in the active language, money written for the shop's region."""
+        kind = self.kind
+        template = (kind.by_field or {}).get(self.field or "", kind.message)
+        values = dict(self.params)
+        for name in kind.money:
+            if isinstance(values.get(name), int):
+                values[name] = _money(values[name])
+        return str(template) % values if values else str(template)
+
+    def __str__(self) -> str:
+        return self.message()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "field": self.field, "params": self.params}
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> Refusal:
+        return cls(value["code"], field=value.get("field"), **dict(value.get("params") or {}))
+
+
+def _money(amount_minor: int) -> str:
+    business = Business.current()
+    if business is None:
+        return str(amount_minor)
+    return format_money(
+        amount_minor, business.currency, get_language() or "en", region=business.region
+    )

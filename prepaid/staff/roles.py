@@ -1,0 +1,60 @@
+"""Who may do what: one table for the API, the back office, the counter and every
+operation. Each interface asks ``may(role, action)``; a generated test tries every role
+on every endpoint and page against this table (tests/test_roles.py).
+
+The cashier's rights, decided once (docs/counter.md, "Who may do what"):
+  * sell, top up, and undo their own sales and top-ups within the undo window;
+  * find and read customers, register them and change their contact data, notes and
+    consent, issue and replace their cards — at the counter, through a cashier's API
+    token, and in the back office alike;
+  * not: credit limits, refunds, closing accounts, other people's corrections, reports,
+    the shop's set-up.
+The accountant reads (customers, transactions, reports, products) and changes nothing.
+"""
+
+from __future__ import annotations
+
+from prepaid.staff.models import Role
+
+EVERYONE = frozenset(Role)
+SELLERS = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
+MANAGERS = frozenset({Role.OWNER, Role.MANAGER})
+READERS = frozenset({Role.OWNER, Role.MANAGER, Role.ACCOUNTANT})
+OWNER = frozenset({Role.OWNER})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # customers and cards
+    "customers.read": EVERYONE,
+    "customers.write": SELLERS,  # register, contact data, notes, consent
+    "customers.credit": MANAGERS,  # credit limits
+    "customers.close": MANAGERS,
+    "customers.import": MANAGERS,  # the old sheet, with opening balances
+    "customers.export": MANAGERS,  # everyone's contact data in one file
+    "cards.issue": SELLERS,  # issue, replace a lost one, print
+    # money
+    "transactions.read": EVERYONE,
+    "top_up": SELLERS,
+    "sell": SELLERS,
+    "refund": MANAGERS,
+    "reverse": SELLERS,  # a cashier only their own, within the undo window
+    "reverse.any": MANAGERS,  # anyone's, at any time
+    # the shop
+    "products.read": EVERYONE,
+    "catalog.write": MANAGERS,  # products, prices, payment methods, plans, bonus rules
+    "payment_methods.read": EVERYONE,
+    "reports.read": READERS,  # the overview, statements
+    "activity": MANAGERS,  # the audit trail
+    "webhooks": MANAGERS,
+    "settings": OWNER,
+    "staff.write": OWNER,  # staff, PINs, stores, counters, API tokens
+}
+
+
+def may(role: str | None, action: str) -> bool:
+    """Whether ``role`` may do ``action`` (an unknown action is a bug: KeyError)."""
+    allowed = PERMISSIONS[action]
+    return role is not None and role in allowed
+
+
+def roles_for(action: str) -> list[str]:
+    return sorted(PERMISSIONS[action])

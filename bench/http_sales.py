@@ -101,6 +101,34 @@ def prepare_shop(env: dict[str, str], customers: int) -> Shop:
     return Shop(key, product.pk, customers, seed.customer_code(customers))
 
 
+def statements_per_sale(env: dict[str, str], shop: Shop) -> dict[str, int]:
+    """In a child process: the SQL statements of one API sale, counted in-process by
+    Django (after a first sale has warmed the token's last use and the revenue account).
+    The transaction's BEGIN and COMMIT count too (added where Django did not record
+    them), so the figure is what the database server receives."""
+    seed.setup_django(env)
+    from django.db import connection
+    from django.test import Client as DjangoClient
+    from django.test.utils import CaptureQueriesContext
+
+    browser = DjangoClient(SERVER_NAME="127.0.0.1")
+    body = json.dumps({"lines": [{"product": str(shop.product_id), "quantity": "1"}]})
+    path = f"/api/v1/customers/{seed.customer_code(1)}/sales"
+
+    def sale() -> int:
+        headers = {"Authorization": f"Bearer {shop.token}", "Idempotency-Key": uuid.uuid4().hex}
+        response = browser.post(path, body, content_type="application/json", headers=headers)
+        return int(response.status_code)
+
+    sale()
+    with CaptureQueriesContext(connection) as queries:
+        status = sale()
+    sql = [query["sql"] for query in queries.captured_queries]
+    savepoints = sum(1 for text in sql if "SAVEPOINT" in text)
+    control = sum(1 for word in ("BEGIN", "COMMIT") if not any(t.startswith(word) for t in sql))
+    return {"status": status, "statements": len(sql) + control, "savepoints": savepoints}
+
+
 def client(
     host: str,
     port: int,
@@ -178,6 +206,12 @@ def run_backend(
     with ledger_bench.database(backend, scratch) as env:
         fixture = ledger_bench.seeded(ctx, backend, env, args.customers)
         shop = ledger_bench.in_child(ctx, prepare_shop, env, args.customers)
+        counted = ledger_bench.in_child(ctx, statements_per_sale, env, shop)
+        print(
+            f"{backend}: an API sale is {counted['statements']} SQL statements"
+            f" ({counted['savepoints']} of them SAVEPOINT/RELEASE; answer {counted['status']})",
+            flush=True,
+        )
         for accounts in ("random", "hot"):
             for clients in args.clients:
                 with server(env["DATABASE_URL"], scratch, workers=workers) as address:
@@ -186,6 +220,7 @@ def run_backend(
                 raw = ledger_bench.run_case(ctx, env, raw_case, fixture, timing)
                 row = {
                     "backend": backend,
+                    "statements_per_sale": counted["statements"],
                     "server_workers": workers,
                     "accounts": accounts,
                     "clients": clients,
@@ -216,6 +251,11 @@ def format_row(row: dict[str, Any]) -> str:
     return text + (f"  ({http['errors']} not 201)" if http["errors"] else "")
 
 
+def statements(rows: list[dict[str, Any]]) -> str:
+    counted = {row["backend"]: row.get("statements_per_sale") for row in rows}
+    return ", ".join(f"{backend} {count}" for backend, count in counted.items())
+
+
 def target(rows: list[dict[str, Any]]) -> dict[str, Any]:
     wanted = [row for row in rows if all(row[key] == value for key, value in TARGET.items())]
     if not wanted:
@@ -232,6 +272,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print("-" * len(HEADER))
     for row in rows:
         print(format_row(row))
+    print(f"SQL statements per API sale (BEGIN and COMMIT included): {statements(rows)}")
     if goal["checked"]:
         print(
             f"\nTarget (PostgreSQL, random, 4 clients: ≥ {TARGET_RATIO:.0%} of raw, p99 ≤"

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.permissions import requires
 from prepaid.ledger.services import Actor
+from prepaid.operations import imports
 from prepaid.reports import exports
 from prepaid.sales import importing
 from prepaid.staff.models import Business, Staff, Store
@@ -253,7 +254,7 @@ def commit(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("customer_import_preview", token=token)
     actor = Actor(store=store, staff=request.staff)  # type: ignore[attr-defined]
     try:
-        result = importing.commit(
+        result = imports.commit(
             sheet, mapping, actor=actor, expected=request.POST.get("digest", "")
         )
     except importing.ImportProblem as error:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from prepaid.customers.models import Customer
 from prepaid.ledger.models import Transfer
 from prepaid.reports import queries
 from prepaid.sales.setup import Setup, SetupError, problems, set_up
-from prepaid.staff import audit
+from prepaid.staff import business as business_settings
 from prepaid.staff.models import Business, Store
 from prepaid.web.people import allowed, staff_of
 
@@ -68,24 +67,10 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @requires("settings")
 def settings_page(request: StaffRequest) -> HttpResponse:
-    business = Business.current()
-    form = SettingsForm(request.POST or None, instance=business)
+    form = SettingsForm(request.POST or None, instance=Business.get())
     if request.method == "POST" and form.is_valid():
-        before = {name: _plain(form.initial.get(name)) for name in form.changed_data}
-        with transaction.atomic():  # the change and its audit entry, or neither
-            form.save()
-            audit.record(
-                "business.settings",
-                "business",
-                by=request.staff,
-                before=before,
-                after={name: _plain(form.cleaned_data[name]) for name in form.changed_data},
-            )
+        values = {name: getattr(form.instance, name) for name in business_settings.SETTINGS}
+        business_settings.change_settings(values, by=request.staff)
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     return render(request, "backoffice/settings.html", {"form": form})
-
-
-def _plain(value: object) -> object:
-    """A value as the audit trail's JSON can hold it (amounts as text)."""
-    return value if value is None or isinstance(value, bool | int | str) else str(value)

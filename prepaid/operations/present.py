@@ -1,13 +1,16 @@
-"""Domain objects as the API's JSON: money as decimal strings of the major unit."""
+"""Domain objects as JSON: the API's answers, which are also the data of the outbox's
+events. Money as decimal strings of the major unit."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.customers.models import Customer
+from prepaid.customers.services import NewCustomer
 from prepaid.ledger.models import Account, Batch, PaymentMethod
 from prepaid.lib.money import from_minor
 from prepaid.lib.phones import mask_phone
@@ -34,7 +37,15 @@ def change(batch: Batch) -> tuple[int, int]:
     return customer_change(batch)
 
 
-def customer(person: Customer, balances: sales.Balances, currency: str) -> dict[str, Any]:
+def customer(
+    person: Customer | NewCustomer,
+    balances: sales.Balances,
+    currency: str,
+    *,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A customer as ``GET /customers/{code}`` answers; ``created_at`` for a customer
+    registered in bulk (an import), which has no instance to read it from."""
     return {
         "code": person.code,
         "name": person.name,
@@ -53,7 +64,7 @@ def customer(person: Customer, balances: sales.Balances, currency: str) -> dict[
         "currency": currency,
         "tier": None,
         "punch_cards": [],
-        "created_at": person.created_at,
+        "created_at": created_at or getattr(person, "created_at", None),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import openpyxl
@@ -752,3 +753,49 @@ def test_cashiers_and_accountants_may_not_import(client, tmp_path, business, req
 def test_the_import_needs_a_login(client, business):
     response = client.get("/customers/import/new/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_an_import_tells_the_outbox_of_every_customer_it_registers_or_changes(
+    tmp_path, philippines, importer
+):
+    """Through the operation that the back office and the command run: each new customer
+    gets a customer.created event with its opening balance, in the import's transaction."""
+    from prepaid.operations import imports
+    from prepaid.operations.models import Event
+
+    path = sheet_with_balances(tmp_path)
+    sheet = read(path)
+    imports.commit(sheet, importing.detect(sheet.headers), actor=importer)
+
+    created = {
+        json.loads(event.data)["name"]: json.loads(event.data)
+        for event in Event.objects.filter(type="customer.created")
+    }
+    assert set(created) == {"Maria Santos", "王芳", "Jose Cruz"}
+    assert (created["Maria Santos"]["balance"], created["Jose Cruz"]["balance"]) == (
+        "1250.50",
+        "0.00",
+    )
+    assert created["王芳"]["currency"] == "PHP" and created["王芳"]["created_at"]
+    maria = Customer.objects.get(name="Maria Santos")
+    assert Event.objects.get(type="customer.created", customer=maria)
+
+    changed = xlsx(
+        tmp_path / "again.xlsx",
+        [HEADER, ["Maria Santos", 9171234567, None, None, "now likes purified"]],
+    )
+    again = read(changed)
+    imports.commit(again, importing.detect(again.headers), actor=importer)
+    updated = Event.objects.get(type="customer.updated")
+    assert updated.customer == maria
+    assert json.loads(updated.data)["notes"] == "now likes purified"
+
+
+def test_only_who_may_import_imports(tmp_path, philippines, store_a, cashier_a):
+    from prepaid.operations import imports
+    from prepaid.staff.refusals import Refusal
+
+    sheet = read(sheet_with_balances(tmp_path))
+    with pytest.raises(Refusal, match="role"):
+        imports.commit(sheet, importing.detect(sheet.headers), actor=make_actor(store_a, cashier_a))
+    assert not Customer.objects.exists()

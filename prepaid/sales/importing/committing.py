@@ -11,6 +11,7 @@ one by one through ``customers.services.update`` and ``ledger.services.post``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -54,6 +55,10 @@ class Result:
     opening_minor: int
 
 
+# Hears (new customer, opening balance) for each registered customer, and the changed ones.
+Registered = Callable[[list[tuple[customers.NewCustomer, int]], list[Customer]], None]
+
+
 def commit(
     sheet: Sheet,
     mapping: Mapping,
@@ -61,6 +66,7 @@ def commit(
     actor: ledger.Actor,
     expected: str | None = None,
     progress: Progress | None = None,
+    registered: Registered | None = None,
 ) -> Result:
     """Import the sheet: all rows in one transaction, or nothing.
 
@@ -68,7 +74,9 @@ def commit(
        ``RowErrors``; a plan other than the previewed one (``expected`` digest) →
        ``ImportProblem``.
     2. In one transaction: update the existing customers, register the new ones, post
-       the opening balances, record the import in the audit trail.
+       the opening balances, record the import in the audit trail; ``registered`` hears
+       which customers were registered and which changed, in the same transaction (the
+       operation envelope writes their outbox events).
     3. Anything refused on the way (a phone number registered meanwhile at the counter,
        a key posted by a concurrent import) rolls all of it back: ``ImportProblem``.
     """
@@ -81,7 +89,7 @@ def commit(
         )
     try:
         with transaction.atomic():
-            return _write(planned, actor, progress)
+            return _write(planned, actor, progress, registered)
     except Refusal as error:
         raise ImportProblem(_("Nothing was imported: %(reason)s") % {"reason": error}) from error
     except IntegrityError as error:
@@ -93,7 +101,9 @@ def commit(
         ) from error
 
 
-def _write(planned: Plan, actor: ledger.Actor, progress: Progress | None) -> Result:
+def _write(
+    planned: Plan, actor: ledger.Actor, progress: Progress | None, registered: Registered | None
+) -> Result:
     by = actor.staff or actor.api_token
     note = f"import {planned.name}"[:255]
     updates = [row for row in planned.rows if row.action == Action.UPDATE]
@@ -118,6 +128,9 @@ def _write(planned: Plan, actor: ledger.Actor, progress: Progress | None) -> Res
     )
     after: dict[str, Any] = {"file": planned.name, **result.__dict__}
     audit.record("customers.imported", "customers", by=by, store=actor.store, after=after)
+    if registered is not None:
+        changed = [row.customer for row in updates if row.changes and row.customer is not None]
+        registered(openings, changed)
     return result
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from prepaid.ledger.services import Actor
+from prepaid.operations import imports
 from prepaid.sales import importing
 from prepaid.staff.models import Business, Role, Staff, Store
 
@@ -57,7 +58,7 @@ class Command(BaseCommand):
                 self._dry_run(sheet, mapping)
                 return
             actor = self._actor(options["store"], options["staff"])
-            result = importing.commit(sheet, mapping, actor=actor, progress=self._progress)
+            result = imports.commit(sheet, mapping, actor=actor, progress=self._progress)
         except importing.RowErrors as refused:
             self._summary(refused.plan)
             self._errors(refused.plan)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from prepaid.api.common import business, decimal
+from prepaid.api.common import decimal
 from prepaid.api.errors import invalid, not_found
 from prepaid.api.permissions import endpoint, require
 from prepaid.api.schemas import (
@@ -24,6 +24,7 @@ from prepaid.catalog import services as catalog
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
 from prepaid.operations import present
+from prepaid.staff.models import Business
 
 router = Router(tags=["catalog"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -51,7 +52,7 @@ def _change(body: ProductIn | ProductPatch) -> catalog.ProductChange:
 )
 def list_products(request: HttpRequest) -> list[dict[str, Any]]:
     require(request, "products.read")
-    currency = business().currency
+    currency = Business.get().currency
     return [present.product(item, currency) for item in Product.objects.all()]
 
 
@@ -66,7 +67,7 @@ def create_product(request: HttpRequest, body: ProductIn) -> Status[dict[str, An
         item = catalog.create_product(_change(body), by=token)
     except catalog.CatalogError as error:
         raise invalid(str(error), error.field) from None
-    return Status(201, present.product(item, business().currency))
+    return Status(201, present.product(item, Business.get().currency))
 
 
 @router.patch(
@@ -88,7 +89,7 @@ def update_product(request: HttpRequest, product_id: int, body: ProductPatch) ->
         item = catalog.update_product(item, _change(body), by=token)
     except catalog.CatalogError as error:
         raise invalid(str(error), error.field) from None
-    return present.product(item, business().currency)
+    return present.product(item, Business.get().currency)
 
 
 @router.get(
@@ -108,5 +109,5 @@ def list_payment_methods(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
     require(request, "products.read")
-    currency = business().currency
+    currency = Business.get().currency
     return [present.plan(plan, currency) for plan in TopUpPlan.objects.filter(active=True)]

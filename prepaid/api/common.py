@@ -15,17 +15,13 @@ from prepaid.ledger.services import Actor
 from prepaid.lib import rows
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import MoneyError, to_minor
-from prepaid.staff.models import ApiToken, Business, Store
+from prepaid.staff.models import ApiToken, Store
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
 KEY_HEADER = "Idempotency-Key"
-
-
-def business() -> Business:
-    return Business.get()
 
 
 def actor(token: ApiToken) -> Actor:

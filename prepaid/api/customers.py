@@ -11,7 +11,6 @@ from ninja import Query, Router, Status
 from prepaid.api.common import (
     actor,
     amount,
-    business,
     cursor_id,
     customer_by_code,
     page_limit,
@@ -37,7 +36,7 @@ from prepaid.operations.customers import Contact, IssueCard, RegisterCustomer, U
 from prepaid.operations.envelope import Operation, run
 from prepaid.reports.customers import with_balances
 from prepaid.sales import services as sales
-from prepaid.staff.models import ApiToken
+from prepaid.staff.models import ApiToken, Business
 
 router = Router(tags=["customers"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -84,7 +83,7 @@ def _contact(body: CustomerIn | CustomerPatch) -> Contact:
 def _limit(text: str | None) -> int | None:
     if text is None:
         return None
-    return amount(text, business().currency, field="credit_limit", positive=False)
+    return amount(text, Business.get().currency, field="credit_limit", positive=False)
 
 
 def _answer(token: ApiToken, operation: Operation) -> Status[dict[str, Any]]:
@@ -119,7 +118,7 @@ def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, 
 )
 def list_customers(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
     require(request, "customers.read")
-    currency = business().currency
+    currency = Business.get().currency
     limit = page_limit(params.limit)
     if params.q.strip():
         found = lookup.search(params.q, limit=limit)
@@ -146,7 +145,7 @@ def list_customers(request: HttpRequest, params: Query[SearchParams]) -> dict[st
 )
 def get_customer(request: HttpRequest, code: str) -> dict[str, Any]:
     require(request, "customers.read")
-    return _out(customer_by_code(code), business().currency)
+    return _out(customer_by_code(code), Business.get().currency)
 
 
 @router.patch(
@@ -197,7 +196,7 @@ def lookup_scan(request: HttpRequest, scan: str) -> dict[str, Any]:
     person = lookup.resolve(scan)
     if person is None:
         raise not_found(_("customer"))
-    return _out(person, business().currency)
+    return _out(person, Business.get().currency)
 
 
 @router.get(
@@ -209,7 +208,7 @@ def customer_transactions(
     request: HttpRequest, code: str, params: Query[PageParams]
 ) -> dict[str, Any]:
     require(request, "transactions.read")
-    currency = business().currency
+    currency = Business.get().currency
     person = customer_by_code(code)
     limit = page_limit(params.limit)
     before = cursor_id(params.cursor)

@@ -9,14 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from prepaid.api.common import actor, amount, business, decimal, key_of, scope_of
+from prepaid.api.common import actor, amount, decimal, key_of, scope_of
 from prepaid.api.errors import not_found
 from prepaid.api.permissions import endpoint, require
 from prepaid.api.schemas import ErrorOut, RefundIn, ReversalIn, SaleIn, TopUpIn, TransactionOut
 from prepaid.operations import present
 from prepaid.operations.envelope import Operation, run
 from prepaid.operations.money import Refund, Reversal, Sale, TopUp
-from prepaid.staff.models import ApiToken
+from prepaid.staff.models import ApiToken, Business
 
 router = Router(tags=["money"])
 KEY = {
@@ -68,7 +68,7 @@ def _run(request: HttpRequest, token: ApiToken, operation: Operation) -> HttpRes
 )
 def top_up(request: HttpRequest, code: str, body: TopUpIn) -> HttpResponse:
     token = require(request, "top_up")
-    paid = amount(body.amount, business().currency, field="amount")
+    paid = amount(body.amount, Business.get().currency, field="amount")
     operation = TopUp(
         customer=code,
         amount_minor=paid,
@@ -112,7 +112,7 @@ def sell(request: HttpRequest, code: str, body: SaleIn) -> HttpResponse:
 )
 def refund(request: HttpRequest, code: str, body: RefundIn) -> HttpResponse:
     token = require(request, "refund")
-    paid = amount(body.amount, business().currency, field="amount")
+    paid = amount(body.amount, Business.get().currency, field="amount")
     operation = Refund(
         customer=code,
         amount_minor=paid,
@@ -151,4 +151,4 @@ def get_transaction(request: HttpRequest, transaction_id: int) -> dict[str, Any]
     batch = present.batches().filter(pk=transaction_id).first()
     if batch is None:
         raise not_found(_("transaction"))
-    return present.transaction(batch, business().currency)
+    return present.transaction(batch, Business.get().currency)

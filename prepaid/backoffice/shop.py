@@ -39,23 +39,17 @@ from prepaid.staff.models import Store as StoreModel
 FORM = "backoffice/shop_form.html"
 
 
-def _currency() -> str:
-    business = Business.current()
-    assert business is not None
-    return business.currency
-
-
 def _minor(form: Any, field: str) -> int | None:
     """The form's amount in minor units, or None with the error added to the form."""
     try:
-        return to_minor(form.cleaned_data[field], _currency())
+        return to_minor(form.cleaned_data[field], Business.get().currency)
     except MoneyError:
         form.add_error(field, _("Enter an amount with at most the currency's decimals."))
         return None
 
 
 def _major(amount_minor: int) -> Decimal:
-    return from_minor(amount_minor, _currency())
+    return from_minor(amount_minor, Business.get().currency)
 
 
 def _refused(form: Any, error: Exception) -> None:

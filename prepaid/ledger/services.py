@@ -50,8 +50,8 @@ class Leg:
 class Actor:
     """Who posts, where and when: every transfer carries its store and its staff or token.
 
-    ``at`` back-dates a posting for imports and the demo; the counter and the API leave it
-    unset, so the database's clock of the posting is now.
+    ``at`` back-dates a posting for the demo; the counter, the API and the import leave it
+    unset, so the posting's time is now.
     """
 
     store: Store
@@ -230,8 +230,8 @@ def _replay(key: str, fingerprint: str) -> Receipt | None:
 # The hot path of every sale is two or three statements: one guarded UPDATE per customer
 # account, then the batch and its transfers (one statement on PostgreSQL, two on
 # SQLite). They are written as fixed SQL rather than through the ORM, which spent about
-# 3.8 ms of Python per posting building and compiling them (profile: bench/README.md),
-# three times the database's own work. Their column lists come from the models
+# 3.8 ms of Python per posting building and compiling them (``python -m bench.ledger
+# --profile``), three times the database's own work. Their column lists come from the models
 # (``rows.columns``), and the model's constraints and triggers still check every row.
 
 MOVE_TOTALS = (

@@ -58,16 +58,20 @@ class Context:
     business: Business
     ledger_key: str  # the key of the operation's ledger batch, unique forever
     pending: rows.Pending = field(default_factory=rows.Pending)
+    events: list[tuple[str, int | None, dict[str, Any]]] = field(default_factory=list)
 
     def emit(self, event_type: str, data: dict[str, Any], *, customer: Customer | None) -> None:
         """An outbox event, written with the operation's outcome."""
-        self.pending.add(
-            Event(
-                type=event_type,
-                customer_id=customer.pk if customer else None,
-                data=json.dumps(data, cls=DjangoJSONEncoder),
-            )
-        )
+        self.events.append((event_type, customer.pk if customer else None, data))
+
+    def finish(self, done: Done) -> str:
+        """The answer's JSON text; the events join the rows written with the outcome.
+        An event whose data is the answer (most are) shares its text."""
+        text = _json(done.data)
+        for event_type, customer_id, data in self.events:
+            data_text = text if data is done.data else _json(data)
+            self.pending.add(Event(type=event_type, customer_id=customer_id, data=data_text))
+        return text
 
     def require(self, action: str) -> None:
         """The actor's role must be allowed ``action`` too (a credit limit given with a
@@ -154,7 +158,7 @@ def _attempt(
         except Refusal as refusal:
             kept = refusal
         else:
-            text = json.dumps(done.data, cls=DjangoJSONEncoder)
+            text = context.finish(done)
             if key is not None:
                 context.pending.add(
                     Outcome(
@@ -186,6 +190,10 @@ def _attempt(
                 body=json.dumps(kept.as_json(), cls=DjangoJSONEncoder),
             )
     raise kept
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, cls=DjangoJSONEncoder)
 
 
 def _ledger_key(scope: str, key: str | None) -> str:

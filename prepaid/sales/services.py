@@ -195,6 +195,7 @@ def top_up(
     reference = reference.strip()
     check_open(customer)
     mine = accounts(customer)
+    overridden = bonus_minor is not None
     if bonus_minor is None:
         _check_top_up(business, amount_minor, method=method, plan=plan, reference=reference)
         bonus_minor = catalog.bonus_for(amount_minor, plan=plan)
@@ -214,6 +215,7 @@ def top_up(
         "method": method.code,
         "plan": plan.pk if plan else None,
         "reference": reference,
+        "bonus": bonus_minor if overridden else None,
     }
     return ledger.post(
         key,
@@ -372,8 +374,9 @@ def sell(
         )
     except InsufficientFunds as refusal:
         # The account's shortfall, told as the customer's: what all their money and
-        # credit together miss (the split may have been made on balances a moment old).
-        available = max(balances(customer).available, 0)
+        # credit together miss, on the balances as read (not read again: inside the
+        # envelope this transaction may have moved the other account already).
+        available = max(before.available, 0)
         requested = max(total, available + refusal.shortfall)
         raise InsufficientFunds(mine.wallet.pk, available=available, requested=requested) from None
     if receipt.replayed:

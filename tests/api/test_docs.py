@@ -43,10 +43,22 @@ def matches(expected, actual) -> bool:
     return expected == actual
 
 
+def test_the_guide_lists_every_refusal_code():
+    """One refusal table in the code (prepaid/staff/refusals.py), one in the guide."""
+    from prepaid.staff.refusals import REFUSALS
+
+    text = GUIDE.read_text()
+    assert [code for code in REFUSALS if f"`{code}`" not in text] == []
+
+
 def test_every_example_in_the_guide_answers_as_written(api):
     water = make_product("Purified water", price="0.35")
     plan = catalog.save_plan(None, name="100 → +10", amount_minor=10000, bonus_minor=1000, by=None)
-    ids = {'"product": "1"': f'"product": "{water.pk}"', '"plan": 1': f'"plan": {plan.pk}'}
+    ids = {
+        '"product": "1"': f'"product": "{water.pk}"',
+        '"product": 1': f'"product": {water.pk}',
+        '"plan": 1': f'"plan": {plan.pk}',
+    }
     code = "K7MQ-4XZP"
     for request, answer in examples():
         head, _, body = request.partition("\n\n")

@@ -47,7 +47,8 @@
     var places = exponent(currency);
     var value = minor / Math.pow(10, places);
     try {
-      return new Intl.NumberFormat(document.documentElement.lang || "en", { style: "currency", currency: currency }).format(value);
+      // The shop's own symbol in every language (₱, not "PHP"), as the server writes it.
+      return new Intl.NumberFormat(document.documentElement.lang || "en", { style: "currency", currency: currency, currencyDisplay: "narrowSymbol" }).format(value);
     } catch (error) { return value.toFixed(places); }
   }
   function scaled(text, places) {

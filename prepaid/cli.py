@@ -1,7 +1,8 @@
 """The ``prepaid`` command: Django's management commands with prepaid's settings.
 
-``prepaid serve``, ``init``, ``demo``, ``verify``, ``token``, ``backup``, ``restore`` are
-prepaid's own; any other Django command (``migrate``, ``check --deploy``…) works too.
+``prepaid serve``, ``webhooks``, ``init``, ``demo``, ``verify``, ``token``, ``backup``,
+``restore`` are prepaid's own; any other Django command (``migrate``, ``check --deploy``…)
+works too.
 """
 
 from __future__ import annotations

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "prepaid.sales",
     "prepaid.reports",
     "prepaid.operations",  # the envelope every operation runs in; its outcomes; the outbox
+    "prepaid.webhooks",
     # What every interface shares: middleware, the shop in templates, filters, error pages.
     "prepaid.web",
     # Interfaces: each imports the apps above, never another interface.

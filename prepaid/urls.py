@@ -8,7 +8,7 @@ from django.views import defaults
 
 from prepaid.api.api import api
 from prepaid.api.errors import ApiError
-from prepaid.backoffice import customers, imports, shop
+from prepaid.backoffice import customers, imports, shop, webhooks
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
 
@@ -101,3 +101,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 handler404 = not_found
 handler500 = server_error
+
+
+# Webhooks (owner, manager): endpoints, their delivery log, "send again", a test event.
+
+urlpatterns += [
+    path("shop/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("shop/webhooks/new/", webhooks.webhook_new, name="webhook_new"),
+    path("shop/webhooks/<int:endpoint_id>/", webhooks.webhook_detail, name="webhook"),
+    path("shop/webhooks/<int:endpoint_id>/state/", webhooks.webhook_state, name="webhook_state"),
+    path("shop/webhooks/<int:endpoint_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("shop/webhooks/<int:endpoint_id>/ping/", webhooks.webhook_ping, name="webhook_ping"),
+    path(
+        "shop/webhooks/deliveries/<int:delivery_id>/again/",
+        webhooks.delivery_again,
+        name="webhook_delivery_again",
+    ),
+]

@@ -126,6 +126,29 @@ REFUSALS: dict[str, Kind] = {
     "not_found": Kind(404, _("No %(what)s was found.")),
     "not_set_up": Kind(503, _("The business is not set up yet.")),
     "invalid_transfer": Kind(422, _("This operation cannot be posted: %(detail)s")),
+    # -- webhooks: endpoints and their deliveries (prepaid.webhooks) ---------------------
+    "webhook_url_not_valid": Kind(
+        422,
+        _(
+            "Enter a full address that starts with https:// or http://, without a user name"
+            " or password."
+        ),
+    ),
+    "webhook_url_unresolved": Kind(422, _("%(name)s could not be found; check the address.")),
+    "webhook_url_not_allowed": Kind(
+        422,
+        _(
+            "%(name)s leads to %(detail)s, a local, private or reserved address: webhooks go"
+            " to public addresses only, unless the host is listed in"
+            " PREPAID_WEBHOOK_ALLOW_HOSTS."
+        ),
+    ),
+    "webhook_no_events": Kind(422, _("Choose at least one event.")),
+    "webhook_unknown_event": Kind(
+        422, _("There is no event type “%(name)s”. The types are: %(detail)s.")
+    ),
+    "webhook_not_active": Kind(409, _("Activate this endpoint first.")),
+    "webhook_delivery_pending": Kind(409, _("This delivery is still queued; it will be sent.")),
 }
 
 

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from prepaid.staff.models import Business
 from prepaid.web.people import allowed
+from prepaid.webhooks.services import disabled_for
 
 
 def business(request: HttpRequest) -> dict[str, object]:
@@ -22,4 +23,5 @@ def business(request: HttpRequest) -> dict[str, object]:
         "can_manage_staff": allowed(staff, "staff.write"),
         "can_see_activity": allowed(staff, "activity"),
         "can_manage_webhooks": allowed(staff, "webhooks"),
+        "webhooks_disabled": disabled_for(staff),
     }

@@ -43,6 +43,10 @@ def sample(api, caller, path, method, customer, product):
         ("post", "/api/v1/transactions/{transaction_id}/reversal"): {"reason": "r"},
         ("post", "/api/v1/products"): {"name": "P", "unit": "l", "unit_price": "1"},
         ("patch", "/api/v1/products/{product_id}"): {"position": 1},
+        ("post", "/api/v1/webhooks"): {
+            "url": "https://93.184.215.14/hook",
+            "events": ["sale.created"],
+        },
     }
     # A transaction of the caller's own where one is needed, so "own" never hides a 403.
     own = api.owner
@@ -60,6 +64,8 @@ def sample(api, caller, path, method, customer, product):
         return caller.get(url, **params)
     if method == "patch":
         return caller.patch(url, bodies[(method, path)])
+    if method == "delete":  # no body: the token alone
+        return caller.client.delete(f"/api/v1{url}", headers=caller._headers(None, None))
     return caller.post(url, bodies[(method, path)], key=f"m-{next(_keys)}")
 
 

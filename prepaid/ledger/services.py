@@ -281,17 +281,18 @@ def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg]) -> dict[in
     """
     balances = _move_cached_totals(cursor, legs)
     transfers = [
-        Transfer(
-            debit_account_id=leg.debit.pk,
-            credit_account_id=leg.credit.pk,
-            amount=leg.amount,
-            code=leg.code,
-            reverses_id=_pk(leg.reverses),
-            store_id=batch.store_id,
-            staff_id=batch.staff_id,
-            api_token_id=batch.api_token_id,
-            created_at=batch.created_at,
-        )
+        {
+            "batch_id": None,
+            "debit_account_id": leg.debit.pk,
+            "credit_account_id": leg.credit.pk,
+            "amount": leg.amount,
+            "code": str(leg.code),
+            "reverses_id": _pk(leg.reverses),
+            "store_id": batch.store_id,
+            "staff_id": batch.staff_id,
+            "api_token_id": batch.api_token_id,
+            "created_at": batch.created_at,
+        }
         for leg in legs
     ]
     head = rows.columns(Batch)
@@ -304,7 +305,7 @@ def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg]) -> dict[in
             f" SELECT batch.id, v.* FROM batch,"
             f" (VALUES {', '.join([tail.cast_marks] * len(transfers))}) AS v"
             " RETURNING batch_id",
-            [*rows.values(batch, head), *(v for t in transfers for v in rows.values(t, tail))],
+            [*rows.values(batch, head), *(v for t in transfers for v in rows.values_of(t, tail))],
         )
         batch.pk = cursor.fetchone()[0]
         return balances
@@ -314,12 +315,12 @@ def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg]) -> dict[in
     )
     batch.pk = cursor.fetchone()[0]
     for transfer in transfers:
-        transfer.batch_id = batch.pk
+        transfer["batch_id"] = batch.pk
     tail = rows.columns(Transfer)
     cursor.execute(
         f"INSERT INTO {tail.table} ({tail.names}) VALUES "
         + ", ".join([tail.marks] * len(transfers)),
-        [value for transfer in transfers for value in rows.values(transfer, tail)],
+        [value for transfer in transfers for value in rows.values_of(transfer, tail)],
     )
     return balances
 

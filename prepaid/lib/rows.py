@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connections
+from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
+from django.db.models import fields as model_fields
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -137,6 +138,11 @@ class Columns:
     names: str  # quoted, comma-separated
     marks: str  # "(%s, %s, …)"
     cast_marks: str  # "(%s::bigint, %s::varchar(20), …)": for VALUES outside an INSERT
+    # Per column: its attribute, and whether its value needs the field's preparation
+    # (times, dates, decimals, JSON) or ``pre_save`` (auto_now); the rest pass as they are.
+    attnames: tuple[str, ...] = ()
+    prepared: tuple[bool, ...] = ()
+    stamped: tuple[bool, ...] = ()
 
 
 def columns(
@@ -157,16 +163,55 @@ def columns(
     names = ", ".join(quote(str(field.column)) for field in fields)
     marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
     casts = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in fields) + ")"
-    cache[(model, exclude)] = Columns(quote(model._meta.db_table), fields, names, marks, casts)
+    cache[(model, exclude)] = Columns(
+        quote(model._meta.db_table),
+        fields,
+        names,
+        marks,
+        casts,
+        attnames=tuple(field.attname for field in fields),
+        prepared=tuple(isinstance(field, NEEDS_PREPARATION) for field in fields),
+        stamped=tuple(
+            bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+            for field in fields
+        ),
+    )
     return cache[(model, exclude)]
+
+
+# Fields whose Python values the driver cannot take as they are (SQLite binds no Decimal,
+# and times are adapted to the connection's time zone handling).
+NEEDS_PREPARATION = (
+    model_fields.DateTimeField,
+    model_fields.DateField,
+    model_fields.TimeField,
+    model_fields.DecimalField,
+    model_fields.UUIDField,
+    models.JSONField,
+)
 
 
 def values(instance: Model, shape: Columns, *, using: str = "default") -> list[Any]:
     """The instance's values for ``shape``'s columns, prepared as ``save`` prepares them
-    (defaults and ``auto_now_add`` filled in, times adapted for the database)."""
+    (``auto_now_add`` filled in, times and decimals adapted for the database)."""
     connection = connections[using]
+    row = []
+    for field, attname, prepare, stamp in zip(
+        shape.fields, shape.attnames, shape.prepared, shape.stamped, strict=True
+    ):
+        value = field.pre_save(instance, True) if stamp else getattr(instance, attname)
+        row.append(field.get_db_prep_save(value, connection) if prepare else value)
+    return row
+
+
+def values_of(given: dict[str, Any], shape: Columns, *, using: str = "default") -> list[Any]:
+    """``values`` for a row given as a dict by attribute name (every column named): no
+    model instance to build, on the hot path of a posting."""
+    connection = connections[using]
+    columns = zip(shape.fields, shape.attnames, shape.prepared, strict=True)
     return [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in shape.fields
+        field.get_db_prep_save(given[attname], connection) if prepare else given[attname]
+        for field, attname, prepare in columns
     ]
 
 

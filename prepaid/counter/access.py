@@ -81,7 +81,7 @@ def cashier_of(request: HttpRequest, device: Device) -> Staff | None:
 
 
 def actor(request: CounterRequest) -> Actor:
-    return Actor(store=request.device.store, staff=request.cashier)
+    return Actor(store=request.device.store, staff=request.cashier, device=request.device)
 
 
 def at_counter(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -12,9 +12,13 @@ Sign convention
 What is cached
     Customer accounts (wallet, bonus…) carry ``debits_posted`` and ``credits_posted`` and a
     ``floor`` (0, or −credit limit), and a CHECK constraint makes the database refuse a
-    balance below the floor. House accounts (a store's cash, revenue, promotion…) have no
-    floor and keep no cached totals — every sale would otherwise lock the same row — so
-    their balances are sums over indexed transfers.
+    balance below the floor. Each transfer keeps the balance it left on each customer
+    account it moved (``debit_balance_after``, ``credit_balance_after``): an account's
+    balance at any moment, and what was owed at the end of any day, are read from the
+    transfers of that moment alone (``prepaid verify`` checks they run true). House
+    accounts (a store's cash, revenue, promotion…) have no floor and keep no cached
+    totals — every sale would otherwise lock the same row — so their balances are sums
+    over indexed transfers.
 
 Who writes
     Only ``prepaid.ledger.services``. Transfers and batches are immutable: triggers refuse
@@ -36,7 +40,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from prepaid.customers.models import Customer
-from prepaid.staff.models import ApiToken, Staff, Store
+from prepaid.staff.models import ApiToken, Device, Staff, Store
 
 
 class PaymentMethod(models.Model):
@@ -178,6 +182,14 @@ class Batch(models.Model):
     store = models.ForeignKey(Store, on_delete=models.PROTECT)
     staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT)
     api_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.PROTECT)
+    device = models.ForeignKey(
+        Device,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The counter it was made at, if any",
+    )
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
     )
@@ -231,6 +243,10 @@ class Transfer(models.Model):
     staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT)
     api_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(default=timezone.now)
+    # The balance this transfer left on each side that is a customer account (None for a
+    # house account): credits − debits of that account up to and including this transfer.
+    debit_balance_after = models.BigIntegerField(null=True, blank=True)
+    credit_balance_after = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("transfer")

@@ -30,7 +30,7 @@ from prepaid.ledger.errors import (
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib import bulk, rows
 from prepaid.lib.transactions import in_envelope, step
-from prepaid.staff.models import ApiToken, Staff, Store
+from prepaid.staff.models import ApiToken, Device, Staff, Store
 
 MAX_KEY_LENGTH = 255
 
@@ -58,6 +58,7 @@ class Actor:
     staff: Staff | None = None
     api_token: ApiToken | None = None
     at: datetime | None = None
+    device: Device | None = None  # the counter, when the posting is made at one
 
     @property
     def by(self) -> Staff | ApiToken | None:
@@ -280,6 +281,7 @@ def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg]) -> dict[in
     UPDATEs before it roll back with it.
     """
     balances = _move_cached_totals(cursor, legs)
+    after = _running_balances(legs, balances)
     transfers = [
         {
             "batch_id": None,
@@ -292,8 +294,10 @@ def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg]) -> dict[in
             "staff_id": batch.staff_id,
             "api_token_id": batch.api_token_id,
             "created_at": batch.created_at,
+            "debit_balance_after": debit_after,
+            "credit_balance_after": credit_after,
         }
-        for leg in legs
+        for leg, (debit_after, credit_after) in zip(legs, after, strict=True)
     ]
     head = rows.columns(Batch)
     if connection.vendor == "postgresql":
@@ -323,6 +327,31 @@ def _append(cursor: CursorWrapper, batch: Batch, legs: Sequence[Leg]) -> dict[in
         [value for transfer in transfers for value in rows.values_of(transfer, tail)],
     )
     return balances
+
+
+def _running_balances(
+    legs: Sequence[Leg], balances: dict[int, int]
+) -> list[tuple[int | None, int | None]]:
+    """Per leg, the balance it leaves on its debit and its credit account when that is a
+    customer account (None for a house account): from each account's balance after the
+    whole batch (``balances``), back to its balance before it, then forward leg by leg."""
+    running = dict(balances)
+    for leg in legs:
+        if leg.debit.pk in running:
+            running[leg.debit.pk] += leg.amount
+        if leg.credit.pk in running:
+            running[leg.credit.pk] -= leg.amount
+    after = []
+    for leg in legs:
+        debit_after = credit_after = None
+        if leg.debit.pk in running:
+            running[leg.debit.pk] -= leg.amount
+            debit_after = running[leg.debit.pk]
+        if leg.credit.pk in running:
+            running[leg.credit.pk] += leg.amount
+            credit_after = running[leg.credit.pk]
+        after.append((debit_after, credit_after))
+    return after
 
 
 def _pk(instance: Model | None) -> int | None:
@@ -368,6 +397,7 @@ def post(
         store=actor.store,
         staff=actor.staff,
         api_token=actor.api_token,
+        device=actor.device,
         customer=customer,
         reverses=reverses,
         transfer_count=len(legs),
@@ -487,6 +517,7 @@ def open_many(openings: Sequence[Opening], *, actor: Actor, unit: str, note: str
                         "batch_id": batches[o.key],
                         "credit_account_id": wallets[o.customer_id],
                         "amount": o.amount,
+                        "credit_balance_after": o.amount,  # the wallet's first transfer
                     }
                     for o in funded
                 ],

@@ -8,8 +8,10 @@ made by a person who understands what went wrong.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 
 from prepaid.ledger.models import Account, Batch, Transfer
@@ -106,7 +108,61 @@ def reversals_match() -> list[Violation]:
     return problems
 
 
-CHECKS = (cached_totals, floors, batches_complete, reversals_match)
+# Each side of a transfer that moved a customer account, with the balance it says it
+# left and the account's running total at that transfer (in id order: the order the
+# guarded UPDATEs locked the account in).
+RUNNING = """
+WITH moves AS (
+    SELECT t.id, t.debit_account_id AS account, -t.amount AS delta,
+           t.debit_balance_after AS stored
+    FROM ledger_transfer t JOIN ledger_account a ON a.id = t.debit_account_id
+    WHERE a.floor IS NOT NULL
+    UNION ALL
+    SELECT t.id, t.credit_account_id, t.amount, t.credit_balance_after
+    FROM ledger_transfer t JOIN ledger_account a ON a.id = t.credit_account_id
+    WHERE a.floor IS NOT NULL
+), running AS (
+    SELECT id, account, stored, SUM(delta) OVER (
+        PARTITION BY account ORDER BY id ROWS UNBOUNDED PRECEDING
+    ) AS balance
+    FROM moves
+)
+SELECT id, account, stored, balance FROM running
+WHERE stored IS NULL OR stored <> balance
+ORDER BY id LIMIT 20
+"""
+
+
+def running_balances() -> list[Violation]:
+    """The balance each transfer says it left on a customer account is that account's
+    running total at the transfer (its last one is then the cached balance: [totals])."""
+    with connection.cursor() as cursor:
+        cursor.execute(RUNNING)
+        found = cursor.fetchall()
+    return [
+        Violation(
+            "running",
+            f"transfer {transfer}: account {account} was left at {balance}, "
+            f"the transfer says {stored}",
+        )
+        for transfer, account, stored, balance in found
+    ]
+
+
+CHECKS: list[Callable[[], list[Violation]]] = [
+    cached_totals,
+    floors,
+    batches_complete,
+    reversals_match,
+    running_balances,
+]
+
+
+def register(check: Callable[[], list[Violation]]) -> None:
+    """A check of an app above the ledger (sale lines agree with the money they moved…),
+    run by ``verify`` with the ledger's own. Registered from that app's ``ready()``."""
+    if check not in CHECKS:
+        CHECKS.append(check)
 
 
 def verify() -> list[Violation]:

@@ -7,3 +7,9 @@ class Config(AppConfig):
     name = "prepaid.sales"
     label = "sales"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from prepaid.ledger.verify import register
+        from prepaid.sales.verify import sale_lines
+
+        register(sale_lines)

@@ -17,6 +17,9 @@ class SaleLine(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
     unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
     amount_minor = models.BigIntegerField(_("amount"))
+    # The part of the amount paid from the bonus balance (the rest came from the paid
+    # balance or credit): the sale's split, shared over its lines in proportion.
+    from_bonus_minor = models.BigIntegerField(_("paid from bonus"), default=0)
 
     class Meta:
         verbose_name = _("sale line")

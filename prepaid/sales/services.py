@@ -10,7 +10,7 @@ its one transaction, answers replays and writes the outcome and the events.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -381,7 +381,7 @@ def sell(
         raise InsufficientFunds(mine.wallet.pk, available=available, requested=requested) from None
     if receipt.replayed:
         return Sold(receipt.batch, replayed=True)
-    recorded = _lines(receipt.batch, priced)
+    recorded = _lines(receipt.batch, priced, from_bonus)
     if pending is not None:
         pending.add(*recorded)
     else:
@@ -396,7 +396,8 @@ def sell(
     )
 
 
-def _lines(batch: Batch, priced: list[tuple[Line, int]]) -> list[SaleLine]:
+def _lines(batch: Batch, priced: list[tuple[Line, int]], from_bonus: int) -> list[SaleLine]:
+    bonus_parts = share(from_bonus, [amount for _, amount in priced])
     return [
         SaleLine(
             batch=batch,
@@ -404,9 +405,26 @@ def _lines(batch: Batch, priced: list[tuple[Line, int]]) -> list[SaleLine]:
             quantity=line.quantity.quantize(QUANTUM),
             unit_price=Decimal(line.product.unit_price).quantize(PRICE_QUANTUM),
             amount_minor=amount,
+            from_bonus_minor=bonus_part,
         )
-        for line, amount in priced
+        for (line, amount), bonus_part in zip(priced, bonus_parts, strict=True)
     ]
+
+
+def share(part: int, amounts: Sequence[int]) -> list[int]:
+    """``part`` of the sum of ``amounts`` shared over them in proportion, in whole minor
+    units that add up to ``part`` exactly (the largest remainders get the odd cents,
+    the earlier line on a tie), none above its own amount."""
+    total = sum(amounts)
+    if not total:
+        return [0] * len(amounts)
+    exact = [Decimal(part) * amount / total for amount in amounts]
+    shares = [int(value) for value in exact]
+    left = part - sum(shares)
+    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for index in by_remainder[:left]:
+        shares[index] += 1
+    return shares
 
 
 # -- refund, reversal ---------------------------------------------------------------------
@@ -493,9 +511,8 @@ def reverse(batch: Batch, *, key: str, actor: Actor, reason: str) -> Receipt:
         raise AlreadyReversed(batch.pk)  # before "spent": the reversal took it back
     if batch.code == Batch.Code.TOP_UP:
         _check_unspent(batch)
-    at_original = Actor(
-        store=batch.store, staff=actor.staff, api_token=actor.api_token, at=actor.at
-    )
+    same_store = actor.device is not None and actor.device.store_id == batch.store_id
+    at_original = replace(actor, store=batch.store, device=actor.device if same_store else None)
     try:
         receipt = ledger.reverse(batch, key, actor=at_original, note=reason)
     except InsufficientFunds:

@@ -61,3 +61,17 @@ def test_the_parts_add_up_and_never_overdraw_the_bonus(total, paid, bonus, order
     assert from_paid >= 0
     if total <= max(paid, 0) + bonus:
         assert from_paid <= max(paid, 0)  # no credit used while the balances suffice
+
+
+@given(
+    part=st.integers(min_value=0, max_value=10**6),
+    amounts=st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=8),
+)
+def test_a_share_over_lines_adds_up_exactly_and_stays_in_proportion(part, amounts):
+    part = min(part, sum(amounts))
+    shares = sales.share(part, amounts)
+    assert sum(shares) == part
+    total = sum(amounts)
+    for share, amount in zip(shares, amounts, strict=True):
+        assert 0 <= share <= amount
+        assert abs(share - part * amount / total) < 1  # each within a cent of exact

@@ -1,0 +1,43 @@
+"""What ``prepaid verify`` checks of the sales: the lines of every sale agree with the
+money it moved (their amounts with its sale transfers, their bonus parts with what the
+bonus balance paid)."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from prepaid.ledger.verify import Violation
+
+LINES = """
+WITH lines AS (
+    SELECT batch_id, SUM(amount_minor) AS amount, SUM(from_bonus_minor) AS from_bonus
+    FROM sales_saleline GROUP BY batch_id
+), moved AS (
+    SELECT t.batch_id, SUM(t.amount) AS amount,
+           SUM(CASE WHEN a.kind = 'bonus' THEN t.amount ELSE 0 END) AS from_bonus
+    FROM ledger_transfer t
+    JOIN ledger_batch b ON b.id = t.batch_id
+    JOIN ledger_account a ON a.id = t.debit_account_id
+    WHERE b.code = 'sale'
+    GROUP BY t.batch_id
+)
+SELECT COALESCE(l.batch_id, m.batch_id), l.amount, m.amount, l.from_bonus, m.from_bonus
+FROM lines l FULL OUTER JOIN moved m ON m.batch_id = l.batch_id
+WHERE l.batch_id IS NULL OR m.batch_id IS NULL
+   OR l.amount <> m.amount OR l.from_bonus <> m.from_bonus
+ORDER BY 1 LIMIT 20
+"""
+
+
+def sale_lines() -> list[Violation]:
+    with connection.cursor() as cursor:
+        cursor.execute(LINES)
+        found = cursor.fetchall()
+    return [
+        Violation(
+            "lines",
+            f"sale {batch}: lines say {lines} ({lines_bonus} from bonus), "
+            f"its transfers moved {moved} ({moved_bonus} from bonus)",
+        )
+        for batch, lines, moved, lines_bonus, moved_bonus in found
+    ]

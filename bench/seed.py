@@ -160,6 +160,7 @@ def _open(
             store=store,
             staff=staff,
             created_at=now,
+            credit_balance_after=account.credits_posted,  # the wallet's first transfer
         )
         for account in accounts
     )

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 
 from prepaid.ledger.models import Account, Batch
 
 
 @dataclass(frozen=True)
 class Liability:
-    """What the business owes its customers, in minor units."""
+    """What the business owes its customers now, in minor units: the paid balances above
+    zero, the bonus, and — apart, never netted — the credit customers owe the shop (the
+    paid balances below zero, as a positive amount)."""
 
     paid: int
     bonus: int
+    credit: int
     customers_with_balance: int
 
     @property
@@ -24,21 +27,27 @@ class Liability:
 
 
 def liability() -> Liability:
-    rows = (
-        Account.objects.filter(customer__isnull=False)
-        .values("kind")
-        .annotate(total=Sum(F("credits_posted") - F("debits_posted")))
+    positive = Q(credits_posted__gt=F("debits_posted"))
+    wallets = Account.objects.filter(customer__isnull=False, kind=Account.Kind.WALLET)
+    net = F("credits_posted") - F("debits_posted")
+    paid = wallets.filter(positive).aggregate(total=Sum(net))["total"] or 0
+    owing = wallets.filter(credits_posted__lt=F("debits_posted")).aggregate(total=Sum(net))
+    bonus = (
+        Account.objects.filter(customer__isnull=False, kind=Account.Kind.BONUS).aggregate(
+            total=Sum(net)
+        )["total"]
+        or 0
     )
-    totals = {row["kind"]: int(row["total"] or 0) for row in rows}
     holders = (
-        Account.objects.filter(customer__isnull=False, credits_posted__gt=F("debits_posted"))
+        Account.objects.filter(positive, customer__isnull=False)
         .values("customer")
         .distinct()
         .count()
     )
     return Liability(
-        paid=totals.get(Account.Kind.WALLET, 0),
-        bonus=totals.get(Account.Kind.BONUS, 0),
+        paid=int(paid),
+        bonus=int(bonus),
+        credit=-int(owing["total"] or 0),
         customers_with_balance=holders,
     )
 

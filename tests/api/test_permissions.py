@@ -59,7 +59,12 @@ def sample(api, caller, path, method, customer, product):
         .replace("{transaction_id}", str(made["id"]))
         .removeprefix("/api/v1")
     )
-    params = {"scan": customer} if url == "/lookup" else {}
+    params = {
+        "/lookup": {"scan": customer},
+        "/reports/daily": {"date": "2026-03-01"},
+        "/reports/statement": {"from": "2026-03-01", "to": "2026-03-31"},
+        "/reports/liability": {"from": "2026-03-01", "to": "2026-03-03"},
+    }.get(url, {})
     if method == "get":
         return caller.get(url, **params)
     if method == "patch":

@@ -83,8 +83,8 @@ def guarded_debit(actor, wallet, revenue, amount: int, key: str) -> bool:
     try:
         ledger.post(
             key,
-            [ledger.Leg(wallet, revenue, amount, Transfer.Code.SALE)],
-            code=Batch.Code.SALE,
+            [ledger.Leg(wallet, revenue, amount, Transfer.Code.ADJUSTMENT)],
+            code=Batch.Code.ADJUSTMENT,
             actor=actor,
         )
     except InsufficientFunds:
@@ -167,8 +167,8 @@ def test_the_same_key_posted_by_many_at_once_moves_money_once(funded):
     def work(worker: int) -> None:
         receipt = ledger.post(
             "one-sale",
-            [ledger.Leg(wallet, revenue, 700, Transfer.Code.SALE)],
-            code=Batch.Code.SALE,
+            [ledger.Leg(wallet, revenue, 700, Transfer.Code.ADJUSTMENT)],
+            code=Batch.Code.ADJUSTMENT,
             actor=actor,
         )
         replays.append(receipt.replayed)

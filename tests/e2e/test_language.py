@@ -29,7 +29,7 @@ def test_language_selector_switches_to_chinese_and_dutch(page: Page, shop, scree
     expect(selector).to_have_value("zh-hans")
     expect(page.locator("header .brand")).to_have_text("Agua Pura Refilling")
     expect(page.locator("main h1")).to_be_visible()
-    expect(page.locator(".tile")).to_have_count(4)
+    expect(page.locator(".tile")).to_have_count(5)
     screenshot(page, "overview-zh-hans")
 
     # The choice is kept: a new visit is still in Chinese.
@@ -39,7 +39,7 @@ def test_language_selector_switches_to_chinese_and_dutch(page: Page, shop, scree
     flows.choose_language(page, "nl")
     expect(html).to_have_attribute("lang", "nl")
     expect(selector).to_have_value("nl")
-    expect(page.locator(".tile")).to_have_count(4)
+    expect(page.locator(".tile")).to_have_count(5)
     screenshot(page, "overview-nl")
 
     flows.choose_language(page, "en")

@@ -22,6 +22,7 @@ from prepaid.lib.money import to_minor
 from prepaid.operations import outbox
 from prepaid.operations.envelope import Result, run
 from prepaid.operations.money import Sale, TopUp
+from prepaid.reports import days
 from prepaid.webhooks import services
 from prepaid.webhooks.models import Endpoint
 from tests.api.conftest import api  # noqa: F401  (the API callers, for these tests too)
@@ -209,5 +210,9 @@ def counter(shop) -> Counter:
 
 
 def work(now: datetime | None = None) -> int:
-    """One round of the worker, as ``prepaid webhooks`` runs it."""
-    return outbox.work_once(now=now or timezone.now())
+    """One round of the worker, as ``prepaid webhooks`` runs it; what it answers counts
+    the webhooks' work alone (the day summaries, the round's other consumer, are written
+    first, so they add nothing to the count)."""
+    now = now or timezone.now()
+    days.summarise_finished(now)
+    return outbox.work_once(now=now)

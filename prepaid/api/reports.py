@@ -1,0 +1,272 @@
+"""Reports: the daily statement, a statement of any span, what was owed day by day
+(API.md, "Reports"). Read by owners, managers and accountants; a day is the shop's
+calendar day in its time zone."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from prepaid.api.errors import invalid
+from prepaid.api.permissions import endpoint, require
+from prepaid.api.schemas import ErrorOut, Input
+from prepaid.lib.money import from_minor
+from prepaid.reports.flows import Owed
+from prepaid.reports.statements import Scope, Statement, liability_series, statement
+from prepaid.staff.models import Business, Store
+
+router = Router(tags=["reports"])
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+LONGEST_SPAN_DAYS = 3 * 366
+
+
+class DailyParams(Input):
+    date: str = Field(description="The shop's calendar day, YYYY-MM-DD", examples=["2026-03-01"])
+    store: int | None = Field(None, description="A store's id; without it, the whole chain")
+
+
+class SpanParams(Input):
+    start: str = Field(alias="from", description="First day, YYYY-MM-DD")
+    end: str = Field(alias="to", description="Last day (included), YYYY-MM-DD")
+    store: int | None = Field(None, description="A store's id; without it, the whole chain")
+
+
+class LiabilityParams(Input):
+    start: str = Field(alias="from", description="First day, YYYY-MM-DD")
+    end: str = Field(alias="to", description="Last day (included), YYYY-MM-DD")
+
+
+class OwedOut(Schema):
+    paid: str = Field(description="Paid balances above zero", examples=["12500.00"])
+    bonus: str = Field(examples=["830.50"])
+    credit: str = Field(description="What customers owe the shop; never netted", examples=["40.00"])
+
+
+class TopUpOut(Schema):
+    method: str = Field(description="The payment method's code", examples=["cash"])
+    name: str = Field(examples=["Cash"])
+    count: int
+    amount: str = Field(description="Money paid in", examples=["5400.00"])
+    bonus: str = Field(description="Bonus given with it", examples=["540.00"])
+
+
+class SaleOut(Schema):
+    product: int = Field(description="The product's id")
+    name: str = Field(examples=["Purified water"])
+    unit: str = Field(examples=["gallon"])
+    count: int = Field(description="Sale lines")
+    quantity: str = Field(examples=["1250.000"])
+    amount: str
+    from_paid: str = Field(description="Paid from paid balances (or credit)")
+    from_bonus: str
+
+
+class RefundOut(Schema):
+    method: str
+    name: str
+    count: int
+    amount: str
+    forfeited: str = Field(description="Bonus forfeited with the refunds")
+
+
+class ReversalsOut(Schema):
+    count: int
+    amount: str = Field(description="Paid and bonus money moved back, gross")
+
+
+class LiabilityOut(Schema):
+    opening: OwedOut
+    closing: OwedOut
+
+
+class StatementOut(Schema):
+    store: str | None = Field(description="The store's name, or null for the whole chain")
+    currency: str
+    top_ups: list[TopUpOut]
+    sales: list[SaleOut]
+    refunds: list[RefundOut]
+    reversals: ReversalsOut
+    liability: LiabilityOut
+    net_change: str = Field(description="Closing − opening of paid + bonus")
+
+
+class DailyOut(StatementOut):
+    date: date
+
+
+class SpanOut(StatementOut):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+
+
+class DayOut(Schema):
+    date: date
+    paid: str
+    bonus: str
+    credit: str
+    customers_with_balance: int
+
+
+class LiabilityDaysOut(Schema):
+    currency: str
+    days: list[DayOut]
+
+
+def _day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise invalid(_("Enter a date as YYYY-MM-DD."), field) from None
+
+
+def _span(start: str, end: str) -> tuple[date, date]:
+    first, last = _day(start, "from"), _day(end, "to")
+    if last < first:
+        raise invalid(_("The last day comes before the first."), "to")
+    if (last - first).days >= LONGEST_SPAN_DAYS:
+        raise invalid(_("Ask for at most three years at a time."), "to")
+    return first, last
+
+
+def _store(store_id: int | None) -> Store | None:
+    if store_id is None:
+        return None
+    store = Store.objects.filter(pk=store_id).first()
+    if store is None:
+        raise invalid(_("There is no such store."), "store")
+    return store
+
+
+def money(amount_minor: int, currency: str) -> str:
+    return str(from_minor(amount_minor, currency))
+
+
+def owed(value: Owed, currency: str) -> dict[str, str]:
+    return {
+        "paid": money(value.paid, currency),
+        "bonus": money(value.bonus, currency),
+        "credit": money(value.credit, currency),
+    }
+
+
+def shown(found: Statement, store: Store | None) -> dict[str, Any]:
+    """A statement as the API answers it."""
+    currency = found.currency
+    return {
+        "store": store.name if store else None,
+        "currency": currency,
+        "top_ups": [
+            {
+                "method": line.method.code,
+                "name": line.method.label,
+                "count": line.count,
+                "amount": money(line.amount, currency),
+                "bonus": money(line.bonus, currency),
+            }
+            for line in found.top_ups
+        ],
+        "sales": [
+            {
+                "product": line.product.pk,
+                "name": line.product.name,
+                "unit": line.product.unit,
+                "count": line.count,
+                "quantity": str(line.quantity),
+                "amount": money(line.amount, currency),
+                "from_paid": money(line.from_paid, currency),
+                "from_bonus": money(line.from_bonus, currency),
+            }
+            for line in found.sales
+        ],
+        "refunds": [
+            {
+                "method": line.method.code,
+                "name": line.method.label,
+                "count": line.count,
+                "amount": money(line.amount, currency),
+                "forfeited": money(line.forfeited, currency),
+            }
+            for line in found.refunds
+        ],
+        "reversals": {
+            "count": found.reversal_count,
+            "amount": money(found.reversal_amount, currency),
+        },
+        "liability": {
+            "opening": owed(found.opening, currency),
+            "closing": owed(found.closing, currency),
+        },
+        "net_change": money(found.net_change, currency),
+    }
+
+
+@router.get(
+    "/reports/daily",
+    response={200: DailyOut, **ERRORS},
+    **endpoint(
+        "reports.read",
+        "The statement of one day",
+        description="Top-ups by payment method, sales by product, refunds by method and"
+        " reversals of the shop's day (its time zone), and what was owed to customers at"
+        " its start and end. Top-ups and sales count every one of the day, reversed or"
+        " not; reversals are reported apart (gross, like a Z-report). What is owed is the"
+        " whole chain's.",
+    ),
+)
+def daily(request: HttpRequest, params: Query[DailyParams]) -> dict[str, Any]:
+    require(request, "reports.read")
+    day = _day(params.date, "date")
+    store = _store(params.store)
+    found = statement(day, day, Scope(store=store.pk if store else None))
+    return {"date": day, **shown(found, store)}
+
+
+@router.get(
+    "/reports/statement",
+    response={200: SpanOut, **ERRORS},
+    by_alias=True,
+    **endpoint(
+        "reports.read",
+        "The statement of a span of days",
+        description="As /reports/daily, for the days `from` to `to` (both included; at"
+        " most three years).",
+    ),
+)
+def span_statement(request: HttpRequest, params: Query[SpanParams]) -> dict[str, Any]:
+    require(request, "reports.read")
+    first, last = _span(params.start, params.end)
+    store = _store(params.store)
+    found = statement(first, last, Scope(store=store.pk if store else None))
+    return {"from": first, "to": last, **shown(found, store)}
+
+
+@router.get(
+    "/reports/liability",
+    response={200: LiabilityDaysOut, **ERRORS},
+    **endpoint(
+        "reports.read",
+        "What was owed to customers, day by day",
+        description="At the end of each day from `from` to `to` (today: now): paid"
+        " balances above zero, bonus, credit (what customers owe; never netted) and the"
+        " number of customers with a paid or bonus balance.",
+    ),
+)
+def liability(request: HttpRequest, params: Query[LiabilityParams]) -> dict[str, Any]:
+    require(request, "reports.read")
+    first, last = _span(params.start, params.end)
+    currency = Business.get().currency
+    return {
+        "currency": currency,
+        "days": [
+            {
+                "date": row.day,
+                **owed(row.owed, currency),
+                "customers_with_balance": row.owed.holders,
+            }
+            for row in liability_series(first, last)
+        ],
+    }

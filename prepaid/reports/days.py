@@ -1,0 +1,133 @@
+"""Days in the shop's time zone, and their summaries.
+
+A day is the shop's calendar day (``Business.time_zone``), not UTC's: a Manila shop's
+1 March runs from 28 February 16:00 UTC to 1 March 16:00 UTC. ``summarise`` writes a
+finished day's ``FlowDay`` and ``LiabilityDay`` rows once, in one transaction, and
+``summarise_finished`` brings the summaries up to the last finished day, oldest first.
+The worker beside the server calls it (see ``apps.py``); nothing in the posting path
+does.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from prepaid.ledger.models import Batch
+from prepaid.reports.flows import Owed, flows, liability_change
+from prepaid.reports.models import FlowDay, LiabilityDay
+from prepaid.staff.models import Business
+
+# A day is summarised this long after it ends: a posting made just before midnight may
+# commit a moment after it.
+SETTLE = timedelta(minutes=5)
+EPOCH = datetime(2000, 1, 1, tzinfo=zoneinfo.ZoneInfo("UTC"))
+
+
+def zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(Business.get().time_zone)
+
+
+def bounds(day: date) -> tuple[datetime, datetime]:
+    """The day's start and end (excluded), as aware datetimes in the shop's zone."""
+    tz = zone()
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    following = day + timedelta(days=1)
+    return start, datetime(following.year, following.month, following.day, tzinfo=tz)
+
+
+def today(now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(zone()).date()
+
+
+def is_finished(day: date, now: datetime | None = None) -> bool:
+    """Whether ``day`` ended long enough ago to be summarised for good."""
+    return bounds(day)[1] + SETTLE <= (now or timezone.now())
+
+
+def first_day() -> date | None:
+    """The day of the first posting, if any."""
+    first = Batch.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    return None if first is None else first.astimezone(zone()).date()
+
+
+def summarised(day: date) -> LiabilityDay | None:
+    return LiabilityDay.objects.filter(day=day).first()
+
+
+def latest_summary(before: date) -> LiabilityDay | None:
+    """The last summarised day before ``before``."""
+    return LiabilityDay.objects.filter(day__lt=before).order_by("-day").first()
+
+
+@transaction.atomic
+def summarise(day: date) -> LiabilityDay:
+    """Summarise ``day`` (finished; the day before it summarised, or none before it):
+    what moved, and what was owed at its end."""
+    if (known := summarised(day)) is not None:
+        return known
+    start, end = bounds(day)
+    previous = summarised(day - timedelta(days=1))
+    base = owed_of(previous) if previous is not None else owed_before(start)
+    owed = base + liability_change(start, end)
+    FlowDay.objects.bulk_create(
+        FlowDay(
+            day=day,
+            store_id=who[0],
+            device_id=who[1],
+            staff_id=who[2],
+            api_token_id=who[3],
+            kind=kind,
+            key=key,
+            count=measure.count,
+            amount=measure.amount,
+            bonus=measure.bonus,
+            quantity=measure.quantity,
+        )
+        for (who, kind, key), measure in flows(start, end).items()
+    )
+    return LiabilityDay.objects.create(
+        day=day, paid=owed.paid, bonus=owed.bonus, credit=owed.credit, holders=owed.holders
+    )
+
+
+def summarise_finished(now: datetime | None = None, *, limit: int = 400) -> int:
+    """Summarise every finished day not summarised yet, oldest first (at most ``limit``
+    in one call: a long history is caught up over several rounds of the worker).
+    Answers how many days it summarised."""
+    first = first_day()
+    if first is None:
+        return 0
+    last_done = LiabilityDay.objects.order_by("-day").values_list("day", flat=True).first()
+    day = first if last_done is None else max(first, last_done + timedelta(days=1))
+    done = 0
+    while done < limit and is_finished(day, now):
+        summarise(day)
+        day += timedelta(days=1)
+        done += 1
+    return done
+
+
+def owed_of(row: LiabilityDay) -> Owed:
+    return Owed(row.paid, row.bonus, row.credit, row.holders)
+
+
+def owed_before(moment: datetime) -> Owed:
+    """What was owed just before ``moment``: the last summary before it, plus what moved
+    since (everything, when nothing is summarised yet)."""
+    day = moment.astimezone(zone()).date()
+    previous = latest_summary(before=day + timedelta(days=1))
+    if previous is not None and bounds(previous.day)[1] <= moment:
+        return owed_of(previous) + liability_change(bounds(previous.day)[1], moment)
+    return Owed() + liability_change(EPOCH, moment)
+
+
+def owed_at_end(day: date, now: datetime | None = None) -> Owed:
+    """What was owed at the end of ``day`` (or now, for today)."""
+    if (row := summarised(day)) is not None:
+        return owed_of(row)
+    end = min(bounds(day)[1], now or timezone.now())
+    return owed_before(end)

@@ -1,0 +1,64 @@
+"""Summaries of past days, so that a month or a year of statements and liability reads a
+few hundred rows instead of millions of transfers.
+
+A day that has ended never changes: its transfers are immutable and new ones are dated
+now. The worker that runs beside the server (``prepaid serve``; the outbox's loop)
+summarises each day once, shortly after it ends in the shop's time zone, and fills in
+the days before it on its first run. Nothing in the posting path writes here: a sale
+never waits on a shared summary row. Reports read the summaries of the days that have
+them and add up the rest (today, and any day not summarised yet) from the ledger.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+
+
+class FlowDay(models.Model):
+    """What moved on one day, at one store, counter, staff member or token, of one kind:
+    the rows a statement adds up.
+
+    ``kind`` and ``key``: ``top_up``/method id (amount paid, bonus given), ``sale``/
+    product id (lines, quantity, amount, the part paid by bonus), ``refund``/method id
+    (amount, bonus forfeited), ``reversal``/"<code of the original>:<method or 0>"
+    (paid and bonus given back or taken back), ``opening``/"", ``adjustment``/"",
+    ``expiry``/"".
+    """
+
+    day = models.DateField()
+    store_id = models.BigIntegerField()
+    device_id = models.BigIntegerField(null=True)
+    staff_id = models.BigIntegerField(null=True)
+    api_token_id = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=20)
+    key = models.CharField(max_length=40, blank=True)
+    count = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+    bonus = models.BigIntegerField(default=0)
+    quantity = models.DecimalField(max_digits=18, decimal_places=3, default=0)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["day", "store_id"], name="flowday_day_store")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}:{self.key}"
+
+
+class LiabilityDay(models.Model):
+    """What the shop owed its customers at the end of one day (in its time zone): paid
+    balances above zero, bonus, and credit (what customers owed the shop: the paid
+    balances below zero, as a positive amount, never netted against the rest).
+
+    Written with the day's ``FlowDay`` rows in one transaction: a day that has its
+    ``LiabilityDay`` is summarised."""
+
+    day = models.DateField(unique=True)
+    paid = models.BigIntegerField()
+    bonus = models.BigIntegerField()
+    credit = models.BigIntegerField()
+    holders = models.BigIntegerField(help_text="Customers with a paid or bonus balance")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.paid} + {self.bonus}, credit {self.credit}"

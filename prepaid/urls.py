@@ -8,7 +8,7 @@ from django.views import defaults
 
 from prepaid.api.api import api
 from prepaid.api.errors import ApiError
-from prepaid.backoffice import customers, imports, shop, webhooks
+from prepaid.backoffice import customers, imports, reports, shop, webhooks
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
 
@@ -102,6 +102,24 @@ def server_error(request: HttpRequest) -> HttpResponse:
 handler404 = not_found
 handler500 = server_error
 
+
+# The owner's money: statements, what is owed over time, exports.
+urlpatterns += [
+    path("reports/", reports.reports_home, name="reports"),
+    path("reports/statement/", reports.statement_page, name="report_statement"),
+    path(
+        "reports/statement.<str:file_format>",
+        reports.statement_export,
+        name="report_statement_export",
+    ),
+    path("reports/month.xlsx", reports.month_export, name="report_month_export"),
+    path("reports/liability/", reports.liability_page, name="report_liability"),
+    path(
+        "reports/liability.<str:file_format>",
+        reports.liability_export,
+        name="report_liability_export",
+    ),
+]
 
 # Webhooks (owner, manager): endpoints, their delivery log, "send again", a test event.
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from prepaid.lib.money import MoneyError, from_minor, to_minor
-from prepaid.staff.models import Business, Store
+from prepaid.staff.models import Business, Device, Staff, Store
 
 
 class SetupForm(forms.Form):
@@ -151,3 +152,100 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         if smallest is not None and largest is not None and smallest > largest:
             self.add_error("top_up_maximum", _("The largest top-up is below the smallest."))
         return data
+
+
+DAY = forms.DateInput(attrs={"type": "date"})
+
+
+class ReportSpanForm(forms.Form):
+    """Which days (the shop's), and whose postings: the chain, or one store, counter or
+    staff member. A preset fills the dates in; dates typed win."""
+
+    PRESETS = (
+        ("today", _("Today")),
+        ("yesterday", _("Yesterday")),
+        ("this_week", _("This week")),
+        ("this_month", _("This month")),
+        ("last_month", _("Last month")),
+    )
+
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
+    store = forms.ModelChoiceField(
+        label=_("Store"), queryset=Store.objects.all(), required=False, empty_label=_("All stores")
+    )
+    counter = forms.ModelChoiceField(
+        label=_("Counter"),
+        queryset=Device.objects.all(),
+        required=False,
+        empty_label=_("All counters"),
+    )
+    staff = forms.ModelChoiceField(
+        label=_("Staff"), queryset=Staff.objects.all(), required=False, empty_label=_("Everyone")
+    )
+
+    def span(self, today: dt.date) -> tuple[dt.date, dt.date]:
+        """The first and last day asked for (today when nothing is asked)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        start, end = data.get("start"), data.get("end")
+        if start is not None or end is not None:
+            first = start if start is not None else end
+            last = end if end is not None else start
+            assert first is not None and last is not None
+            return (first, last) if first <= last else (last, first)
+        return preset_span(data.get("preset") or "today", today)
+
+
+def preset_span(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    if preset == "yesterday":
+        yesterday = today - dt.timedelta(days=1)
+        return yesterday, yesterday
+    if preset == "this_week":
+        return today - dt.timedelta(days=today.weekday()), today
+    if preset == "this_month":
+        return today.replace(day=1), today
+    if preset == "last_month":
+        last = today.replace(day=1) - dt.timedelta(days=1)
+        return last.replace(day=1), last
+    return today, today
+
+
+class LiabilitySpanForm(forms.Form):
+    """Which days of what was owed: a recent stretch, or any dates (chain-wide: a balance
+    is spent in every store)."""
+
+    PRESETS = (
+        ("30", _("The last 30 days")),
+        ("90", _("The last 90 days")),
+        ("365", _("The last 365 days")),
+        ("year", _("This year")),
+    )
+
+    start = forms.DateField(label=_("From"), required=False, widget=DAY)
+    end = forms.DateField(label=_("To"), required=False, widget=DAY)
+    preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False, initial="90")
+
+    def span(self, today: dt.date, *, since: dt.date | None) -> tuple[dt.date, dt.date]:
+        """The days asked for: typed dates win; else the preset (90 days by default), not
+        before ``since`` (the shop's first day) when it starts later."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        start, end = data.get("start"), data.get("end")
+        if start is not None or end is not None:
+            first = start if start is not None else end
+            last = end if end is not None else start
+            assert first is not None and last is not None
+            return (first, last) if first <= last else (last, first)
+        preset = data.get("preset") or "90"
+        first = (
+            today.replace(month=1, day=1)
+            if preset == "year"
+            else today - dt.timedelta(days=int(preset) - 1)
+        )
+        if since is not None:
+            first = min(max(first, since), today)
+        return first, today

@@ -9,7 +9,8 @@ The cashier's rights, decided once (docs/counter.md, "Who may do what"):
     token, and in the back office alike;
   * not: credit limits, refunds, closing accounts, other people's corrections, reports,
     the shop's set-up.
-The accountant reads (customers, transactions, reports, products) and changes nothing.
+The accountant reads (customers, transactions, reports, products) and changes nothing
+in the shop; they export reports, approve day closes and match settlement files.
 """
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "products.read": EVERYONE,
     "catalog.write": MANAGERS,  # products, prices, payment methods, plans, bonus rules
     "payment_methods.read": EVERYONE,
-    "reports.read": READERS,  # the overview, statements
+    "reports.read": READERS,  # the overview, statements, liability, aging, X-reports
+    "reports.export": READERS,  # Excel and CSV of every report (audited)
+    "day.close": MANAGERS,  # count the drawer, close a store's day or a counter's shift
+    "day.approve": frozenset({Role.OWNER, Role.ACCOUNTANT}),  # approve a close
+    "shift.read": SELLERS,  # the running X-report of one's own counter
+    "reconcile": frozenset({Role.OWNER, Role.MANAGER, Role.ACCOUNTANT}),  # settlements
     "activity": MANAGERS,  # the audit trail
     "webhooks": MANAGERS,
     "settings": OWNER,

@@ -6,6 +6,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 
+from prepaid.ledger.models import Batch
 from prepaid.lib.money import format_money, format_price
 from prepaid.staff.models import Business
 
@@ -38,3 +39,12 @@ def quantity(value: Decimal | None, raw: str = "") -> str:
         return ""
     text = format(Decimal(value).normalize(), "f")
     return text if raw else number_format(Decimal(text))
+
+
+@register.filter
+def transaction_kind(code: str) -> str:
+    """A transaction's code as the reader reads it: "top_up" → "Top-up"."""
+    try:
+        return str(Batch.Code(code).label)
+    except ValueError:
+        return code

@@ -1,0 +1,109 @@
+"""The owner's money: statements, what is owed over time and how old it is, dormant
+balances, the expected burn-down, exports. Read by owners, managers and accountants;
+every figure comes from ``prepaid.reports``, which reads the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from prepaid.backoffice.forms import LiabilitySpanForm, ReportSpanForm
+from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.lib.money import from_minor
+from prepaid.reports import days, spreadsheets
+from prepaid.reports.statements import Scope, liability_series, statement
+from prepaid.staff.models import Business
+from prepaid.web.people import allowed
+
+
+@requires("reports.read")
+def reports_home(request: StaffRequest) -> HttpResponse:
+    return render(request, "backoffice/reports/home.html")
+
+
+def _asked(request: StaffRequest) -> tuple[ReportSpanForm, dt.date, dt.date, Scope]:
+    form = ReportSpanForm(request.GET or None)
+    first, last = form.span(days.today())
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    scope = Scope(
+        store=data["store"].pk if data.get("store") else None,
+        device=data["counter"].pk if data.get("counter") else None,
+        staff=data["staff"].pk if data.get("staff") else None,
+    )
+    return form, first, last, scope
+
+
+@requires("reports.read")
+def statement_page(request: StaffRequest) -> HttpResponse:
+    form, first, last, scope = _asked(request)
+    context = {
+        "form": form,
+        "statement": statement(first, last, scope),
+        "query": request.GET.urlencode(),
+        "can_export": allowed(request.staff, "reports.export"),
+    }
+    return render(request, "backoffice/reports/statement.html", context)
+
+
+@requires("reports.export")
+def statement_export(request: StaffRequest, file_format: str) -> HttpResponse:
+    """The statement on screen as a workbook (one sheet per section) or a CSV."""
+    _form, first, last, scope = _asked(request)
+    made = spreadsheets.statement_file(statement(first, last, scope), file_format, by=request.staff)
+    return _download(made)
+
+
+@requires("reports.export")
+def month_export(request: StaffRequest) -> HttpResponse:
+    """A whole month in one workbook: each day, the month's statement, what was owed."""
+    _form, first, _last, scope = _asked(request)
+    made = spreadsheets.month_workbook(first.replace(day=1), scope, by=request.staff)
+    return _download(made)
+
+
+def _download(made: spreadsheets.File) -> HttpResponse:
+    response = HttpResponse(made.content, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    return response
+
+
+def _liability_span(request: StaffRequest) -> tuple[LiabilitySpanForm, dt.date, dt.date]:
+    """The days asked for; by default the last 90, from the shop's first posting on."""
+    form = LiabilitySpanForm(request.GET or None)
+    return form, *form.span(days.today(), since=days.first_day())
+
+
+@requires("reports.read")
+def liability_page(request: StaffRequest) -> HttpResponse:
+    form, first, last = _liability_span(request)
+    series = liability_series(first, last)
+    currency = Business.get().currency
+    chart = {
+        "days": [row.day.isoformat() for row in series],
+        "paid": [float(from_minor(row.owed.paid, currency)) for row in series],
+        "bonus": [float(from_minor(row.owed.bonus, currency)) for row in series],
+        "credit": [float(from_minor(row.owed.credit, currency)) for row in series],
+        "labels": [_("Paid"), _("Bonus"), _("Credit")],
+    }
+    context: dict[str, Any] = {
+        "form": form,
+        "series": list(reversed(series)),  # newest first in the table
+        "chart": json.dumps(chart),
+        "first": first,
+        "last": last,
+        "query": request.GET.urlencode(),
+        "can_export": allowed(request.staff, "reports.export"),
+    }
+    return render(request, "backoffice/reports/liability.html", context)
+
+
+@requires("reports.export")
+def liability_export(request: StaffRequest, file_format: str) -> HttpResponse:
+    _form, first, last = _liability_span(request)
+    made = spreadsheets.liability_file(liability_series(first, last), file_format, by=request.staff)
+    return _download(made)

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -54,7 +54,8 @@ def statement_page(request: StaffRequest) -> HttpResponse:
 def statement_export(request: StaffRequest, file_format: str) -> HttpResponse:
     """The statement on screen as a workbook (one sheet per section) or a CSV."""
     _form, first, last, scope = _asked(request)
-    made = spreadsheets.statement_file(statement(first, last, scope), file_format, by=request.staff)
+    found = statement(first, last, scope)
+    made = spreadsheets.statement_file(found, _format(file_format), by=request.staff)
     return _download(made)
 
 
@@ -64,6 +65,12 @@ def month_export(request: StaffRequest) -> HttpResponse:
     _form, first, _last, scope = _asked(request)
     made = spreadsheets.month_workbook(first.replace(day=1), scope, by=request.staff)
     return _download(made)
+
+
+def _format(file_format: str) -> str:
+    if file_format not in spreadsheets.FORMATS:
+        raise Http404
+    return file_format
 
 
 def _download(made: spreadsheets.File) -> HttpResponse:
@@ -105,5 +112,6 @@ def liability_page(request: StaffRequest) -> HttpResponse:
 @requires("reports.export")
 def liability_export(request: StaffRequest, file_format: str) -> HttpResponse:
     _form, first, last = _liability_span(request)
-    made = spreadsheets.liability_file(liability_series(first, last), file_format, by=request.staff)
+    series = liability_series(first, last)
+    made = spreadsheets.liability_file(series, _format(file_format), by=request.staff)
     return _download(made)

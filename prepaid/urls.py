@@ -119,6 +119,12 @@ urlpatterns += [
         reports.liability_export,
         name="report_liability_export",
     ),
+    path("reports/balances/", reports.balances_page, name="report_balances"),
+    path(
+        "reports/balances.<str:file_format>",
+        reports.balances_export,
+        name="report_balances_export",
+    ),
 ]
 
 # Webhooks (owner, manager): endpoints, their delivery log, "send again", a test event.

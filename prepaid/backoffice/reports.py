@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from prepaid.backoffice.forms import LiabilitySpanForm, ReportSpanForm
 from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.customers.models import Customer
 from prepaid.lib.money import from_minor
-from prepaid.reports import days, spreadsheets
+from prepaid.reports import balances, days, spreadsheets
 from prepaid.reports.statements import Scope, liability_series, statement
 from prepaid.staff.models import Business
 from prepaid.web.people import allowed
@@ -114,4 +115,61 @@ def liability_export(request: StaffRequest, file_format: str) -> HttpResponse:
     _form, first, last = _liability_span(request)
     series = liability_series(first, last)
     made = spreadsheets.liability_file(series, _format(file_format), by=request.staff)
+    return _download(made)
+
+
+DORMANT_DAYS = (30, 60, 90, 180, 365)
+
+
+def _dormant_days(request: StaffRequest) -> int:
+    asked = request.GET.get("days", "")
+    return int(asked) if asked.isdigit() and int(asked) in DORMANT_DAYS else 90
+
+
+@requires("reports.read")
+def balances_page(request: StaffRequest) -> HttpResponse:
+    """How old the money is (aging), how much is likely to be used (burn-down), and who
+    holds money without coming back (dormant)."""
+    aged = balances.aging()
+    quiet = balances.dormant(_dormant_days(request))
+    people = {
+        c.pk: c for c in Customer.objects.filter(pk__in=[q.customer_id for q in quiet.largest])
+    }
+    total = aged.total or 1
+    context = {
+        "aging": [
+            (label, amount, round(100 * amount / total))
+            for label, amount in zip(aging_labels(), aged.amounts, strict=True)
+        ],
+        "aging_total": aged.total,
+        "burn": balances.burn_down(),
+        "dormant": quiet,
+        "quiet": [(people.get(q.customer_id), q) for q in quiet.largest],
+        "dormant_days": DORMANT_DAYS,
+        "can_export": allowed(request.staff, "reports.export"),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "backoffice/reports/balances.html", context)
+
+
+def aging_labels() -> list[str]:
+    return [
+        _("0–30 days"),
+        _("31–90 days"),
+        _("91–180 days"),
+        _("181–365 days"),
+        _("More than 365 days"),
+    ]
+
+
+@requires("reports.export")
+def balances_export(request: StaffRequest, file_format: str) -> HttpResponse:
+    made = spreadsheets.balances_file(
+        balances.aging(),
+        aging_labels(),
+        balances.burn_down(),
+        balances.dormant(_dormant_days(request), show=10_000),
+        _format(file_format),
+        by=request.staff,
+    )
     return _download(made)

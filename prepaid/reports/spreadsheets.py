@@ -23,8 +23,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from prepaid.customers.models import Customer
 from prepaid.lib.money import exponent, from_minor
 from prepaid.reports import days
+from prepaid.reports.balances import Aging, BurnDown, Dormant
 from prepaid.reports.exports import FORMATS, neutralise
 from prepaid.reports.flows import Owed
 from prepaid.reports.statements import OwedDay, Scope, Statement, liability_series, statement
@@ -318,3 +320,63 @@ def _audit(kind: str, made: File, by: Staff | None, asked: dict[str, object]) ->
         by=by,
         after={"file": made.filename, **{name: str(value) for name, value in asked.items()}},
     )
+
+
+def balances_file(
+    aged: Aging,
+    labels: list[str],
+    burn: BurnDown,
+    quiet: Dormant,
+    file_format: str,
+    *,
+    by: Staff | None,
+) -> File:
+    """Aging, the burn-down and the dormant customers, a sheet each."""
+    business = Business.get()
+    currency = business.currency
+    codes = dict(
+        Customer.objects.filter(pk__in=[q.customer_id for q in quiet.largest]).values_list(
+            "pk", "code"
+        )
+    )
+    sections = [
+        Section(
+            _("Aging"),
+            [_("Age of the money"), _("Paid balance")],
+            [
+                [label, _money(amount, currency)]
+                for label, amount in zip(labels, aged.amounts, strict=True)
+            ],
+            (1,),
+        ),
+        Section(
+            _("Burn-down"),
+            [_("What"), _("Amount")],
+            [
+                [_("Held now (paid and bonus)"), _money(burn.held, currency)],
+                [_("Used within 30 days"), _money(burn.within[0], currency)],
+                [_("Used within 60 days"), _money(burn.within[1], currency)],
+                [_("Used within 90 days"), _money(burn.within[2], currency)],
+                [_("Not used within 90 days"), _money(burn.beyond, currency)],
+                [_("Likely never used"), _money(burn.breakage, currency)],
+            ],
+            (1,),
+        ),
+        Section(
+            _("Dormant"),
+            [_("Customer"), _("Paid balance"), _("Bonus balance"), _("Last transaction")],
+            [
+                [
+                    codes.get(q.customer_id, ""),
+                    _money(q.paid, currency),
+                    _money(q.bonus, currency),
+                    q.last_seen.replace(tzinfo=None) if q.last_seen else None,
+                ]
+                for q in quiet.largest
+            ],
+            (1, 2),
+        ),
+    ]
+    made = _file(sections, file_format, "balances", business)
+    _audit("balances", made, by, {"dormant_days": quiet.days})
+    return made

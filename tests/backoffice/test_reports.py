@@ -112,3 +112,16 @@ def test_cashiers_read_no_reports_and_an_unknown_format_is_not_found(
 ):
     assert signed_in(client, cashier_a).get("/reports/statement/").status_code == 403
     assert signed_in(client, owner).get("/reports/statement.pdf").status_code == 404
+
+
+def test_the_age_and_use_of_balances_page_and_its_export(client, accountant, sold):
+    page = signed_in(client, accountant).get("/reports/balances/", {"days": "30"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "₱98.86" in body  # all of the paid balance is younger than 30 days
+    assert "Nobody: every customer holding money came back in that time." in body
+    answer = client.get("/reports/balances.xlsx", {"days": "30"})
+    book = openpyxl.load_workbook(io.BytesIO(answer.content))
+    assert book.sheetnames == ["Aging", "Burn-down", "Dormant"]
+    assert list(book["Aging"].values)[1] == ("0–30 days", 98.86)
+    assert list(book["Burn-down"].values)[1] == ("Held now (paid and bonus)", 108.75)

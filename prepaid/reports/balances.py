@@ -1,0 +1,233 @@
+"""How old the money customers hold is, who has not been back, and how much of it is
+likely to be used — read from the ledger as it is now.
+
+Aging (first in, first out)
+    A sale spends a customer's oldest money first, so what a customer still holds is the
+    money they paid in last. Each positive paid balance is attributed to the customer's
+    latest payments into their wallet (top-ups, opening balances, sums given back by a
+    reversal), newest first, until it is covered; each part is aged by the day it came
+    in: 0–30, 31–90, 91–180, 181–365, more than 365 days.
+
+Dormant balances
+    Customers with a paid or bonus balance and no transaction for N days.
+
+Expected burn-down
+    Each customer's own pace: what they spent of their balances in the last 90 days,
+    per day. At that pace, how much of what they hold today is used within 30, 60 and
+    90 days (never more than they hold); what customers who spent nothing in those 90
+    days hold is the likely breakage (money that may never be used).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+BUCKETS = (30, 90, 180, 365)  # upper bounds in days; the last bucket is "more than 365"
+PACE_DAYS = 90
+HORIZONS = (30, 60, 90)
+
+AGING = """
+WITH held AS (
+    SELECT id, credits_posted - debits_posted AS balance FROM ledger_account
+    WHERE kind = 'wallet' AND customer_id IS NOT NULL AND credits_posted > debits_posted
+), paid_in AS (
+    SELECT t.credit_account_id AS account, t.created_at, t.amount,
+           SUM(t.amount) OVER (
+               PARTITION BY t.credit_account_id ORDER BY t.id DESC ROWS UNBOUNDED PRECEDING
+           ) - t.amount AS newer
+    FROM ledger_transfer t JOIN held h ON h.id = t.credit_account_id
+), parts AS (
+    SELECT p.created_at,
+           CASE WHEN p.amount < h.balance - p.newer THEN p.amount
+                ELSE h.balance - p.newer END AS part
+    FROM paid_in p JOIN held h ON h.id = p.account
+    WHERE p.newer < h.balance
+)
+SELECT CASE WHEN created_at >= %s THEN 0
+            WHEN created_at >= %s THEN 1
+            WHEN created_at >= %s THEN 2
+            WHEN created_at >= %s THEN 3
+            ELSE 4 END AS bucket,
+       SUM(part), COUNT(*)
+FROM parts GROUP BY 1
+"""
+
+
+@dataclass(frozen=True)
+class Aging:
+    """Paid balances by the age of the money: ``amounts[i]`` for bucket ``i`` (0–30,
+    31–90, 91–180, 181–365, more than 365 days)."""
+
+    amounts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.amounts)
+
+
+def aging(now: datetime | None = None) -> Aging:
+    now = now or timezone.now()
+    bounds = [connection.ops.adapt_datetimefield_value(now - timedelta(days=d)) for d in BUCKETS]
+    amounts = [0] * (len(BUCKETS) + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(AGING, bounds)
+        for bucket, amount, _parts in cursor.fetchall():
+            amounts[int(bucket)] = int(amount or 0)
+    return Aging(tuple(amounts))
+
+
+# Per customer: what they hold of their own (paid above zero, bonus) and their last
+# transaction; only those holding something and quiet since the cut-off.
+DORMANT = """
+WITH held AS (
+    SELECT customer_id,
+           SUM(CASE WHEN kind = 'wallet' AND credits_posted > debits_posted
+                    THEN credits_posted - debits_posted ELSE 0 END) AS paid,
+           SUM(CASE WHEN kind = 'bonus' THEN credits_posted - debits_posted ELSE 0 END)
+               AS bonus
+    FROM ledger_account
+    WHERE customer_id IS NOT NULL AND kind IN ('wallet', 'bonus')
+    GROUP BY customer_id
+)
+SELECT h.customer_id, h.paid, h.bonus,
+       (SELECT MAX(b.created_at) FROM ledger_batch b WHERE b.customer_id = h.customer_id)
+FROM held h
+WHERE h.paid + h.bonus > 0
+  AND NOT EXISTS (
+      SELECT 1 FROM ledger_batch b WHERE b.customer_id = h.customer_id AND b.created_at >= %s
+  )
+ORDER BY h.paid + h.bonus DESC
+"""
+
+
+@dataclass(frozen=True)
+class Quiet:
+    customer_id: int
+    paid: int
+    bonus: int
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True)
+class Dormant:
+    days: int
+    count: int
+    paid: int
+    bonus: int
+    largest: list[Quiet] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.paid + self.bonus
+
+
+def dormant(days: int, *, now: datetime | None = None, show: int = 50) -> Dormant:
+    """Customers holding money with no transaction in the last ``days`` days: how many,
+    how much, and the ``show`` largest."""
+    now = now or timezone.now()
+    cutoff = connection.ops.adapt_datetimefield_value(now - timedelta(days=days))
+    count = paid = bonus = 0
+    largest: list[Quiet] = []
+    with connection.cursor() as cursor:
+        cursor.execute(DORMANT, [cutoff])
+        for customer, held_paid, held_bonus, last in cursor.fetchall():
+            count += 1
+            paid += int(held_paid)
+            bonus += int(held_bonus)
+            if len(largest) < show:
+                largest.append(Quiet(int(customer), int(held_paid), int(held_bonus), _moment(last)))
+    return Dormant(days, count, paid, bonus, largest)
+
+
+def _moment(value: object) -> datetime | None:
+    """A datetime from a raw aggregate (SQLite hands back text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed
+
+
+# Per customer holding something: what they hold and what they spent in the pace window
+# (sales from their accounts, less the sales reversed in it).
+BURN = """
+WITH held AS (
+    SELECT customer_id,
+           SUM(CASE WHEN kind = 'wallet' AND credits_posted > debits_posted
+                    THEN credits_posted - debits_posted
+                    WHEN kind = 'bonus' THEN credits_posted - debits_posted ELSE 0 END)
+               AS balance
+    FROM ledger_account
+    WHERE customer_id IS NOT NULL AND kind IN ('wallet', 'bonus')
+    GROUP BY customer_id
+), spent AS (
+    SELECT a.customer_id, SUM(t.amount) AS amount
+    FROM ledger_transfer t JOIN ledger_account a ON a.id = t.debit_account_id
+    WHERE t.code = 'sale' AND t.created_at >= %s AND a.customer_id IS NOT NULL
+    GROUP BY a.customer_id
+), back AS (
+    SELECT a.customer_id, SUM(t.amount) AS amount
+    FROM ledger_transfer t
+    JOIN ledger_account a ON a.id = t.credit_account_id
+    JOIN ledger_transfer o ON o.id = t.reverses_id
+    WHERE t.code = 'reversal' AND o.code = 'sale' AND t.created_at >= %s
+      AND a.customer_id IS NOT NULL
+    GROUP BY a.customer_id
+), pace AS (
+    SELECT h.customer_id, h.balance,
+           COALESCE(s.amount, 0) - COALESCE(b.amount, 0) AS spent
+    FROM held h
+    LEFT JOIN spent s ON s.customer_id = h.customer_id
+    LEFT JOIN back b ON b.customer_id = h.customer_id
+    WHERE h.balance > 0
+)
+SELECT SUM(balance),
+       SUM(CASE WHEN spent * %s < balance * %s THEN spent * %s / %s ELSE balance END),
+       SUM(CASE WHEN spent * %s < balance * %s THEN spent * %s / %s ELSE balance END),
+       SUM(CASE WHEN spent * %s < balance * %s THEN spent * %s / %s ELSE balance END),
+       SUM(CASE WHEN spent <= 0 THEN balance ELSE 0 END),
+       COUNT(*),
+       SUM(CASE WHEN spent <= 0 THEN 1 ELSE 0 END)
+FROM pace
+"""
+
+
+@dataclass(frozen=True)
+class BurnDown:
+    """Of ``held`` (paid above zero and bonus, now): what is expected to be used within
+    30, 60 and 90 days at each customer's own pace, and ``breakage``: what customers who
+    spent nothing in the last 90 days hold."""
+
+    held: int
+    within: tuple[int, int, int]
+    breakage: int
+    customers: int
+    quiet_customers: int
+
+    @property
+    def beyond(self) -> int:
+        """What is not expected to be used within 90 days."""
+        return self.held - self.within[-1]
+
+
+def burn_down(now: datetime | None = None) -> BurnDown:
+    now = now or timezone.now()
+    since = connection.ops.adapt_datetimefield_value(now - timedelta(days=PACE_DAYS))
+    params: list[Any] = [since, since]
+    for horizon in HORIZONS:
+        # spent × horizon / PACE_DAYS, capped at the balance; compared without division.
+        params += [horizon, PACE_DAYS, horizon, PACE_DAYS]
+    with connection.cursor() as cursor:
+        cursor.execute(BURN, params)
+        held, in30, in60, in90, breakage, customers, quiet = cursor.fetchone()
+    return BurnDown(
+        held=int(held or 0),
+        within=(int(in30 or 0), int(in60 or 0), int(in90 or 0)),
+        breakage=int(breakage or 0),
+        customers=int(customers or 0),
+        quiet_customers=int(quiet or 0),
+    )

@@ -4,7 +4,7 @@ calendar day in its time zone."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -14,7 +14,9 @@ from ninja import Field, Query, Router, Schema
 from prepaid.api.errors import invalid
 from prepaid.api.permissions import endpoint, require
 from prepaid.api.schemas import ErrorOut, Input
+from prepaid.customers.models import Customer
 from prepaid.lib.money import from_minor
+from prepaid.reports import balances
 from prepaid.reports.flows import Owed
 from prepaid.reports.statements import Scope, Statement, liability_series, statement
 from prepaid.staff.models import Business, Store
@@ -268,5 +270,139 @@ def liability(request: HttpRequest, params: Query[LiabilityParams]) -> dict[str,
                 "customers_with_balance": row.owed.holders,
             }
             for row in liability_series(first, last)
+        ],
+    }
+
+
+class AgeOut(Schema):
+    days: str = Field(description="0-30, 31-90, 91-180, 181-365 or 366-", examples=["0-30"])
+    paid: str = Field(description="Paid balances of that age", examples=["1200.00"])
+
+
+class AgingOut(Schema):
+    currency: str
+    total: str
+    ages: list[AgeOut]
+
+
+class BurnDownOut(Schema):
+    currency: str
+    held: str = Field(description="Paid balances above zero and bonus, now")
+    within_30_days: str
+    within_60_days: str
+    within_90_days: str
+    beyond_90_days: str
+    likely_never_used: str = Field(
+        description="What customers who spent nothing in the last 90 days hold"
+    )
+
+
+class QuietOut(Schema):
+    customer: str = Field(description="The customer's code")
+    balance: str
+    bonus_balance: str
+    last_transaction: datetime | None
+
+
+class DormantOut(Schema):
+    currency: str
+    days: int
+    customers: int
+    balance: str
+    bonus_balance: str
+    largest: list[QuietOut]
+
+
+class DormantParams(Input):
+    days: int = Field(90, ge=1, le=3660, description="Not seen for at least this many days")
+    limit: int = Field(50, ge=0, le=500, description="How many of the largest to list")
+
+
+AGE_NAMES = ("0-30", "31-90", "91-180", "181-365", "366-")
+
+
+@router.get(
+    "/reports/aging",
+    response={200: AgingOut, **ERRORS},
+    **endpoint(
+        "reports.read",
+        "How old the paid money customers hold is",
+        description="Paid balances by the age of the payment they came from, first in"
+        " first out (a sale spends the oldest money first).",
+    ),
+)
+def aging(request: HttpRequest) -> dict[str, Any]:
+    require(request, "reports.read")
+    currency = Business.get().currency
+    aged = balances.aging()
+    return {
+        "currency": currency,
+        "total": money(aged.total, currency),
+        "ages": [
+            {"days": name, "paid": money(amount, currency)}
+            for name, amount in zip(AGE_NAMES, aged.amounts, strict=True)
+        ],
+    }
+
+
+@router.get(
+    "/reports/burn-down",
+    response={200: BurnDownOut, **ERRORS},
+    **endpoint(
+        "reports.read",
+        "How much of what is owed is expected to be used",
+        description="At each customer's own pace over the last 90 days: what of their"
+        " balances is used within 30, 60 and 90 days; what customers who spent nothing in"
+        " 90 days hold is the likely breakage.",
+    ),
+)
+def burn_down(request: HttpRequest) -> dict[str, Any]:
+    require(request, "reports.read")
+    currency = Business.get().currency
+    burn = balances.burn_down()
+    return {
+        "currency": currency,
+        "held": money(burn.held, currency),
+        "within_30_days": money(burn.within[0], currency),
+        "within_60_days": money(burn.within[1], currency),
+        "within_90_days": money(burn.within[2], currency),
+        "beyond_90_days": money(burn.beyond, currency),
+        "likely_never_used": money(burn.breakage, currency),
+    }
+
+
+@router.get(
+    "/reports/dormant",
+    response={200: DormantOut, **ERRORS},
+    **endpoint(
+        "reports.read",
+        "Customers holding money who have not been back",
+        description="Customers with a paid or bonus balance and no transaction for `days`"
+        " days: how many, how much, and the largest.",
+    ),
+)
+def dormant(request: HttpRequest, params: Query[DormantParams]) -> dict[str, Any]:
+    require(request, "reports.read")
+    currency = Business.get().currency
+    quiet = balances.dormant(params.days, show=params.limit)
+    codes = dict(
+        Customer.objects.filter(pk__in=[q.customer_id for q in quiet.largest]).values_list(
+            "pk", "code"
+        )
+    )
+    return {
+        "currency": currency,
+        "days": quiet.days,
+        "customers": quiet.count,
+        "balance": money(quiet.paid, currency),
+        "bonus_balance": money(quiet.bonus, currency),
+        "largest": [
+            {
+                "customer": codes.get(q.customer_id, ""),
+                "balance": money(q.paid, currency),
+                "bonus_balance": money(q.bonus, currency),
+                "last_transaction": q.last_seen,
+            }
+            for q in quiet.largest
         ],
     }

@@ -123,3 +123,17 @@ def test_cashiers_may_not_read_reports(api):
     refused = api.cashier.get("/reports/daily", date=today)
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "permission_denied"
+
+
+def test_aging_burn_down_and_dormant_through_the_api(api, water, morning):
+    aged = api.accountant.get("/reports/aging").json()
+    assert aged["total"] == "90.00"
+    assert aged["ages"][0] == {"days": "0-30", "paid": "90.00"}
+    assert [age["days"] for age in aged["ages"]] == ["0-30", "31-90", "91-180", "181-365", "366-"]
+    burn = api.manager.get("/reports/burn-down").json()
+    # Maria's one sale was reversed: she spent nothing in 90 days, so all of it is likely
+    # never used.
+    assert burn["held"] == "90.00" and burn["likely_never_used"] == "90.00"
+    quiet = api.owner.get("/reports/dormant", days=1).json()
+    assert (quiet["days"], quiet["customers"], quiet["largest"]) == (1, 0, [])
+    assert api.cashier.get("/reports/aging").status_code == 403

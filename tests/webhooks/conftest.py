@@ -125,7 +125,10 @@ class Receiver:
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         receiver: Receiver = self.server.receiver  # type: ignore[attr-defined]
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length)
+        if len(body) < length:
+            return  # the sender died mid-request (a killed worker): nothing was received
         headers = {name.lower(): value for name, value in self.headers.items()}
         _, status = receiver.take(self.path, headers, body)
         if status == STALL:

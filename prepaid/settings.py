@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "prepaid.sales",
     "prepaid.reports",
     "prepaid.operations",  # the envelope every operation runs in; its outcomes; the outbox
+    "prepaid.closing",  # day closes (Z-reports), settlement files; runs in the envelope
     "prepaid.webhooks",
     # What every interface shares: middleware, the shop in templates, filters, error pages.
     "prepaid.web",

@@ -126,22 +126,32 @@ def flows(start: datetime, end: datetime) -> Flows:
     window = _moments(start, end)
     for row in _rows(TOP_UPS, window):
         *who, method, count, amount, bonus = row
-        found[(_who(who), "top_up", str(method))].add(Measure(count, amount, bonus))
+        found[(_who(who), "top_up", str(method))].add(_sums(count, amount, bonus))
     for row in _rows(SALES, window):
         *who, product, count, amount, bonus, quantity = row
-        measure = Measure(count, amount, bonus, _quantity(quantity))
+        measure = _sums(count, amount, bonus, _quantity(quantity))
         found[(_who(who), "sale", str(product))].add(measure)
     for row in _rows(REFUNDS, window):
         *who, method, count, amount, forfeited = row
-        found[(_who(who), "refund", str(method))].add(Measure(count, amount, forfeited))
+        found[(_who(who), "refund", str(method))].add(_sums(count, amount, forfeited))
     for row in _rows(REVERSALS, window):
         *who, original, method, count, paid, bonus = row
         key = f"{original}:{method or 0}"
-        found[(_who(who), "reversal", key)].add(Measure(count, paid, bonus))
+        found[(_who(who), "reversal", key)].add(_sums(count, paid, bonus))
     for row in _rows(OTHERS, window):
         *who, code, count, paid, bonus = row
-        found[(_who(who), code, "")].add(Measure(count, paid, bonus))
+        found[(_who(who), code, "")].add(_sums(count, paid, bonus))
     return dict(found)
+
+
+def _sums(
+    count: int | Decimal,
+    amount: int | Decimal,
+    bonus: int | Decimal,
+    quantity: Decimal | None = None,
+) -> Measure:
+    """A row's sums as plain ints (PostgreSQL sums bigints as numeric: Decimal)."""
+    return Measure(int(count), int(amount), int(bonus), quantity or Decimal())
 
 
 def _quantity(value: Any) -> Decimal:

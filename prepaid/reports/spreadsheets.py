@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -276,9 +277,26 @@ def liability_file(series: list[OwedDay], file_format: str, *, by: Staff | None)
     return made
 
 
-def month_workbook(first: dt.date, scope: Scope, *, by: Staff | None) -> File:
+def sections_file(
+    sections: list[Section],
+    file_format: str,
+    name: str,
+    *,
+    kind: str,
+    by: Staff | None,
+    asked: dict[str, object],
+) -> File:
+    """Any report's sections as a workbook or a CSV named ``name``; audited as ``kind``."""
+    made = _file(sections, file_format, name, Business.get())
+    _audit(kind, made, by, asked)
+    return made
+
+
+def month_workbook(
+    first: dt.date, scope: Scope, *, by: Staff | None, more: Sequence[Section] = ()
+) -> File:
     """The month of ``first``: a sheet with each day's totals, then the month's statement
-    sheets, then what was owed at the end of each day."""
+    sheets, then what was owed at the end of each day, then ``more`` (the day closes)."""
     business = Business.get()
     currency = business.currency
     following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
@@ -307,6 +325,7 @@ def month_workbook(first: dt.date, scope: Scope, *, by: Staff | None) -> File:
         days_section,
         *statement_sections(month),
         liability_section(liability_series(first, last), currency),
+        *more,
     ]
     made = _file(sections, "xlsx", f"month-{first:%Y-%m}{_scope_name(scope)}", business)
     _audit("month", made, by, {"month": f"{first:%Y-%m}", **scope.filters()})

@@ -166,35 +166,37 @@ def statement(
     """The statement of the shop's days ``start`` to ``end`` (both included)."""
     scope = scope or Scope()
     now = now or timezone.now()
-    moved = _moved(start, end, scope, now)
-    found = Statement(start, end, scope, Business.get().currency)
+    found = lines(
+        Statement(start, end, scope, Business.get().currency), _moved(start, end, scope, now)
+    )
+    found.opening = days.owed_before(days.bounds(start)[0])
+    found.closing = days.owed_at_end(end, now)
+    return found
+
+
+def lines(found: Statement, moved: dict[tuple[str, str], Measure]) -> Statement:
+    """``found`` with the lines of what ``moved`` (``flows``' sums by kind and key):
+    top-ups and refunds by method, sales by product, reversals by what they reversed,
+    the other movements; each list in the order the shop gave its methods and products."""
     methods = {str(m.pk): m for m in PaymentMethod.objects.all()}
-    products = {str(p.pk): p for p in Product.objects.all()}
+    sold = [int(key) for kind, key in moved if kind == "sale"]
+    products = {str(p.pk): p for p in Product.objects.filter(pk__in=sold)}
     for (kind, key), measure in sorted(moved.items()):
+        count, amount, bonus = measure.count, measure.amount, measure.bonus
         if kind == "top_up":
-            found.top_ups.append(TopUps(methods[key], measure.count, measure.amount, measure.bonus))
+            found.top_ups.append(TopUps(methods[key], count, amount, bonus))
         elif kind == "sale":
-            found.sales.append(
-                Sales(products[key], measure.count, measure.quantity, measure.amount, measure.bonus)
-            )
+            found.sales.append(Sales(products[key], count, measure.quantity, amount, bonus))
         elif kind == "refund":
-            found.refunds.append(
-                Refunds(methods[key], measure.count, measure.amount, measure.bonus)
-            )
+            found.refunds.append(Refunds(methods[key], count, amount, bonus))
         elif kind == "reversal":
             original, method = key.split(":")
-            found.reversals.append(
-                Reversals(
-                    original, methods.get(method), measure.count, measure.amount, measure.bonus
-                )
-            )
+            found.reversals.append(Reversals(original, methods.get(method), count, amount, bonus))
         else:
-            found.others.append(Other(kind, measure.count, measure.amount, measure.bonus))
+            found.others.append(Other(kind, count, amount, bonus))
     found.top_ups.sort(key=lambda line: (line.method.position, line.method.name))
     found.sales.sort(key=lambda line: (line.product.position, line.product.name))
     found.refunds.sort(key=lambda line: (line.method.position, line.method.name))
-    found.opening = days.owed_before(days.bounds(start)[0])
-    found.closing = days.owed_at_end(end, now)
     return found
 
 

@@ -149,6 +149,19 @@ REFUSALS: dict[str, Kind] = {
     ),
     "webhook_not_active": Kind(409, _("Activate this endpoint first.")),
     "webhook_delivery_pending": Kind(409, _("This delivery is still queued; it will be sent.")),
+    # -- day close: closing a day, approving a close (prepaid.closing) ------------------
+    "day_not_started": Kind(422, _("This day has not begun yet.")),
+    "day_already_closed": Kind(409, _("This day of %(name)s is already closed.")),
+    "difference_unexplained": Kind(
+        422,
+        _("%(method)s differs by %(difference)s: explain the difference."),
+        money=("difference",),
+    ),
+    "close_not_returned": Kind(409, _("Only a close that was sent back can be counted again.")),
+    "close_not_waiting": Kind(409, _("This close is not waiting for approval.")),
+    "close_own_approval": Kind(
+        403, _("Someone other than the person who closed the day approves it.")
+    ),
 }
 
 

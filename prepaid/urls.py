@@ -8,7 +8,7 @@ from django.views import defaults
 
 from prepaid.api.api import api
 from prepaid.api.errors import ApiError
-from prepaid.backoffice import customers, imports, reports, shop, webhooks
+from prepaid.backoffice import closing, customers, imports, reports, shop, webhooks
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
 
@@ -118,6 +118,40 @@ urlpatterns += [
         "reports/liability.<str:file_format>",
         reports.liability_export,
         name="report_liability_export",
+    ),
+    # Day closes (Z-reports), the X-report, settlement files (prepaid.backoffice.closing)
+    path("reports/closes/", closing.close_list, name="report_closes"),
+    path("reports/closes/new/", closing.close_new, name="report_close_new"),
+    path("reports/closes.<str:file_format>", closing.close_export, name="report_closes_export"),
+    path("reports/closes/running/", closing.x_report, name="report_x"),
+    path("reports/closes/<int:close_id>/", closing.close_detail, name="report_close"),
+    path(
+        "reports/closes/<int:close_id>/print/<str:paper>/",
+        closing.close_print,
+        name="report_close_print",
+    ),
+    path("reports/closes/<int:close_id>/decide/", closing.close_decide, name="report_close_decide"),
+    path(
+        "reports/closes/<int:close_id>/recount/",
+        closing.close_recount,
+        name="report_close_recount",
+    ),
+    path("reports/settlements/", closing.settlement_list, name="report_settlements"),
+    path("reports/settlements/new/", closing.settlement_new, name="report_settlement_new"),
+    path(
+        "reports/settlements/<int:settlement_id>/",
+        closing.settlement_detail,
+        name="report_settlement",
+    ),
+    path(
+        "reports/settlements/<int:settlement_id>.<str:file_format>",
+        closing.settlement_export,
+        name="report_settlement_export",
+    ),
+    path(
+        "reports/settlements/<int:settlement_id>/resolve/",
+        closing.settlement_resolve,
+        name="report_settlement_resolve",
     ),
     path("reports/balances/", reports.balances_page, name="report_balances"),
     path(

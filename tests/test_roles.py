@@ -37,7 +37,7 @@ def guarded() -> list[tuple[str, str]]:
 
 def url(route: str, code: str) -> str:
     path = "/" + route.replace("<str:code>", code).replace("<str:token>", "no-such-upload")
-    path = path.replace("<str:file_format>", "xlsx")
+    path = path.replace("<str:file_format>", "xlsx").replace("<str:paper>", "a4")
     path = re.sub(r"<int:\w+>", str(MISSING), path)
     assert "<" not in path, path
     return path

@@ -37,13 +37,18 @@ def test_every_message_is_translated(language):
 def test_the_compiled_catalogue_holds_every_message(language):
     with (LOCALE / language / "LC_MESSAGES" / "django.mo").open("rb") as compiled:
         catalogue = gettext.GNUTranslations(compiled)
-    for _, msgid, msgstr in entries(language):
+    for block, msgid, msgstr in entries(language):
         if not msgstr.startswith("msgstr "):
             continue  # plural forms
         text = ast.literal_eval(msgid)
         translated = "".join(ast.literal_eval(part) for part in re.findall(r'".*"', msgstr))
+        context = re.search(r'^msgctxt (".*")$', block, re.M)
+        if context is not None:
+            found = catalogue.pgettext(ast.literal_eval(context[1]), text)
+        else:
+            found = catalogue.gettext(text)
         if text:
-            assert catalogue.gettext(text) == translated, (language, text)
+            assert found == translated, (language, text)
 
 
 def untranslated_in(language: str, pages: list[str], *, sources: tuple[str, ...]) -> list[str]:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from prepaid.api import catalog, customers, errors, money, reports, webhooks
+from prepaid.api import catalog, closes, customers, errors, money, reports, webhooks
 from prepaid.api.auth import Bearer
 from prepaid.api.errors import ApiError
 from prepaid.api.schemas import ErrorOut, Health
@@ -46,6 +46,7 @@ api.add_router("", money.router)
 api.add_router("", catalog.router)
 api.add_router("", webhooks.router)
 api.add_router("", reports.router)
+api.add_router("", closes.router)
 
 
 @api.get("/health", auth=None, response={200: Health, 503: ErrorOut}, tags=["health"])

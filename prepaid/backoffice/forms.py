@@ -5,6 +5,7 @@ import zoneinfo
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from prepaid.lib.money import MoneyError, from_minor, to_minor
 from prepaid.staff.models import Business, Device, Staff, Store
@@ -155,6 +156,8 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 DAY = forms.DateInput(attrs={"type": "date"})
+FROM = pgettext_lazy("first day of a report", "From")
+TO = pgettext_lazy("last day of a report", "To")
 
 
 class ReportSpanForm(forms.Form):
@@ -169,12 +172,8 @@ class ReportSpanForm(forms.Form):
         ("last_month", _("Last month")),
     )
 
-    start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=FROM, required=False, widget=DAY)
+    end = forms.DateField(label=TO, required=False, widget=DAY)
     preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
     store = forms.ModelChoiceField(
         label=_("Store"), queryset=Store.objects.all(), required=False, empty_label=_("All stores")
@@ -226,8 +225,8 @@ class LiabilitySpanForm(forms.Form):
         ("year", _("This year")),
     )
 
-    start = forms.DateField(label=_("From"), required=False, widget=DAY)
-    end = forms.DateField(label=_("To"), required=False, widget=DAY)
+    start = forms.DateField(label=FROM, required=False, widget=DAY)
+    end = forms.DateField(label=TO, required=False, widget=DAY)
     preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False, initial="90")
 
     def span(self, today: dt.date, *, since: dt.date | None) -> tuple[dt.date, dt.date]:

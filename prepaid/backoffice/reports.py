@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from prepaid.backoffice.forms import LiabilitySpanForm, ReportSpanForm
 from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.closing.exports import closes_between, closes_section
+from prepaid.closing.figures import corrections_of_days
 from prepaid.customers.models import Customer
 from prepaid.lib.money import from_minor
 from prepaid.reports import balances, days, spreadsheets
@@ -24,7 +26,8 @@ from prepaid.web.people import allowed
 
 @requires("reports.read")
 def reports_home(request: StaffRequest) -> HttpResponse:
-    return render(request, "backoffice/reports/home.html")
+    context = {"can_reconcile": allowed(request.staff, "reconcile")}
+    return render(request, "backoffice/reports/home.html", context)
 
 
 def _asked(request: StaffRequest) -> tuple[ReportSpanForm, dt.date, dt.date, Scope]:
@@ -45,6 +48,7 @@ def statement_page(request: StaffRequest) -> HttpResponse:
     context = {
         "form": form,
         "statement": statement(first, last, scope),
+        "corrections": corrections_of_days(first, last, scope),
         "query": request.GET.urlencode(),
         "can_export": allowed(request.staff, "reports.export"),
     }
@@ -56,25 +60,29 @@ def statement_export(request: StaffRequest, file_format: str) -> HttpResponse:
     """The statement on screen as a workbook (one sheet per section) or a CSV."""
     _form, first, last, scope = _asked(request)
     found = statement(first, last, scope)
-    made = spreadsheets.statement_file(found, _format(file_format), by=request.staff)
-    return _download(made)
+    made = spreadsheets.statement_file(found, export_format(file_format), by=request.staff)
+    return download(made)
 
 
 @requires("reports.export")
 def month_export(request: StaffRequest) -> HttpResponse:
     """A whole month in one workbook: each day, the month's statement, what was owed."""
     _form, first, _last, scope = _asked(request)
-    made = spreadsheets.month_workbook(first.replace(day=1), scope, by=request.staff)
-    return _download(made)
+    month = first.replace(day=1)
+    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    closes = closes_between(month, following - dt.timedelta(days=1), scope.store)
+    more = [closes_section(closes, Business.get().currency)]
+    made = spreadsheets.month_workbook(month, scope, by=request.staff, more=more)
+    return download(made)
 
 
-def _format(file_format: str) -> str:
+def export_format(file_format: str) -> str:
     if file_format not in ("xlsx", "csv"):
         raise Http404
     return file_format
 
 
-def _download(made: spreadsheets.File) -> HttpResponse:
+def download(made: spreadsheets.File) -> HttpResponse:
     response = HttpResponse(made.content, content_type=made.content_type)
     response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     return response
@@ -114,8 +122,8 @@ def liability_page(request: StaffRequest) -> HttpResponse:
 def liability_export(request: StaffRequest, file_format: str) -> HttpResponse:
     _form, first, last = _liability_span(request)
     series = liability_series(first, last)
-    made = spreadsheets.liability_file(series, _format(file_format), by=request.staff)
-    return _download(made)
+    made = spreadsheets.liability_file(series, export_format(file_format), by=request.staff)
+    return download(made)
 
 
 DORMANT_DAYS = (30, 60, 90, 180, 365)
@@ -169,7 +177,7 @@ def balances_export(request: StaffRequest, file_format: str) -> HttpResponse:
         aging_labels(),
         balances.burn_down(),
         balances.dormant(_dormant_days(request), show=10_000),
-        _format(file_format),
+        export_format(file_format),
         by=request.staff,
     )
-    return _download(made)
+    return download(made)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("c/<str:code>/top-up/", views.top_up, name="counter_top_up"),
     path("receipt/<int:batch_id>/", views.receipt, name="counter_receipt"),
     path("receipt/<int:batch_id>/undo/", views.undo, name="counter_undo"),
+    path("shift/", views.shift, name="counter_shift"),
 ]

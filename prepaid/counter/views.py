@@ -14,12 +14,15 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prepaid.catalog.models import Product, TopUpPlan
+from prepaid.closing.running import running
+from prepaid.closing.spans import Place
 from prepaid.counter import access
 from prepaid.counter.access import CounterRequest, at_counter
 from prepaid.counter.forms import EnrollForm, PinForm, SellForm, TopUpForm, UndoForm, new_key
@@ -261,6 +264,22 @@ def undo(request: CounterRequest, batch_id: int) -> HttpResponse:
 
 
 # -- PIN, lock, enrolment ---------------------------------------------------------------------
+
+
+@at_counter
+def shift(request: CounterRequest) -> HttpResponse:
+    """The X-report of this counter: its figures since its last close (or since the day
+    began), by payment method. Closes nothing; any cashier may read their counter's."""
+    if not allowed(request.cashier, "shift.read"):
+        raise PermissionDenied
+    found = running(Place(request.device.store, request.device))
+    context = {
+        "span": found.span,
+        "statement": found.statement,
+        "channels": found.channels,
+        "corrections": found.corrections,
+    }
+    return render(request, "counter/shift.html", context)
 
 
 def unlock(request: HttpRequest) -> HttpResponse:

@@ -162,6 +162,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"NAME": f"test_prepaid_{os.getpid()}"}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: the reports' queries estimate millions of rows and cross its threshold,
+        # then spend longer compiling than running (1.3 s against 0.3 s on 10M transfers,
+        # bench/README.md); the short queries of the counter never gain from it.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

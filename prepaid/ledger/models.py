@@ -262,7 +262,12 @@ class Transfer(models.Model):
                 name="transfer_has_actor",
             ),
         ]
-        indexes: ClassVar = [models.Index(fields=["store", "created_at"])]
+        indexes: ClassVar = [
+            models.Index(fields=["store", "created_at"]),
+            # Reports read the transfers of a span of time, every store's
+            # (``reports.flows.liability_change``): without it, a scan of the ledger.
+            models.Index(fields=["created_at"], name="transfer_created_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.amount} {self.debit_account_id}→{self.credit_account_id}"

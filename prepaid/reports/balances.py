@@ -36,17 +36,18 @@ WITH held AS (
     SELECT id, credits_posted - debits_posted AS balance FROM ledger_account
     WHERE kind = 'wallet' AND customer_id IS NOT NULL AND credits_posted > debits_posted
 ), paid_in AS (
-    SELECT t.credit_account_id AS account, t.created_at, t.amount,
+    -- The balance rides along: joining "held" a second time made SQLite compare every
+    -- payment with every held wallet (two materialised CTEs, no index between them).
+    SELECT t.created_at, t.amount, h.balance,
            SUM(t.amount) OVER (
                PARTITION BY t.credit_account_id ORDER BY t.id DESC ROWS UNBOUNDED PRECEDING
            ) - t.amount AS newer
     FROM ledger_transfer t JOIN held h ON h.id = t.credit_account_id
 ), parts AS (
-    SELECT p.created_at,
-           CASE WHEN p.amount < h.balance - p.newer THEN p.amount
-                ELSE h.balance - p.newer END AS part
-    FROM paid_in p JOIN held h ON h.id = p.account
-    WHERE p.newer < h.balance
+    SELECT created_at,
+           CASE WHEN amount < balance - newer THEN amount ELSE balance - newer END AS part
+    FROM paid_in
+    WHERE newer < balance
 )
 SELECT CASE WHEN created_at >= %s THEN 0
             WHEN created_at >= %s THEN 1

@@ -119,7 +119,10 @@ def owed_before(moment: datetime) -> Owed:
     """What was owed just before ``moment``: the last summary before it, plus what moved
     since (everything, when nothing is summarised yet)."""
     day = moment.astimezone(zone()).date()
-    previous = latest_summary(before=day + timedelta(days=1))
+    # The moment falls inside ``day``, which ends after it: only a summary of an earlier
+    # day can be the base. (Asking for one before ``day + 1`` found ``day`` itself once it
+    # was summarised, and then every statement summed the whole ledger from EPOCH.)
+    previous = latest_summary(before=day)
     if previous is not None and bounds(previous.day)[1] <= moment:
         return owed_of(previous) + liability_change(bounds(previous.day)[1], moment)
     return Owed() + liability_change(EPOCH, moment)

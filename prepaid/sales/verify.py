@@ -21,10 +21,13 @@ WITH lines AS (
     WHERE b.code = 'sale'
     GROUP BY t.batch_id
 )
-SELECT COALESCE(l.batch_id, m.batch_id), l.amount, m.amount, l.from_bonus, m.from_bonus
-FROM lines l FULL OUTER JOIN moved m ON m.batch_id = l.batch_id
-WHERE l.batch_id IS NULL OR m.batch_id IS NULL
-   OR l.amount <> m.amount OR l.from_bonus <> m.from_bonus
+SELECT l.batch_id, l.amount, m.amount, l.from_bonus, m.from_bonus
+FROM lines l LEFT JOIN moved m ON m.batch_id = l.batch_id
+WHERE m.batch_id IS NULL OR l.amount <> m.amount OR l.from_bonus <> m.from_bonus
+UNION ALL
+SELECT m.batch_id, NULL, m.amount, NULL, m.from_bonus
+FROM moved m
+WHERE NOT EXISTS (SELECT 1 FROM sales_saleline s WHERE s.batch_id = m.batch_id)
 ORDER BY 1 LIMIT 20
 """
 

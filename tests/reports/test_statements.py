@@ -225,3 +225,25 @@ class transaction_per_example:
 
         transaction.savepoint_rollback(self.savepoint)
         return False
+
+
+def test_a_summarised_day_is_read_from_its_summaries_not_from_the_whole_ledger(
+    shop, monkeypatch
+):
+    """Once the days are summarised, a day's statement reads what was owed at its start
+    from the summary of the day before: no span of the ledger from its first day is read
+    (a statement used to sum the whole ledger, minutes on 10 million transfers)."""
+    post(shop, [("top_up", 0, 5000, 60 * 24 * n, False) for n in range(4)])
+    assert days.summarise_finished(now=NOW) > 0
+    spans: list[tuple[datetime, datetime]] = []
+    change = days.liability_change
+
+    def recorded(start: datetime, end: datetime) -> Owed:
+        spans.append((start, end))
+        return change(start, end)
+
+    monkeypatch.setattr(days, "liability_change", recorded)
+    found = statement(DAYS[2], DAYS[2], now=NOW)
+
+    assert found.closing.paid - found.opening.paid == 5000
+    assert all(end - start <= timedelta(days=1) for start, end in spans), spans

@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.lookup
 	$(BIN)/python -m bench.import_customers
 	$(BIN)/python -m bench.http_sales
+	$(BIN)/python -m bench.reports
 
 messages: $(STAMP)
 	cd prepaid && ../$(BIN)/django-admin makemessages -l zh_Hans -l nl --no-obsolete --settings=prepaid.settings

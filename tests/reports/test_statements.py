@@ -227,9 +227,7 @@ class transaction_per_example:
         return False
 
 
-def test_a_summarised_day_is_read_from_its_summaries_not_from_the_whole_ledger(
-    shop, monkeypatch
-):
+def test_a_summarised_day_is_read_from_its_summaries_not_from_the_whole_ledger(shop, monkeypatch):
     """Once the days are summarised, a day's statement reads what was owed at its start
     from the summary of the day before: no span of the ledger from its first day is read
     (a statement used to sum the whole ledger, minutes on 10 million transfers)."""

@@ -30,19 +30,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.forms import DAY
-from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.backoffice.permissions import StaffRequest, perform, requires
 from prepaid.backoffice.reports import download, export_format
 from prepaid.closing import denominations, settlements
 from prepaid.closing.exports import closes_section, settlement_sections
 from prepaid.closing.figures import Channel, channels, corrections, figures
 from prepaid.closing.models import DayClose, Settlement
 from prepaid.closing.operations import CloseDay, DecideClose
-from prepaid.closing.running import running
-from prepaid.closing.spans import Place, Span, open_span, place_of, span
+from prepaid.closing.running import Running, running
+from prepaid.closing.spans import Place, Span, place_of, span
 from prepaid.ledger.models import PaymentMethod
-from prepaid.ledger.services import Actor
 from prepaid.lib.money import MoneyError, exponent, from_minor, to_minor
-from prepaid.operations.envelope import Operation, Result, run
 from prepaid.reports import days, spreadsheets
 from prepaid.sales import importing
 from prepaid.staff.models import Business, Device, Store
@@ -107,15 +105,6 @@ def _asked_place(request: StaffRequest) -> tuple[PlaceForm, Place | None, dt.dat
 # -- running operations -----------------------------------------------------------------
 
 
-def _run(request: StaffRequest, operation: Operation, key: str) -> Result:
-    store = request.staff.stores.filter(active=True).order_by("id").first()
-    store = store or Store.objects.order_by("id").first()
-    if store is None:
-        raise Refusal("not_set_up")
-    actor = Actor(store=store, staff=request.staff)
-    return run(operation, actor=actor, scope=f"backoffice:{request.staff.pk}", key=key)
-
-
 def _key(request: StaffRequest) -> str:
     return request.POST.get("key", "").strip()[:64] or uuid.uuid4().hex
 
@@ -125,7 +114,9 @@ def _key(request: StaffRequest) -> str:
 
 @requires("reports.read")
 def close_list(request: StaffRequest) -> HttpResponse:
-    closes = DayClose.objects.select_related("store", "device", "closed_by", "decided_by")
+    closes = DayClose.objects.select_related(
+        "store", "device", "closed_by", "decided_by"
+    ).prefetch_related("lines")  # each row shows its difference
     store = request.GET.get("store", "")
     if store.isdigit():
         closes = closes.filter(store_id=int(store))
@@ -174,21 +165,16 @@ def x_report(request: StaffRequest) -> HttpResponse:
     form, place, _day = _asked_place(request)
     if place is None:
         return render(request, "backoffice/closing/x_report.html", {"form": form})
-    covered = open_span(place)
-    return render(
-        request,
-        "backoffice/closing/x_report.html",
-        {"form": form, **running_figures(place, covered)},
-    )
+    context = {"form": form, **running_figures(running(place))}
+    return render(request, "backoffice/closing/x_report.html", context)
 
 
-def running_figures(place: Place, covered: Span) -> dict[str, Any]:
+def running_figures(found: Running) -> dict[str, Any]:
     """The figures of a span as the X-report and the close form show them."""
-    found = running(place, covered)
     return {
-        "place": place,
-        "place_label": _label(place),
-        "span": covered,
+        "place": found.place,
+        "place_label": _label(found.place),
+        "span": found.span,
         "statement": found.statement,
         "channels": found.channels,
         "corrections": found.corrections,
@@ -327,12 +313,6 @@ def _money_text(amount_minor: int, currency: str) -> str:
     return str(from_minor(amount_minor, currency))
 
 
-def _close_channels(place: Place, covered: Span) -> list[Channel]:
-    """Every active payment method (cash first), with what it moved in the span."""
-    found = figures(place, covered)
-    return channels(found, also=list(PaymentMethod.objects.filter(active=True)))
-
-
 @requires("day.close")
 def close_new(request: StaffRequest) -> HttpResponse:
     """Count and close a place's day. GET ?place=&day= shows the figures and the form."""
@@ -372,7 +352,9 @@ def _count(
         messages.error(request, _("This day has not begun yet."))
         return redirect("report_closes")
     currency = Business.get().currency
-    found_channels = _close_channels(place, covered)
+    found = running(place, covered)
+    # Every active payment method, cash first, with what it moved in the span.
+    found_channels = channels(found.statement, also=list(PaymentMethod.objects.filter(active=True)))
     matched = {
         c.method.code: settlements.matched_total(c.method, place, covered)
         for c in found_channels
@@ -383,7 +365,7 @@ def _count(
         if form.is_valid():
             operation = form.operation(place, day, revised.pk if revised else None)
             try:
-                done = _run(request, operation, form.cleaned_data["key"] or uuid.uuid4().hex)
+                done = perform(request, operation, form.cleaned_data["key"] or uuid.uuid4().hex)
             except Refusal as refusal:
                 if refusal.code == "idempotency_key_reused":
                     messages.info(request, _("This form was sent before; nothing more was done."))
@@ -406,7 +388,7 @@ def _count(
             initial["opening_float"] = from_minor(revised.opening_float_minor, currency)
         form = CloseForm(initial=initial, channels=found_channels, currency=currency)
     form.matched = matched
-    context = {**running_figures(place, covered), "form": form, "day": day, "revised": revised}
+    context = {**running_figures(found), "form": form, "day": day, "revised": revised}
     return render(request, "backoffice/closing/close_form.html", context)
 
 
@@ -466,7 +448,7 @@ def close_decide(request: StaffRequest, close_id: int) -> HttpResponse:
     approve = request.POST.get("decision") == "approve"
     operation = DecideClose(close=close.pk, approve=approve, note=request.POST.get("note", ""))
     try:
-        _run(request, operation, _key(request))
+        perform(request, operation, _key(request))
     except Refusal as refusal:
         if refusal.code == "idempotency_key_reused":
             messages.info(request, _("This form was sent before; nothing more was done."))
@@ -568,10 +550,12 @@ def settlement_detail(request: StaffRequest, settlement_id: int) -> HttpResponse
     )
     if found.state == Settlement.State.MAPPING:
         return _columns(request, found)
+    report = settlements.report(found)
+    theirs = [(line, report.differing.get(line.pk)) for line in report.theirs_left]
     return render(
         request,
         "backoffice/closing/settlement.html",
-        {"settlement": found, "report": settlements.report(found)},
+        {"settlement": found, "report": report, "theirs": theirs},
     )
 
 

@@ -17,13 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.forms import CustomerForm, NoteForm
-from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.backoffice.permissions import StaffRequest, perform, requires
 from prepaid.customers import lookup
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer, Note, Tag
 from prepaid.ledger.models import Batch
-from prepaid.ledger.services import Actor
 from prepaid.lib.money import from_minor, to_minor
 from prepaid.lib.phones import display_phone
 from prepaid.operations.customers import (
@@ -33,11 +32,11 @@ from prepaid.operations.customers import (
     RegisterCustomer,
     UpdateCustomer,
 )
-from prepaid.operations.envelope import Operation, Result, run
+from prepaid.operations.envelope import Operation
 from prepaid.operations.money import Reversal
 from prepaid.reports import customers as customer_report
 from prepaid.sales import services as sales
-from prepaid.staff.models import Business, Store
+from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
 from prepaid.web.people import allowed
 
@@ -105,26 +104,6 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
     return render(request, "backoffice/customer.html", context)
 
 
-def _scope(request: StaffRequest) -> str:
-    """Whose keys a back-office form carries: the signed-in staff member's."""
-    return f"backoffice:{request.staff.pk}"
-
-
-def _run(request: StaffRequest, operation: Operation, key: str | None = None) -> Result:
-    actor = Actor(store=_store(request), staff=request.staff)
-    return run(operation, actor=actor, scope=_scope(request), key=key)
-
-
-def _store(request: StaffRequest) -> Store:
-    """Where a back-office operation is booked: the staff member's first store, else the
-    shop's first (a reversal is booked at the store of its original anyway)."""
-    store = request.staff.stores.filter(active=True).order_by("id").first()
-    store = store or Store.objects.order_by("id").first()
-    if store is None:
-        raise Refusal("not_set_up")
-    return store
-
-
 @require_POST
 @requires("reverse.any")
 def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpResponse:
@@ -140,7 +119,7 @@ def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpRes
         return redirect("customer", code=customer.code)
     operation = Reversal(transaction=batch.pk, reason=request.POST.get("reason", ""))
     try:
-        _run(request, operation, form_key)
+        perform(request, operation, form_key)
     except Refusal as refusal:
         if refusal.code == "idempotency_key_reused":
             messages.info(request, _("This form was sent before; nothing more was done."))
@@ -181,7 +160,7 @@ def _save(request: StaffRequest, form: CustomerForm, customer: Customer | None) 
     else:
         operation = UpdateCustomer(customer.code, _contact(form), credit_limit_minor=limit)
     try:
-        code: str = _run(request, operation).data["code"]
+        code: str = perform(request, operation).data["code"]
     except Refusal as refusal:
         form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message())
         return None
@@ -245,7 +224,7 @@ def customer_card(request: StaffRequest, code: str) -> HttpResponse:
     customer = _customer(code)
     replace = request.POST.get("replace") == "1"
     try:
-        _run(request, IssueCard(customer.code, replace=replace))
+        perform(request, IssueCard(customer.code, replace=replace))
     except Refusal as refusal:
         messages.error(request, refusal.message())
     else:
@@ -261,7 +240,7 @@ def customer_card(request: StaffRequest, code: str) -> HttpResponse:
 def customer_close(request: StaffRequest, code: str) -> HttpResponse:
     customer = _customer(code)
     try:
-        _run(request, CloseAccount(customer.code))
+        perform(request, CloseAccount(customer.code))
     except Refusal as refusal:
         messages.error(request, refusal.message())
     else:
@@ -284,7 +263,7 @@ def print_cards(request: StaffRequest) -> HttpResponse:
     if request.method == "POST":
         for customer in chosen:
             if not customers.active_cards(customer):
-                _run(request, IssueCard(customer.code))
+                perform(request, IssueCard(customer.code))
         query = urlencode(
             [("code", c.code) for c in chosen] + [("layout", source.get("layout", ""))]
         )

@@ -1,5 +1,6 @@
 """Who may open which back-office screen: each view names its action in the one role
-table (``prepaid.staff.roles``), tested as a matrix."""
+table (``prepaid.staff.roles``), tested as a matrix; and how a screen runs an operation
+as the signed-in staff member (``perform``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
-from prepaid.staff.models import Business, Staff
+from prepaid.ledger.services import Actor
+from prepaid.operations.envelope import Operation, Result, run
+from prepaid.staff.models import Business, Staff, Store
+from prepaid.staff.refusals import Refusal
 from prepaid.web.people import allowed, staff_of
 
 
@@ -43,3 +47,15 @@ def requires(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[..
         return wrapper
 
     return decorate
+
+
+def perform(request: StaffRequest, operation: Operation, key: str | None = None) -> Result:
+    """Run ``operation`` as the signed-in staff member, under their keys
+    (``backoffice:<staff>``), booked at their first store, else the shop's first (a
+    reversal is booked at the store of its original anyway)."""
+    store = request.staff.stores.filter(active=True).order_by("id").first()
+    store = store or Store.objects.order_by("id").first()
+    if store is None:
+        raise Refusal("not_set_up")
+    actor = Actor(store=store, staff=request.staff)
+    return run(operation, actor=actor, scope=f"backoffice:{request.staff.pk}", key=key)

@@ -32,15 +32,9 @@ from prepaid.ledger.models import Batch, Transfer
 from prepaid.ledger.verify import Violation
 
 
-def _where(place: Place) -> dict[str, int]:
-    if place.device is not None:
-        return {"device_id": place.device.pk}
-    return {"store_id": place.store.pk}
-
-
 def digest(place: Place, starts_at: datetime, ends_at: datetime) -> tuple[str, int]:
     """The digest of the place's batches in the span, and how many there are."""
-    where = _where(place)
+    where = place.scope.filters()  # the counter's batches, or the store's
     span = {"created_at__gte": starts_at, "created_at__lt": ends_at}
     batches = (
         Batch.objects.filter(**where, **span)

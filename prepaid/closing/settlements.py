@@ -559,11 +559,7 @@ def resolve(
 def matched_total(method: PaymentMethod, place: Place, span: Span) -> int | None:
     """What matched settlement lines say ``method`` brought in from ``place``'s
     transactions in ``span``; None when no line matched any of them."""
-    where = (
-        {"batch__device_id": place.device.pk}
-        if place.device
-        else {"batch__store_id": place.store.pk}
-    )
+    where = {f"batch__{name}": value for name, value in place.scope.filters().items()}
     found = SettlementLine.objects.filter(
         settlement__method=method,
         batch__created_at__gte=span.starts_at,

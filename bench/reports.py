@@ -5,18 +5,20 @@ Run with ``python -m bench.reports`` (``make bench`` runs it too); see bench/REA
 On each engine a generated ledger (``bench.reports_ledger``: 10,000,000 transfers on
 PostgreSQL, 2,000,000 on SQLite, 1,000,000 customers, 5 stores, 6 payment methods, 365
 days) is loaded once and kept between runs (``bench.reports_db``); the finished days are
-summarised once (``reports.days.summarise_finished``: timed, the one-time cost), then
-each read is timed one call after the other:
+summarised once (``reports.days.summarise_finished``: timed, the one-time cost); the
+worker's other two chores are timed too: today's interim, summarised up to five minutes
+before "now" (``days.keep_interim``), and the daily computation of aging and the
+burn-down (``balances.record``). Then each read is timed one call after the other:
 
 ==============  ==========================================================  ========
 read            call                                                        target
 ==============  ==========================================================  ========
 daily           ``statement(day, day)``, a random finished day               50 ms
-daily today     ``statement(today, today)``: today so far, read live          50 ms
+daily today     ``statement(today, today)``: the interim and the minutes since    50 ms
 monthly         ``statement(first, last)`` of a random past calendar month   100 ms
 series          ``liability_series`` of the 365 days up to today             100 ms
-aging           ``balances.aging()``                                           1 s
-burn-down       ``balances.burn_down()``                                       1 s
+aging           ``balances.standing().aging``: the day's computation, read      1 s
+burn-down       ``balances.standing().burn``                                    1 s
 ==============  ==========================================================  ========
 
 For a read whose p99 misses its target, the SQL statements of one call are timed again
@@ -232,6 +234,8 @@ def engine(place: dict[str, Any], shape: Shape, args: argparse.Namespace) -> dic
         summary = {**summary, "cached": False}
     else:
         summary = {**summary, "cached": True}
+    chores = worker_chores()
+    print(f"  {_chores_text(chores)}", flush=True)
     checks = {}
     if not summary.get("skipped"):
         print(f"  {_summary_text(summary)}", flush=True)
@@ -251,6 +255,7 @@ def engine(place: dict[str, Any], shape: Shape, args: argparse.Namespace) -> dic
         "shape": shape.__dict__,
         "seed": seeding,
         "summary": summary,
+        "chores": chores,
         "checks": checks,
         "load_average": load,
         "reads": timings,
@@ -304,6 +309,30 @@ def summarise(connection: Any) -> dict[str, Any]:
     }
 
 
+def worker_chores() -> dict[str, float]:
+    """The worker's chores besides the day summaries, each timed once: today's interim up
+    to five minutes before "now" (from the day's start), and the day's aging and
+    burn-down, stored."""
+    from prepaid.reports import balances, days
+    from prepaid.reports.models import Interim, Outlook
+
+    Interim.objects.all().delete()
+    Outlook.objects.all().delete()
+    began = time.monotonic()
+    days.keep_interim(generated.NOW)
+    interim = time.monotonic() - began
+    began = time.monotonic()
+    balances.record(generated.NOW)
+    return {"interim_seconds": interim, "outlook_seconds": time.monotonic() - began}
+
+
+def _chores_text(chores: dict[str, float]) -> str:
+    return (
+        f"worker: today's interim in {chores['interim_seconds']:.1f} s, aging and burn-down"
+        f" computed in {chores['outlook_seconds']:.1f} s"
+    )
+
+
 def cross_checks() -> dict[str, bool]:
     """What the reports say now against the accounts' cached totals."""
     from prepaid.reports import balances, queries, statements
@@ -311,11 +340,12 @@ def cross_checks() -> dict[str, bool]:
     now = generated.NOW
     owed = queries.liability()
     last = statements.liability_series(generated.TODAY, generated.TODAY, now=now)[-1].owed
+    seen = balances.standing(now)
     return {
         "series_ends_at_the_liability": (last.paid, last.bonus, last.credit, last.holders)
         == (owed.paid, owed.bonus, owed.credit, owed.customers_with_balance),
-        "aging_adds_up_to_the_paid_balances": balances.aging(now).total == owed.paid,
-        "burn_down_holds_paid_and_bonus": balances.burn_down(now).held == owed.total,
+        "aging_adds_up_to_the_paid_balances": seen.aging.total == owed.paid,
+        "burn_down_holds_paid_and_bonus": seen.burn.held == owed.total,
     }
 
 
@@ -370,8 +400,8 @@ def reads(shape: Shape) -> list[Read]:
             100,
             lambda _: statements.liability_series(shape.first_day, today, now=now),
         ),
-        Read("aging", 1000, lambda _: balances.aging(now)),
-        Read("burn-down", 1000, lambda _: balances.burn_down(now)),
+        Read("aging", 1000, lambda _: balances.standing(now).aging),
+        Read("burn-down", 1000, lambda _: balances.standing(now).burn),
     ]
 
 
@@ -615,7 +645,8 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> Path
         seed, summary, load = result["seed"], result["summary"], result["load_average"]
         print(
             f"{backend} ({result['server']}): {_sizes(seed)};"
-            f" {_seed_time(seed)}; {_summary_text(summary)}; load {load['before']:.1f} →"
+            f" {_seed_time(seed)}; {_summary_text(summary)}; {_chores_text(result['chores'])};"
+            f" load {load['before']:.1f} →"
             f" {load['after']:.1f} on {os.cpu_count()} cores"
         )
     print("\n".join(table(results)))
@@ -634,10 +665,15 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> Path
 
 
 def code_fingerprint() -> str:
-    """Which version of the reports code made the summaries (and was measured)."""
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "prepaid" / "reports").glob("*.py")):
-        digest.update(path.read_bytes())
+    """Which version of the code that writes the day summaries made them: the queries
+    (``reports/flows.py``) and ``days.summarise``. Another change to the reports does not
+    make the summaries stale (half an hour at 10M to write again)."""
+    reports = ROOT / "prepaid" / "reports"
+    digest = hashlib.sha256((reports / "flows.py").read_bytes())
+    days_source = (reports / "days.py").read_text()
+    begin = days_source.index("def summarise(")
+    end = days_source.index("\ndef ", begin)
+    digest.update(days_source[begin:end].encode())
     return digest.hexdigest()[:12]
 
 

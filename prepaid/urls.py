@@ -155,6 +155,11 @@ urlpatterns += [
     ),
     path("reports/balances/", reports.balances_page, name="report_balances"),
     path(
+        "reports/balances/recompute/",
+        reports.balances_recompute,
+        name="report_balances_recompute",
+    ),
+    path(
         "reports/balances.<str:file_format>",
         reports.balances_export,
         name="report_balances_export",

@@ -281,13 +281,21 @@ class AgeOut(Schema):
 
 class AgingOut(Schema):
     currency: str
+    as_of: datetime = Field(
+        description="When these figures were computed: once a day, shortly after the"
+        " shop's day ends (or on demand from the back office)"
+    )
     total: str
     ages: list[AgeOut]
 
 
 class BurnDownOut(Schema):
     currency: str
-    held: str = Field(description="Paid balances above zero and bonus, now")
+    as_of: datetime = Field(
+        description="When these figures were computed: once a day, shortly after the"
+        " shop's day ends (or on demand from the back office)"
+    )
+    held: str = Field(description="Paid balances above zero and bonus, at as_of")
     within_30_days: str
     within_60_days: str
     within_90_days: str
@@ -334,9 +342,11 @@ AGE_NAMES = ("0-30", "31-90", "91-180", "181-365", "366-")
 def aging(request: HttpRequest) -> dict[str, Any]:
     require(request, "reports.read")
     currency = Business.get().currency
-    aged = balances.aging()
+    seen = balances.standing()
+    aged = seen.aging
     return {
         "currency": currency,
+        "as_of": seen.as_of,
         "total": money(aged.total, currency),
         "ages": [
             {"days": name, "paid": money(amount, currency)}
@@ -359,9 +369,11 @@ def aging(request: HttpRequest) -> dict[str, Any]:
 def burn_down(request: HttpRequest) -> dict[str, Any]:
     require(request, "reports.read")
     currency = Business.get().currency
-    burn = balances.burn_down()
+    seen = balances.standing()
+    burn = seen.burn
     return {
         "currency": currency,
+        "as_of": seen.as_of,
         "held": money(burn.held, currency),
         "within_30_days": money(burn.within[0], currency),
         "within_60_days": money(burn.within[1], currency),

@@ -36,7 +36,7 @@ from prepaid.closing import denominations, settlements
 from prepaid.closing.exports import closes_section, settlement_sections
 from prepaid.closing.figures import Channel, channels, corrections, figures
 from prepaid.closing.models import DayClose, Settlement
-from prepaid.closing.operations import CloseDay, DecideClose
+from prepaid.closing.operations import CloseDay, DecideClose, may_close
 from prepaid.closing.running import Running, running
 from prepaid.closing.spans import Place, Span, place_of, span
 from prepaid.ledger.models import PaymentMethod
@@ -324,6 +324,9 @@ def close_new(request: StaffRequest) -> HttpResponse:
         day = None
     if place is None or day is None:
         messages.error(request, _("Choose a store or a counter and a day."))
+        return redirect("report_closes")
+    if not may_close(request.staff, place.store):
+        messages.error(request, Refusal("close_other_store", name=place.store.name).message())
         return redirect("report_closes")
     existing = place.closes().filter(day=day).first()
     if existing is not None and request.method != "POST":

@@ -9,8 +9,10 @@ import json
 from typing import Any
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.forms import LiabilitySpanForm, ReportSpanForm
 from prepaid.backoffice.permissions import StaffRequest, requires
@@ -138,7 +140,8 @@ def _dormant_days(request: StaffRequest) -> int:
 def balances_page(request: StaffRequest) -> HttpResponse:
     """How old the money is (aging), how much is likely to be used (burn-down), and who
     holds money without coming back (dormant)."""
-    aged = balances.aging()
+    seen = balances.standing()
+    aged = seen.aging
     quiet = balances.dormant(_dormant_days(request))
     people = {
         c.pk: c for c in Customer.objects.filter(pk__in=[q.customer_id for q in quiet.largest])
@@ -150,7 +153,8 @@ def balances_page(request: StaffRequest) -> HttpResponse:
             for label, amount in zip(aging_labels(), aged.amounts, strict=True)
         ],
         "aging_total": aged.total,
-        "burn": balances.burn_down(),
+        "burn": seen.burn,
+        "seen": seen,
         "dormant": quiet,
         "quiet": [(people.get(q.customer_id), q) for q in quiet.largest],
         "dormant_days": DORMANT_DAYS,
@@ -158,6 +162,15 @@ def balances_page(request: StaffRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
     }
     return render(request, "backoffice/reports/balances.html", context)
+
+
+@require_POST
+@requires("reports.read")
+def balances_recompute(request: StaffRequest) -> HttpResponse:
+    """Compute the aging and the burn-down now (the worker does it once a day)."""
+    balances.record()
+    query = request.POST.get("query", "")
+    return redirect(reverse("report_balances") + (f"?{query}" if query else ""))
 
 
 def aging_labels() -> list[str]:
@@ -173,9 +186,8 @@ def aging_labels() -> list[str]:
 @requires("reports.export")
 def balances_export(request: StaffRequest, file_format: str) -> HttpResponse:
     made = spreadsheets.balances_file(
-        balances.aging(),
+        balances.standing(),
         aging_labels(),
-        balances.burn_down(),
         balances.dormant(_dormant_days(request), show=10_000),
         export_format(file_format),
         by=request.staff,

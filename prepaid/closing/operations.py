@@ -56,6 +56,8 @@ class CloseDay(Operation):
         place = place_of(self.place)
         if place is None:
             raise Refusal("not_found", what=_("store or counter"))
+        if not may_close(staff, place.store):
+            raise Refusal("close_other_store", name=place.store.name)
         self._check_amounts()
         revised = self._revised(place) if self.close is not None else None
         covered = _span_of(revised) if revised is not None else self._new_span(place)
@@ -189,6 +191,16 @@ class CloseDay(Operation):
         if self.denominations:
             return denominations.total(self._counts())
         return self.counted_minor or 0
+
+
+def may_close(staff: Staff, store: Store) -> bool:
+    """Whether ``staff`` may close ``store``'s days (with ``day.close``): the owner any
+    store's; a manager their own stores', or any when assigned to none (a shop whose
+    managers work everywhere)."""
+    if staff.role == Staff.Role.OWNER:
+        return True
+    assigned = staff.stores.all()
+    return not assigned.exists() or assigned.filter(pk=store.pk).exists()
 
 
 def _staff(context: Context) -> Staff:

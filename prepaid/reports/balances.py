@@ -27,6 +27,10 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from prepaid.ledger.models import Batch
+from prepaid.reports import days
+from prepaid.reports.models import Outlook
+
 BUCKETS = (30, 90, 180, 365)  # upper bounds in days; the last bucket is "more than 365"
 PACE_DAYS = 90
 HORIZONS = (30, 60, 90)
@@ -232,3 +236,67 @@ def burn_down(now: datetime | None = None) -> BurnDown:
         customers=int(customers or 0),
         quiet_customers=int(quiet or 0),
     )
+
+
+# -- kept once a day --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Aging and the burn-down as they were at ``as_of``; ``kept``: read from a stored
+    ``Outlook`` (else computed for this read)."""
+
+    as_of: datetime
+    aging: Aging
+    burn: BurnDown
+    kept: bool
+
+
+def standing(now: datetime | None = None) -> Standing:
+    """The latest stored aging and burn-down; computed now if none was ever stored."""
+    row = Outlook.objects.order_by("-computed_at").first()
+    if row is None:
+        now = now or timezone.now()
+        return Standing(now, aging(now), burn_down(now), kept=False)
+    return _standing(row)
+
+
+def record(now: datetime | None = None) -> Standing:
+    """Compute aging and the burn-down now, and store them."""
+    now = now or timezone.now()
+    aged, burn = aging(now), burn_down(now)
+    row = Outlook.objects.create(
+        computed_at=now,
+        aged=list(aged.amounts),
+        held=burn.held,
+        within_30=burn.within[0],
+        within_60=burn.within[1],
+        within_90=burn.within[2],
+        breakage=burn.breakage,
+        customers=burn.customers,
+        quiet_customers=burn.quiet_customers,
+    )
+    return _standing(row)
+
+
+def keep_outlook(now: datetime | None = None) -> int:
+    """The worker's daily round: store aging and the burn-down once the shop's day has
+    turned (none stored since today began), when there is a ledger to read. Answers 1
+    when it stored them, else 0."""
+    now = now or timezone.now()
+    began = days.bounds(days.today(now))[0]
+    if Outlook.objects.filter(computed_at__gte=began).exists() or not Batch.objects.exists():
+        return 0
+    record(now)
+    return 1
+
+
+def _standing(row: Outlook) -> Standing:
+    burn = BurnDown(
+        held=row.held,
+        within=(row.within_30, row.within_60, row.within_90),
+        breakage=row.breakage,
+        customers=row.customers,
+        quiet_customers=row.quiet_customers,
+    )
+    return Standing(row.computed_at, Aging(tuple(int(a) for a in row.aged)), burn, kept=True)

@@ -4,7 +4,8 @@ A day is the shop's calendar day (``Business.time_zone``), not UTC's: a Manila s
 1 March runs from 28 February 16:00 UTC to 1 March 16:00 UTC. ``summarise`` writes a
 finished day's ``FlowDay`` and ``LiabilityDay`` rows once, in one transaction, and
 ``summarise_finished`` brings the summaries up to the last finished day, oldest first.
-The worker beside the server calls it (see ``apps.py``); nothing in the posting path
+``keep_interim`` keeps today's ``Interim`` a few minutes behind the clock. The worker
+beside the server calls both (see ``operations/apps.py``); nothing in the posting path
 does.
 """
 
@@ -12,18 +13,23 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from prepaid.ledger.models import Batch
-from prepaid.reports.flows import Owed, flows, liability_change
-from prepaid.reports.models import FlowDay, LiabilityDay
+from prepaid.reports.flows import Flows, Measure, Owed, flows, liability_change
+from prepaid.reports.models import FlowDay, Interim, InterimFlow, LiabilityDay
 from prepaid.staff.models import Business
+
+R = TypeVar("R", FlowDay, InterimFlow)
 
 # A day is summarised this long after it ends: a posting made just before midnight may
 # commit a moment after it.
 SETTLE = timedelta(minutes=5)
+# Today's interim is brought forward when it is this far behind ``now - SETTLE``.
+INTERIM_EVERY = timedelta(minutes=5)
 EPOCH = datetime(2000, 1, 1, tzinfo=zoneinfo.ZoneInfo("UTC"))
 
 
@@ -31,9 +37,10 @@ def zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(Business.get().time_zone)
 
 
-def bounds(day: date) -> tuple[datetime, datetime]:
-    """The day's start and end (excluded), as aware datetimes in the shop's zone."""
-    tz = zone()
+def bounds(day: date, tz: zoneinfo.ZoneInfo | None = None) -> tuple[datetime, datetime]:
+    """The day's start and end (excluded), as aware datetimes in the shop's zone (``tz``:
+    that zone, read once by a caller that asks for many days)."""
+    tz = tz or zone()
     start = datetime(day.year, day.month, day.day, tzinfo=tz)
     following = day + timedelta(days=1)
     return start, datetime(following.year, following.month, following.day, tzinfo=tz)
@@ -70,25 +77,11 @@ def summarise(day: date) -> LiabilityDay:
     if (known := summarised(day)) is not None:
         return known
     start, end = bounds(day)
+    Interim.objects.filter(day__lte=day).delete()  # the summary replaces it
     previous = summarised(day - timedelta(days=1))
     base = owed_of(previous) if previous is not None else owed_before(start)
     owed = base + liability_change(start, end)
-    FlowDay.objects.bulk_create(
-        FlowDay(
-            day=day,
-            store_id=who[0],
-            device_id=who[1],
-            staff_id=who[2],
-            api_token_id=who[3],
-            kind=kind,
-            key=key,
-            count=measure.count,
-            amount=measure.amount,
-            bonus=measure.bonus,
-            quantity=measure.quantity,
-        )
-        for (who, kind, key), measure in flows(start, end).items()
-    )
+    FlowDay.objects.bulk_create(_rows(FlowDay, flows(start, end), day=day))
     return LiabilityDay.objects.create(
         day=day, paid=owed.paid, bonus=owed.bonus, credit=owed.credit, holders=owed.holders
     )
@@ -111,7 +104,7 @@ def summarise_finished(now: datetime | None = None, *, limit: int = 400) -> int:
     return done
 
 
-def owed_of(row: LiabilityDay) -> Owed:
+def owed_of(row: LiabilityDay | Interim) -> Owed:
     return Owed(row.paid, row.bonus, row.credit, row.holders)
 
 
@@ -119,6 +112,9 @@ def owed_before(moment: datetime) -> Owed:
     """What was owed just before ``moment``: the last summary before it, plus what moved
     since (everything, when nothing is summarised yet)."""
     day = moment.astimezone(zone()).date()
+    kept = interim(day)
+    if kept is not None and kept.until <= moment:
+        return owed_of(kept) + liability_change(kept.until, moment)
     # The moment falls inside ``day``, which ends after it: only a summary of an earlier
     # day can be the base. (Asking for one before ``day + 1`` found ``day`` itself once it
     # was summarised, and then every statement summed the whole ledger from EPOCH.)
@@ -134,3 +130,79 @@ def owed_at_end(day: date, now: datetime | None = None) -> Owed:
         return owed_of(row)
     end = min(bounds(day)[1], now or timezone.now())
     return owed_before(end)
+
+
+# -- today so far ----------------------------------------------------------------------
+
+
+def interim(day: date) -> Interim | None:
+    return Interim.objects.filter(day=day).first()
+
+
+def keep_interim(now: datetime | None = None) -> int:
+    """Bring today's interim up to ``now - SETTLE`` when it is ``INTERIM_EVERY`` behind
+    that (from the last interim, or from the day's start), and drop older days' ones.
+    Answers 1 when it wrote one, else 0."""
+    now = now or timezone.now()
+    day = today(now)
+    start = bounds(day)[0]
+    until = now - SETTLE
+    kept = interim(day)
+    if until <= start or (kept is not None and until - kept.until < INTERIM_EVERY):
+        return 0
+    if (
+        kept is None
+        and summarised(day - timedelta(days=1)) is None
+        and Batch.objects.filter(created_at__lt=start).exists()
+    ):
+        return 0  # the summaries are catching up; the interim starts from yesterday's
+    with transaction.atomic():
+        if kept is not None:
+            owed, moved = owed_of(kept), interim_flows(kept)
+            begin = kept.until
+        else:
+            owed, moved = owed_before(start), {}
+            begin = start
+        owed = owed + liability_change(begin, until)
+        for key, measure in flows(begin, until).items():
+            moved.setdefault(key, Measure()).add(measure)
+        Interim.objects.filter(day__lte=day).delete()
+        fresh = Interim.objects.create(
+            day=day,
+            until=until,
+            paid=owed.paid,
+            bonus=owed.bonus,
+            credit=owed.credit,
+            holders=owed.holders,
+        )
+        InterimFlow.objects.bulk_create(_rows(InterimFlow, moved, interim=fresh))
+    return 1
+
+
+def _rows(model: type[R], moved: Flows, **fixed: Any) -> list[R]:
+    """``moved`` as rows of ``model`` (``FlowDay``, ``InterimFlow``), with ``fixed``."""
+    return [
+        model(
+            **fixed,
+            store_id=who[0],
+            device_id=who[1],
+            staff_id=who[2],
+            api_token_id=who[3],
+            kind=kind,
+            key=key,
+            count=measure.count,
+            amount=measure.amount,
+            bonus=measure.bonus,
+            quantity=measure.quantity,
+        )
+        for (who, kind, key), measure in moved.items()
+    ]
+
+
+def interim_flows(kept: Interim) -> Flows:
+    """The interim's rows, as ``flows`` answers them."""
+    found: Flows = {}
+    for row in kept.flows.all():
+        who = (row.store_id, row.device_id, row.staff_id, row.api_token_id)
+        found[(who, row.kind, row.key)] = Measure(row.count, row.amount, row.bonus, row.quantity)
+    return found

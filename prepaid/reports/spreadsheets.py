@@ -27,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from prepaid.customers.models import Customer
 from prepaid.lib.money import exponent, from_minor
 from prepaid.reports import days
-from prepaid.reports.balances import Aging, BurnDown, Dormant
+from prepaid.reports.balances import Dormant, Standing
 from prepaid.reports.exports import FORMATS, neutralise
 from prepaid.reports.flows import Owed
 from prepaid.reports.statements import OwedDay, Scope, Statement, liability_series, statement
@@ -342,17 +342,19 @@ def _audit(kind: str, made: File, by: Staff | None, asked: dict[str, object]) ->
 
 
 def balances_file(
-    aged: Aging,
+    seen: Standing,
     labels: list[str],
-    burn: BurnDown,
     quiet: Dormant,
     file_format: str,
     *,
     by: Staff | None,
 ) -> File:
-    """Aging, the burn-down and the dormant customers, a sheet each."""
+    """Aging, the burn-down and the dormant customers, a sheet each; the first two with
+    the moment they were computed."""
     business = Business.get()
     currency = business.currency
+    aged, burn = seen.aging, seen.burn
+    at = seen.as_of.astimezone(days.zone()).replace(tzinfo=None)
     codes = dict(
         Customer.objects.filter(pk__in=[q.customer_id for q in quiet.largest]).values_list(
             "pk", "code"
@@ -361,23 +363,23 @@ def balances_file(
     sections = [
         Section(
             _("Aging"),
-            [_("Age of the money"), _("Paid balance")],
+            [_("Age of the money"), _("Paid balance"), _("Computed at")],
             [
-                [label, _money(amount, currency)]
+                [label, _money(amount, currency), at]
                 for label, amount in zip(labels, aged.amounts, strict=True)
             ],
             (1,),
         ),
         Section(
             _("Burn-down"),
-            [_("What"), _("Amount")],
+            [_("What"), _("Amount"), _("Computed at")],
             [
-                [_("Held now (paid and bonus)"), _money(burn.held, currency)],
-                [_("Used within 30 days"), _money(burn.within[0], currency)],
-                [_("Used within 60 days"), _money(burn.within[1], currency)],
-                [_("Used within 90 days"), _money(burn.within[2], currency)],
-                [_("Not used within 90 days"), _money(burn.beyond, currency)],
-                [_("Likely never used"), _money(burn.breakage, currency)],
+                [_("Held (paid and bonus)"), _money(burn.held, currency), at],
+                [_("Used within 30 days"), _money(burn.within[0], currency), at],
+                [_("Used within 60 days"), _money(burn.within[1], currency), at],
+                [_("Used within 90 days"), _money(burn.within[2], currency), at],
+                [_("Not used within 90 days"), _money(burn.beyond, currency), at],
+                [_("Likely never used"), _money(burn.breakage, currency), at],
             ],
             (1,),
         ),

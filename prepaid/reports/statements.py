@@ -16,15 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from prepaid.catalog.models import Product
 from prepaid.ledger.models import PaymentMethod
 from prepaid.reports import days
 from prepaid.reports.flows import QUANTITY, Measure, Owed, Who, flows, liability_change
-from prepaid.reports.models import FlowDay, LiabilityDay
+from prepaid.reports.models import FlowDay, Interim, InterimFlow, LiabilityDay
 from prepaid.staff.models import Business
 
 
@@ -205,26 +206,41 @@ def _moved(start: date, end: date, scope: Scope, now: datetime) -> dict[tuple[st
     from the ledger, one span per run of days not summarised."""
     done = set(LiabilityDay.objects.filter(day__range=(start, end)).values_list("day", flat=True))
     moved: dict[tuple[str, str], Measure] = defaultdict(Measure)
-    rows = (
-        FlowDay.objects.filter(day__in=done, **scope.filters())
-        .values("kind", "key")
-        .annotate(
-            count=Sum("count"), amount=Sum("amount"), bonus=Sum("bonus"), quantity=Sum("quantity")
-        )
+    _add_rows(moved, FlowDay.objects.filter(day__in=done, **scope.filters()))
+    for first, last in _runs(start, end, done):
+        span_start, span_end = days.bounds(first)[0], min(days.bounds(last)[1], now)
+        kept = Interim.objects.filter(day__range=(first, last), until__lte=span_end).first()
+        if kept is not None:
+            # Today so far is kept by the worker up to a few minutes ago: its rows, and
+            # the ledger before its day and after its moment.
+            _add_rows(moved, InterimFlow.objects.filter(interim=kept, **scope.filters()))
+            _add_flows(moved, span_start, days.bounds(kept.day)[0], scope)
+            span_start = kept.until
+        _add_flows(moved, span_start, span_end, scope)
+    return dict(moved)
+
+
+def _add_rows(moved: dict[tuple[str, str], Measure], rows: QuerySet[Any]) -> None:
+    """Add up summarised rows (``FlowDay``, ``InterimFlow``) by kind and key."""
+    sums = rows.values("kind", "key").annotate(
+        count=Sum("count"), amount=Sum("amount"), bonus=Sum("bonus"), quantity=Sum("quantity")
     )
-    for row in rows:
+    for row in sums:
         quantity = Decimal(str(row["quantity"])).quantize(QUANTITY)
         moved[(row["kind"], row["key"])].add(
             Measure(int(row["count"]), int(row["amount"]), int(row["bonus"]), quantity)
         )
-    for first, last in _runs(start, end, done):
-        span_start, span_end = days.bounds(first)[0], min(days.bounds(last)[1], now)
-        if span_start >= span_end:
-            continue
-        for (who, kind, key), measure in flows(span_start, span_end).items():
-            if scope.admits(who):
-                moved[(kind, key)].add(measure)
-    return dict(moved)
+
+
+def _add_flows(
+    moved: dict[tuple[str, str], Measure], start: datetime, end: datetime, scope: Scope
+) -> None:
+    """Add up what the ledger holds from ``start`` to ``end``, within ``scope``."""
+    if start >= end:
+        return
+    for (who, kind, key), measure in flows(start, end).items():
+        if scope.admits(who):
+            moved[(kind, key)].add(measure)
 
 
 def _runs(start: date, end: date, done: set[date]) -> list[tuple[date, date]]:
@@ -256,14 +272,18 @@ def liability_series(start: date, end: date, *, now: datetime | None = None) -> 
     stored = {
         row.day: days.owed_of(row) for row in LiabilityDay.objects.filter(day__range=(start, last))
     }
+    kept = {row.day: row for row in Interim.objects.filter(day__range=(start, last))}
+    tz = days.zone()
     series: list[OwedDay] = []
     previous: Owed | None = None
     day = start
     while day <= last:
+        begin, finish = days.bounds(day, tz)
         if day in stored:
             owed = stored[day]
+        elif day in kept and kept[day].until <= min(finish, now):
+            owed = days.owed_of(kept[day]) + liability_change(kept[day].until, min(finish, now))
         elif previous is not None:
-            begin, finish = days.bounds(day)
             owed = previous + liability_change(begin, min(finish, now))
         else:
             owed = days.owed_at_end(day, now)

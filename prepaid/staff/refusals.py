@@ -162,6 +162,9 @@ REFUSALS: dict[str, Kind] = {
     "close_own_approval": Kind(
         403, _("Someone other than the person who closed the day approves it.")
     ),
+    "close_other_store": Kind(
+        403, _("You close the days of your own stores; %(name)s is not one of them.")
+    ),
 }
 
 

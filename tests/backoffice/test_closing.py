@@ -351,3 +351,26 @@ def test_closes_export_to_excel_with_numbers_and_in_the_month_workbook(
     month = client.get("/reports/month.xlsx", {"start": day.isoformat()})
     assert "Day closes" in openpyxl.load_workbook(io.BytesIO(month.content)).sheetnames
     assert client.get("/reports/closes.csv").content.startswith(b"\xef\xbb\xbf")
+
+
+def test_a_manager_of_one_store_closes_only_its_days(client, manager, store_b, yesterday):
+    """Mona manages store A: store B's day is refused (the form and a forged post alike)
+    and nothing is written; once she is assigned to no store she works chain-wide."""
+    place, day = f"store:{store_b.pk}", yesterday["day"]
+    signed_in(client, manager)
+    shown = client.get(
+        "/reports/closes/new/", {"place": place, "day": day.isoformat()}, follow=True
+    )
+    assert "You close the days of your own stores; Store B is not one of them." in (
+        shown.content.decode()
+    )
+    forged = client.post(
+        "/reports/closes/new/", fields(place, day, "k-1", counted="0"), follow=True
+    )
+    assert "Store B is not one of them" in forged.content.decode()
+    assert not DayClose.objects.exists()
+
+    manager.stores.clear()
+    form_key = close_form(client, place, day)
+    done = client.post("/reports/closes/new/", fields(place, day, form_key, counted="0"))
+    assert done.status_code == 302 and DayClose.objects.get().store == store_b

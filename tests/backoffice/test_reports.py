@@ -14,7 +14,8 @@ import openpyxl
 import pytest
 
 from prepaid.ledger import services as ledger
-from prepaid.reports import days
+from prepaid.reports import balances, days
+from prepaid.reports.models import Outlook
 from prepaid.sales import services as sales
 from prepaid.staff.models import AuditEvent
 from tests.factories import make_customer, make_product, method
@@ -123,5 +124,34 @@ def test_the_age_and_use_of_balances_page_and_its_export(client, accountant, sol
     answer = client.get("/reports/balances.xlsx", {"days": "30"})
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
     assert book.sheetnames == ["Aging", "Burn-down", "Dormant"]
-    assert list(book["Aging"].values)[1] == ("0–30 days", 98.86)
-    assert list(book["Burn-down"].values)[1] == ("Held now (paid and bonus)", 108.75)
+    aged = list(book["Aging"].values)
+    assert aged[0] == ("Age of the money", "Paid balance", "Computed at")
+    assert aged[1][:2] == ("0–30 days", 98.86) and isinstance(aged[1][2], dt.datetime)
+    assert list(book["Burn-down"].values)[1][:2] == ("Held (paid and bonus)", 108.75)
+
+
+def test_aging_and_the_burn_down_are_read_as_computed_once_a_day(
+    client, owner, store_a, cashier_a, sold
+):
+    """The worker stores them once the shop's day has turned; the page shows that
+    computation and when it was made, until "Compute again now"."""
+    assert "computed now" in signed_in(client, owner).get("/reports/balances/").content.decode()
+    assert balances.keep_outlook() == 1
+    assert balances.keep_outlook() == 0  # once a day
+    sales.top_up(
+        sold,
+        10_000,
+        method=method(),
+        key="later",
+        actor=ledger.Actor(store=store_a, staff=cashier_a),
+    )
+
+    page = client.get("/reports/balances/").content.decode()
+    assert "₱98.86" in page and "₱198.86" not in page  # as of the stored computation
+    assert "Aging and burn-down as of" in page
+
+    again = client.post("/reports/balances/recompute/", {"query": "days=30"})
+    assert again.status_code == 302 and again["Location"] == "/reports/balances/?days=30"
+    assert "₱198.86" in client.get("/reports/balances/").content.decode()
+    assert Outlook.objects.count() == 2
+    assert client.get("/reports/balances/recompute/").status_code == 405

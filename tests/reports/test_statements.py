@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.reports import days
+from prepaid.reports import statements as statements_module
 from prepaid.reports.flows import Owed
-from prepaid.reports.models import LiabilityDay
+from prepaid.reports.models import Interim, LiabilityDay
 from prepaid.reports.statements import Scope, liability_series, statement
 from prepaid.sales import services as sales
 from prepaid.sales.models import SaleLine
@@ -245,3 +246,86 @@ def test_a_summarised_day_is_read_from_its_summaries_not_from_the_whole_ledger(s
 
     assert found.closing.paid - found.opening.paid == 5000
     assert all(end - start <= timedelta(days=1) for start, end in spans), spans
+
+
+TODAY = DAYS[4]
+LATE = datetime(2026, 3, 5, 21, 30, tzinfo=MANILA)  # "now", in the evening of the last day
+# Steps up to 21:00 of the last day (minutes after the first day's 01:00 local).
+step_until_evening = st.tuples(
+    st.sampled_from(["top_up", "top_up", "sale", "sale", "sale", "refund", "reverse"]),
+    st.integers(0, 2),
+    st.integers(1, 6000),
+    st.integers(0, 4 * 24 * 60 + 20 * 60),
+    st.booleans(),
+)
+
+
+def today_read(store=None):
+    scope = Scope(store=store)
+    found = statement(TODAY, TODAY, scope, now=LATE)
+    return figures(found), found.closing, [(line.method.pk, line.count) for line in found.top_ups]
+
+
+@settings(
+    max_examples=int(os.getenv("PREPAID_STATEMENT_EXAMPLES", "12")),
+    deadline=None,
+    derandomize=bool(os.getenv("CI")),
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(step_until_evening, min_size=1, max_size=25),
+    cuts=st.tuples(st.integers(6, 21 * 60), st.integers(6, 21 * 60)),
+)
+def test_today_read_through_the_interim_equals_today_read_from_the_ledger(shop, steps, cuts):
+    """The worker keeps today summarised up to a few minutes ago (``keep_interim``, once
+    and then brought forward); a statement of today, for the chain and for one store,
+    what was owed at its end and the series read the same as from the ledger alone."""
+    with transaction_per_example():
+        post(shop, steps)
+        store_a = shop[0][0].pk
+        live = today_read(), today_read(store_a)
+        series = [row.owed for row in liability_series(DAYS[0], TODAY, now=LATE)]
+        assert series[-1] == owed_by_replay(TODAY)
+
+        days.summarise_finished(LATE)
+        start = days.bounds(TODAY)[0]
+        for cut in sorted(cuts):
+            # The worker at ``cut`` minutes after midnight (plus the settling time).
+            days.keep_interim(start + timedelta(minutes=cut) + days.SETTLE)
+            kept = Interim.objects.get()
+            assert kept.day == TODAY
+            assert (today_read(), today_read(store_a)) == live
+            assert [row.owed for row in liability_series(DAYS[0], TODAY, now=LATE)] == series
+            assert days.owed_at_end(TODAY, LATE) == series[-1]
+        assert kept.until >= start + timedelta(minutes=cuts[0])
+
+
+def test_a_statement_of_today_reads_only_the_minutes_after_the_interim(shop, monkeypatch):
+    """With the interim kept, neither the flows nor what was owed are read from the
+    ledger before its moment."""
+    post(shop, [("top_up", 0, 5000, 60 * 24 * n + 60 * 12, False) for n in range(5)])
+    days.summarise_finished(LATE)
+    assert days.keep_interim(LATE - timedelta(minutes=1)) == 1
+    kept = Interim.objects.get()
+    assert days.keep_interim(LATE) == 0  # brought forward only every five minutes
+    read: list[tuple[datetime, datetime]] = []
+    for module in (statements_module, days):
+        for name in ("flows", "liability_change"):
+            if hasattr(module, name):
+                original = getattr(module, name)
+                monkeypatch.setattr(module, name, recording(original, read))
+
+    found = statement(TODAY, TODAY, now=LATE)
+
+    assert found.top_up_total.amount == 5000
+    assert read, "the minutes after the interim are read from the ledger"
+    assert all(start >= kept.until for start, end in read if start < end), read
+
+
+def recording(function, read):
+    def recorded(start, end):
+        read.append((start, end))
+        return function(start, end)
+
+    return recorded

@@ -32,6 +32,9 @@ class SumsOut(Schema):
 
 class TotalsOut(Schema):
     top_ups: SumsOut
+    packages: SumsOut | None = Field(
+        None, description="Punch cards sold (absent from closes made before they existed)"
+    )
     sales: SumsOut
     refunds: SumsOut
     reversals: SumsOut

@@ -80,6 +80,13 @@ class ReversalsOut(Schema):
     amount: str = Field(description="Paid and bonus money moved back, gross")
 
 
+class PackageSoldOut(Schema):
+    method: str
+    name: str
+    count: int
+    amount: str
+
+
 class LiabilityOut(Schema):
     opening: OwedOut
     closing: OwedOut
@@ -89,6 +96,9 @@ class StatementOut(Schema):
     store: str | None = Field(description="The store's name, or null for the whole chain")
     currency: str
     top_ups: list[TopUpOut]
+    packages: list[PackageSoldOut] = Field(
+        description="Punch cards sold, by payment method (money paid in, revenue use by use)"
+    )
     sales: list[SaleOut]
     refunds: list[RefundOut]
     reversals: ReversalsOut
@@ -170,6 +180,15 @@ def shown(found: Statement, store: Store | None) -> dict[str, Any]:
                 "bonus": money(line.bonus, currency),
             }
             for line in found.top_ups
+        ],
+        "packages": [
+            {
+                "method": line.method.code,
+                "name": line.method.label,
+                "count": line.count,
+                "amount": money(line.amount, currency),
+            }
+            for line in found.packages
         ],
         "sales": [
             {

@@ -87,6 +87,16 @@ class CustomerPatch(Input):
     credit_limit: str | None = Field(None, examples=["20.00"], pattern=AMOUNT)
 
 
+class PunchCardOut(Schema):
+    id: int
+    name: str = Field(examples=["10 refills"])
+    product: int = Field(description="The product its uses are for")
+    product_name: str = Field(examples=["Purified water 5 gal"])
+    uses: int = Field(description="Uses it held when bought, free ones included")
+    remaining: int = Field(description="Uses left")
+    expires_at: datetime | None = Field(description="When it ends (null: no end)")
+
+
 class CustomerOut(Schema):
     code: str = Field(
         description="The customer's code, as printed on the card", examples=["K7MQ-4XZP"]
@@ -108,8 +118,9 @@ class CustomerOut(Schema):
     credit_limit: str = Field(examples=["0.00"])
     currency: str = Field(description="ISO 4217", examples=["PHP"])
     tier: str | None = Field(None, description="Loyalty tier, when tiers are set up")
-    punch_cards: list[dict[str, str]] = Field(
-        default_factory=list, description="Punch cards held, when punch cards are set up"
+    punch_cards: list[PunchCardOut] = Field(
+        default_factory=list,
+        description="Punch cards with uses left and not ended, in the order they are used",
     )
     created_at: datetime
 
@@ -130,6 +141,40 @@ class CardOut(Schema):
 
 
 # -- money --------------------------------------------------------------------------
+
+
+class PackageIn(Input):
+    name: str = Field(examples=["10 refills"], min_length=1, max_length=80)
+    product: int = Field(description="The product's id")
+    count: int = Field(ge=1, le=10_000, description="Uses paid for", examples=[10])
+    price: str = Field(description="Price, major unit", examples=["250.00"], pattern=AMOUNT)
+    valid_days: int | None = Field(
+        None, ge=1, le=3650, description="Days from the purchase (null: no end)"
+    )
+    bonus_count: int = Field(0, ge=0, le=10_000, description="Free uses on top: buy 10 get 1")
+
+
+class PackageOut(Schema):
+    id: int
+    name: str
+    product: int
+    count: int
+    bonus_count: int
+    price: str
+    currency: str
+    valid_days: int | None
+    active: bool
+
+
+class BuyPackageIn(Input):
+    package: int = Field(description="The package's id (GET /packages)")
+    method: str = Field(description="A payment method's code", examples=["cash"])
+    reference: str = Field("", max_length=100)
+
+
+class RedemptionIn(Input):
+    product: int | str = Field(description="The product's id or SKU")
+    quantity: int = Field(1, ge=1, le=10_000, description="Uses to redeem")
 
 
 class TopUpIn(Input):
@@ -259,3 +304,19 @@ class PlanOut(Schema):
     amount: str = Field(examples=["100.00"])
     bonus: str = Field(examples=["10.00"])
     currency: str
+
+
+class PackageSaleOut(TransactionOut):
+    punch_card: PunchCardOut
+
+
+class UsedCardOut(Schema):
+    id: int
+    used: int
+    remaining: int
+
+
+class RedemptionOut(TransactionOut):
+    punch_card: PunchCardOut = Field(description="The card used (the first, when several)")
+    cards: list[UsedCardOut] = Field(description="Each card used: how many uses, how many left")
+    remaining: int = Field(description="Uses of the product left on all the customer's cards")

@@ -7,7 +7,8 @@ refunds, reversals by what they reversed), read from the ledger with the same qu
 
 What a payment method should have brought in, over the span:
 
-    its top-ups − its refunds − its top-ups reversed + its refunds reversed
+    its top-ups + its punch cards sold − its refunds
+    − its top-ups and punch cards reversed + its refunds reversed
 
 and for cash, what should be in the drawer is that plus the opening float.
 """
@@ -58,11 +59,25 @@ class Channel:
     refunds: int = 0
     reversed_top_ups: int = 0
     reversed_refunds: int = 0
+    packages: int = 0
+    reversed_packages: int = 0
 
     @property
     def net(self) -> int:
         """What it should have brought in (see the module docstring)."""
-        return self.top_ups - self.refunds - self.reversed_top_ups + self.reversed_refunds
+        return (
+            self.top_ups
+            + self.packages
+            - self.refunds
+            - self.reversed_top_ups
+            - self.reversed_packages
+            + self.reversed_refunds
+        )
+
+    @property
+    def reversed_in(self) -> int:
+        """Money paid in through it (top-ups, punch cards) and reversed."""
+        return self.reversed_top_ups + self.reversed_packages
 
     @property
     def is_cash(self) -> bool:
@@ -77,11 +92,14 @@ def channels(found: Statement, *, also: list[PaymentMethod] | None = None) -> li
     for top_up in found.top_ups:
         methods[top_up.method.pk] = top_up.method
         sums[top_up.method.pk]["top_ups"] += top_up.amount
+    for package in found.packages:
+        methods[package.method.pk] = package.method
+        sums[package.method.pk]["packages"] += package.amount
     for refund in found.refunds:
         methods[refund.method.pk] = refund.method
         sums[refund.method.pk]["refunds"] += refund.amount
     for line in found.reversals:
-        if line.method is None or line.original not in ("top_up", "refund"):
+        if line.method is None or line.original not in ("top_up", "refund", "package"):
             continue
         methods[line.method.pk] = line.method
         sums[line.method.pk][f"reversed_{line.original}s"] += line.paid
@@ -92,8 +110,10 @@ def channels(found: Statement, *, also: list[PaymentMethod] | None = None) -> li
 def totals(found: Statement) -> dict[str, dict[str, int]]:
     """The span's totals, kept with a close (the list of closes and the API show them)."""
     top_ups, sold, refunds = found.top_up_total, found.sale_total, found.refund_total
+    packages = found.package_total
     return {
         "top_ups": {"count": top_ups.count, "amount": top_ups.amount, "bonus": top_ups.bonus},
+        "packages": {"count": packages.count, "amount": packages.amount},
         "sales": {"count": sold.count, "amount": sold.amount, "from_bonus": sold.bonus},
         "refunds": {"count": refunds.count, "amount": refunds.amount, "forfeited": refunds.bonus},
         "reversals": {"count": found.reversal_count, "amount": found.reversal_amount},

@@ -91,6 +91,12 @@ class Account(models.Model):
         OPENING = "opening", _("Opening balances")
         ADJUSTMENT = "adjustment", _("Adjustments")
         BREAKAGE = "breakage", _("Breakage")
+        # Punch cards (prepaid.programs): the counts a customer holds on one card, the
+        # store's counterpart the counts were issued from and return to, and the money
+        # paid for counts not used yet (recognised as revenue count by count).
+        UNITS = "units", _("Punch card counts")
+        ISSUED = "issued", _("Counts issued")
+        DEFERRED = "deferred", _("Paid for counts not used yet")
 
     CUSTOMER_KINDS: ClassVar = (Kind.WALLET, Kind.BONUS)
 
@@ -175,6 +181,8 @@ class Batch(models.Model):
         ADJUSTMENT = "adjustment", _("Adjustment")
         OPENING = "opening", _("Opening balance")
         EXPIRY = "expiry", _("Expiry")
+        PACKAGE = "package", _("Punch card sold")
+        REDEMPTION = "redemption", _("Punch card used")
 
     key = models.CharField(max_length=255, unique=True)
     fingerprint = models.CharField(max_length=64, help_text="Digest of the request")
@@ -230,6 +238,10 @@ class Transfer(models.Model):
         ADJUSTMENT = "adjustment", _("Adjustment")
         OPENING = "opening", _("Opening balance")
         EXPIRY = "expiry", _("Expiry")
+        PACKAGE = "package", _("Punch card paid")
+        ISSUE = "issue", _("Counts issued")
+        REDEEM = "redeem", _("Count used")
+        RECOGNISE = "recognise", _("Revenue of a count used")
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="transfers")
     debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")

@@ -49,6 +49,8 @@ EVENT_TYPES: dict[str, str | Promise] = {
     "sale.created": _("A sale was charged to a balance"),
     "refund.created": _("Paid money was handed back"),
     "reversal.created": _("A transaction was reversed"),
+    "punch_card.sold": _("A customer bought a punch card"),
+    "punch_card.redeemed": _("Uses of a punch card were redeemed"),
     "day.closed": _("A day or a counter's shift was closed, or counted again"),
     "day.approved": _("A day close was approved"),
     "day.returned": _("A day close was sent back to be counted again"),

@@ -11,9 +11,11 @@ from django.db.models import QuerySet
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.customers.models import Customer
 from prepaid.customers.services import NewCustomer
-from prepaid.ledger.models import Account, Batch, PaymentMethod
+from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib.money import from_minor
 from prepaid.lib.phones import mask_phone
+from prepaid.programs import services as programs
+from prepaid.programs.models import Package, PunchCard
 from prepaid.reports.queries import customer_change
 from prepaid.sales import services as sales
 from prepaid.sales.models import SaleLine
@@ -63,8 +65,42 @@ def customer(
         "credit_limit": money(balances.credit_limit, currency),
         "currency": currency,
         "tier": None,
-        "punch_cards": [],
+        "punch_cards": _punch_cards(person),
         "created_at": created_at or getattr(person, "created_at", None),
+    }
+
+
+def _punch_cards(person: Customer | NewCustomer) -> list[dict[str, Any]]:
+    """The customer's punch cards with uses left and not ended, in the order they are
+    used (none for a customer just imported)."""
+    if not isinstance(person, Customer) or person.pk is None:
+        return []
+    return [punch_card(held.card, held.remaining) for held in programs.holdings(person)]
+
+
+def punch_card(card: PunchCard, remaining: int) -> dict[str, Any]:
+    return {
+        "id": card.pk,
+        "name": card.name,
+        "product": card.product_id,
+        "product_name": card.product.name,
+        "uses": card.uses,
+        "remaining": remaining,
+        "expires_at": card.expires_at,
+    }
+
+
+def package(item: Package, currency: str) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "name": item.name,
+        "product": item.product_id,
+        "count": item.count,
+        "bonus_count": item.bonus_count,
+        "price": money(item.price_minor, currency),
+        "currency": currency,
+        "valid_days": item.valid_days,
+        "active": item.active,
     }
 
 
@@ -85,7 +121,7 @@ def transaction(
         "id": batch.pk,
         "kind": batch.code,
         "customer": batch.customer.code if batch.customer_id and batch.customer else None,
-        "total": money(_total(batch.code, paid, bonus), currency),
+        "total": money(_total(batch.code, paid, bonus, batch), currency),
         "amount": money(paid, currency),
         "bonus_amount": money(bonus, currency),
         "balance_after": money(after[0], currency) if after else None,
@@ -151,12 +187,26 @@ def _line(line: SaleLine, currency: str) -> dict[str, Any]:
     }
 
 
-def _total(code: str, paid: int, bonus: int) -> int:
+PROGRAM_MONEY = (Transfer.Code.PACKAGE, Transfer.Code.RECOGNISE)
+
+
+def _total(code: str, paid: int, bonus: int, batch: Batch | None = None) -> int:
     """What the operation was worth: a sale's price (paid and bonus money together), a
-    reversal's whole amount, the paid amount of the rest (their bonus moves apart)."""
+    reversal's whole amount, a punch card's price, the value of the uses redeemed, the
+    paid amount of the rest (their bonus moves apart)."""
+    if code in (Batch.Code.PACKAGE, Batch.Code.REDEMPTION) and batch is not None:
+        return sum(t.amount for t in batch.transfers.all() if t.code in PROGRAM_MONEY)
+    if code == Batch.Code.REVERSAL and batch is not None and not (paid or bonus):
+        return sum(t.amount for t in batch.transfers.all() if _reverses_program_money(t))
     if code in (Batch.Code.SALE, Batch.Code.REVERSAL):
         return abs(paid) + abs(bonus)
     return abs(paid)
+
+
+def _reverses_program_money(transfer: Transfer) -> bool:
+    """A reversal's transfer that gives a punch card's money back."""
+    kinds = {transfer.debit_account.kind, transfer.credit_account.kind}
+    return Account.Kind.DEFERRED in kinds
 
 
 def product(item: Product, currency: str) -> dict[str, Any]:

@@ -158,7 +158,9 @@ def _moment(value: object) -> datetime | None:
 
 
 # Per customer holding something: what they hold and what they spent in the pace window
-# (sales from their accounts, less the sales reversed in it).
+# (sales from their accounts, less those of its sales that were reversed: a sale made
+# before the window and reversed in it is no spending of the window, and counting its
+# reversal made the pace negative).
 BURN = """
 WITH held AS (
     SELECT customer_id,
@@ -180,7 +182,7 @@ WITH held AS (
     JOIN ledger_account a ON a.id = t.credit_account_id
     JOIN ledger_transfer o ON o.id = t.reverses_id
     WHERE t.code = 'reversal' AND o.code = 'sale' AND t.created_at >= %s
-      AND a.customer_id IS NOT NULL
+      AND o.created_at >= %s AND a.customer_id IS NOT NULL
     GROUP BY a.customer_id
 ), pace AS (
     SELECT h.customer_id, h.balance,
@@ -222,7 +224,7 @@ class BurnDown:
 def burn_down(now: datetime | None = None) -> BurnDown:
     now = now or timezone.now()
     since = connection.ops.adapt_datetimefield_value(now - timedelta(days=PACE_DAYS))
-    params: list[Any] = [since, since]
+    params: list[Any] = [since, since, since]
     for horizon in HORIZONS:
         # spent × horizon / PACE_DAYS, capped at the balance; compared without division.
         params += [horizon, PACE_DAYS, horizon, PACE_DAYS]

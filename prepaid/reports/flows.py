@@ -2,7 +2,8 @@
 every statement adds up, read straight from the ledger.
 
 ``flows`` groups the span's postings by who made them (store, counter, staff member,
-API token) and by what they were (a top-up by payment method, a sale by product…), in
+API token) and by what they were (a top-up or a punch card sold by payment method, a
+sale by product…), in
 the shape of ``FlowDay`` rows, so a summarised day and a live span add up alike.
 ``liability_change`` is how much what the shop owes its customers moved in the span,
 from the balances the transfers left (``Transfer.*_balance_after``): for each customer
@@ -79,16 +80,28 @@ WHERE b.code = 'refund' AND b.created_at >= %s AND b.created_at < %s
 GROUP BY b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id
 """
 
+# Punch cards sold, by the payment method that paid them (a free card moves no money).
+PACKAGES = """
+SELECT b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id,
+       COUNT(DISTINCT b.id), SUM(t.amount)
+FROM ledger_batch b
+JOIN ledger_transfer t ON t.batch_id = b.id AND t.code = 'package'
+JOIN ledger_account pa ON pa.id = t.debit_account_id
+WHERE b.code = 'package' AND b.created_at >= %s AND b.created_at < %s
+GROUP BY b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id
+"""
+
 # Per reversal: what it reversed (its original's code and payment method, if any), and
-# the paid and bonus money it moved on the customer's accounts.
+# the paid and bonus money it moved on the customer's accounts (for a punch card: the
+# money paid for its uses not used yet).
 REVERSALS = """
 SELECT r.store_id, r.device_id, r.staff_id, r.api_token_id, r.original, r.method,
        COUNT(*), SUM(r.paid), SUM(r.bonus)
 FROM (
     SELECT b.id, b.store_id, b.device_id, b.staff_id, b.api_token_id, o.code AS original,
            MAX(COALESCE(da.payment_method_id, ca.payment_method_id)) AS method,
-           SUM(CASE WHEN da.kind = 'wallet' OR ca.kind = 'wallet' THEN t.amount ELSE 0 END)
-               AS paid,
+           SUM(CASE WHEN da.kind IN ('wallet', 'deferred') OR ca.kind IN ('wallet', 'deferred')
+                    THEN t.amount ELSE 0 END) AS paid,
            SUM(CASE WHEN da.kind = 'bonus' OR ca.kind = 'bonus' THEN t.amount ELSE 0 END)
                AS bonus
     FROM ledger_batch b
@@ -131,6 +144,9 @@ def flows(start: datetime, end: datetime) -> Flows:
         *who, product, count, amount, bonus, quantity = row
         measure = _sums(count, amount, bonus, _quantity(quantity))
         found[(_who(who), "sale", str(product))].add(measure)
+    for row in _rows(PACKAGES, window):
+        *who, method, count, amount = row
+        found[(_who(who), "package", str(method))].add(_sums(count, amount, 0))
     for row in _rows(REFUNDS, window):
         *who, method, count, amount, forfeited = row
         found[(_who(who), "refund", str(method))].add(_sums(count, amount, forfeited))
@@ -207,8 +223,9 @@ class Owed:
         return self.paid + self.bonus
 
 
-# For each customer account moved in the span: its kind, its owner, its balance before
-# its first transfer of the span and after its last one.
+# For each customer money account (paid, bonus) moved in the span: its kind, its owner,
+# its balance before its first transfer of the span and after its last one. (A punch
+# card's counts are a customer account too, but not money owed.)
 ENDS = """
 WITH moves AS (
     SELECT t.id, t.debit_account_id AS account, -t.amount AS delta,
@@ -227,6 +244,7 @@ FROM ends e
 JOIN moves f ON f.account = e.account AND f.id = e.first_id
 JOIN moves l ON l.account = e.account AND l.id = e.last_id
 JOIN ledger_account a ON a.id = e.account
+WHERE a.kind IN ('wallet', 'bonus')
 """
 
 # The balance of each of these accounts just before a moment: the balance its last

@@ -20,7 +20,8 @@ class Flow(models.Model):
     """What moved in a stretch of time, at one store, counter, staff member or token, of
     one kind: the rows a statement adds up.
 
-    ``kind`` and ``key``: ``top_up``/method id (amount paid, bonus given), ``sale``/
+    ``kind`` and ``key``: ``top_up``/method id (amount paid, bonus given), ``package``/
+    method id (punch cards sold: amount paid), ``sale``/
     product id (lines, quantity, amount, the part paid by bonus), ``refund``/method id
     (amount, bonus forfeited), ``reversal``/"<code of the original>:<method or 0>"
     (paid and bonus given back or taken back), ``opening``/"", ``adjustment``/"",

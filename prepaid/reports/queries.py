@@ -39,7 +39,7 @@ def liability() -> Liability:
         or 0
     )
     holders = (
-        Account.objects.filter(positive, customer__isnull=False)
+        Account.objects.filter(positive, customer__isnull=False, kind__in=Account.CUSTOMER_KINDS)
         .values("customer")
         .distinct()
         .count()

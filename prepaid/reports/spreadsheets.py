@@ -94,6 +94,21 @@ def statement_sections(found: Statement) -> list[Section]:
             ],
             (2, 3),
         ),
+        *(
+            [
+                Section(
+                    _("Punch cards sold"),
+                    [_("Payment method"), _("Count"), _("Amount")],
+                    [
+                        [neutralise(line.method.label), line.count, _money(line.amount, currency)]
+                        for line in found.packages
+                    ],
+                    (2,),
+                )
+            ]
+            if found.packages
+            else []
+        ),
         Section(
             _("Sales"),
             [

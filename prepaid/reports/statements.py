@@ -70,6 +70,16 @@ class TopUps:
 
 
 @dataclass(frozen=True)
+class Packages:
+    """Punch cards sold through one payment method: the money is paid in now and becomes
+    revenue use by use."""
+
+    method: PaymentMethod
+    count: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class Sales:
     product: Product
     count: int
@@ -120,6 +130,7 @@ class Statement:
     scope: Scope
     currency: str
     top_ups: list[TopUps] = field(default_factory=list)
+    packages: list[Packages] = field(default_factory=list)
     sales: list[Sales] = field(default_factory=list)
     refunds: list[Refunds] = field(default_factory=list)
     reversals: list[Reversals] = field(default_factory=list)
@@ -144,6 +155,10 @@ class Statement:
     @property
     def top_up_total(self) -> Measure:
         return _total((line.count, line.amount, line.bonus) for line in self.top_ups)
+
+    @property
+    def package_total(self) -> Measure:
+        return _total((line.count, line.amount, 0) for line in self.packages)
 
     @property
     def sale_total(self) -> Measure:
@@ -186,6 +201,8 @@ def lines(found: Statement, moved: dict[tuple[str, str], Measure]) -> Statement:
         count, amount, bonus = measure.count, measure.amount, measure.bonus
         if kind == "top_up":
             found.top_ups.append(TopUps(methods[key], count, amount, bonus))
+        elif kind == "package":
+            found.packages.append(Packages(methods[key], count, amount))
         elif kind == "sale":
             found.sales.append(Sales(products[key], count, measure.quantity, amount, bonus))
         elif kind == "refund":
@@ -196,6 +213,7 @@ def lines(found: Statement, moved: dict[tuple[str, str], Measure]) -> Statement:
         else:
             found.others.append(Other(kind, count, amount, bonus))
     found.top_ups.sort(key=lambda line: (line.method.position, line.method.name))
+    found.packages.sort(key=lambda line: (line.method.position, line.method.name))
     found.sales.sort(key=lambda line: (line.product.position, line.product.name))
     found.refunds.sort(key=lambda line: (line.method.position, line.method.name))
     return found

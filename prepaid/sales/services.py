@@ -518,6 +518,8 @@ def reverse(batch: Batch, *, key: str, actor: Actor, reason: str) -> Receipt:
     except InsufficientFunds:
         if batch.code == Batch.Code.TOP_UP:
             raise Refusal("top_up_spent") from None
+        if batch.code == Batch.Code.PACKAGE:
+            raise Refusal("punch_card_used") from None
         raise Refusal("reversal_below_floor") from None
     if not receipt.replayed:
         audit.record(

@@ -39,9 +39,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "refund": MANAGERS,
     "reverse": SELLERS,  # a cashier only their own, within the undo window
     "reverse.any": MANAGERS,  # anyone's, at any time
+    "package.sell": SELLERS,  # sell a punch card (paid like a top-up)
+    "redeem": SELLERS,  # use a punch card's uses
     # the shop
     "products.read": EVERYONE,
-    "catalog.write": MANAGERS,  # products, prices, payment methods, plans, bonus rules
+    "catalog.write": MANAGERS,  # products, prices, payment methods, plans, bonus rules,
+    # punch card packages
     "payment_methods.read": EVERYONE,
     "reports.read": READERS,  # the overview, statements, liability, aging, X-reports
     "reports.export": READERS,  # Excel and CSV of every report (audited)

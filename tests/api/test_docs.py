@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from prepaid.catalog import services as catalog
+from prepaid.programs import services as programs
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,12 @@ def test_the_guide_lists_every_refusal_code():
 def test_every_example_in_the_guide_answers_as_written(api):
     water = make_product("Purified water", price="0.35")
     plan = catalog.save_plan(None, name="100 → +10", amount_minor=10000, bonus_minor=1000, by=None)
+    package = programs.create_package(
+        name="10 refills", product=water, count=10, bonus_count=1, price_minor=25000,
+        valid_days=90, by=None,
+    )  # fmt: skip
     ids = {
+        '"package": 1': f'"package": {package.pk}',
         '"product": "1"': f'"product": "{water.pk}"',
         '"product": 1': f'"product": {water.pk}',
         '"plan": 1': f'"plan": {plan.pk}',

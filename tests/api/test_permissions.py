@@ -11,6 +11,8 @@ import itertools
 
 import pytest
 
+from prepaid.programs.models import Package
+from prepaid.programs.services import create_package
 from prepaid.staff.models import Role
 from prepaid.staff.roles import PERMISSIONS as ACTIONS
 from tests.api.conftest import register
@@ -47,6 +49,17 @@ def sample(api, caller, path, method, customer, product):
             "url": "https://93.184.215.14/hook",
             "events": ["sale.created"],
         },
+        ("post", "/api/v1/packages"): {
+            "name": "P",
+            "product": product.pk,
+            "count": 2,
+            "price": "1",
+        },
+        ("post", "/api/v1/customers/{code}/packages"): {
+            "package": Package.objects.order_by("pk").values_list("pk", flat=True).first(),
+            "method": "cash",
+        },
+        ("post", "/api/v1/customers/{code}/redemptions"): {"product": product.pk, "quantity": 1},
     }
     # A transaction of the caller's own where one is needed, so "own" never hides a 403.
     own = api.owner
@@ -86,6 +99,7 @@ def test_every_endpoint_declares_an_action_from_the_table(api):
 
 def test_every_role_on_every_endpoint_is_allowed_or_refused_by_the_table(api, water):
     customer = register(api)["code"]
+    create_package(name="10 refills", product=water, count=10, price_minor=100, by=None)
     api.owner.post(
         f"/customers/{customer}/top-ups", {"amount": "1000.00", "method": "cash"}, key="funds"
     )

@@ -287,6 +287,7 @@ def test_the_close_keeps_its_totals_and_answers_money_as_decimal_strings(yesterd
     close = DayClose.objects.get()
     assert close.totals == {
         "top_ups": {"count": 4, "amount": 18700, "bonus": 0},
+        "packages": {"count": 0, "amount": 0},
         "sales": {"count": 1, "amount": 250, "from_bonus": 0},
         "refunds": {"count": 1, "amount": 2000, "forfeited": 0},
         "reversals": {"count": 1, "amount": 5000},
@@ -295,6 +296,7 @@ def test_the_close_keeps_its_totals_and_answers_money_as_decimal_strings(yesterd
     assert data == json.loads(json.dumps(present(close), cls=DjangoJSONEncoder))
     assert data["totals"] == {
         "top_ups": {"count": 4, "amount": "187.00", "bonus": "0.00"},
+        "packages": {"count": 0, "amount": "0.00"},
         "sales": {"count": 1, "amount": "2.50", "from_bonus": "0.00"},
         "refunds": {"count": 1, "amount": "20.00", "forfeited": "0.00"},
         "reversals": {"count": 1, "amount": "50.00"},

@@ -79,6 +79,12 @@ class Command(BaseCommand):
         for line in found.top_ups:
             bonus = f" (+{money(line.bonus)} bonus)" if line.bonus else ""
             self.stdout.write(f"  {line.method.name}: {line.count} × → {money(line.amount)}{bonus}")
+        if found.packages:
+            self.stdout.write("Punch cards sold:")
+            for package in found.packages:
+                self.stdout.write(
+                    f"  {package.method.name}: {package.count} × → {money(package.amount)}"
+                )
         self.stdout.write("Sales:")
         for sale in found.sales:
             self.stdout.write(

@@ -1,0 +1,106 @@
+"""Punch cards: the packages on offer (owner and manager define them), a customer buying
+one, and redeeming its uses — each purchase and redemption an operation run once per
+Idempotency-Key (``prepaid.operations.programs``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+
+from prepaid.api.common import amount
+from prepaid.api.errors import not_found
+from prepaid.api.money import ERRORS, _money_endpoint, _run
+from prepaid.api.permissions import endpoint, require
+from prepaid.api.schemas import (
+    BuyPackageIn,
+    PackageIn,
+    PackageOut,
+    PackageSaleOut,
+    RedemptionIn,
+    RedemptionOut,
+)
+from prepaid.catalog.models import Product
+from prepaid.operations import present
+from prepaid.operations.programs import BuyPackage, Redeem
+from prepaid.programs import services as programs
+from prepaid.programs.models import Package
+from prepaid.staff.models import Business
+
+router = Router(tags=["punch cards"])
+
+
+@router.get(
+    "/packages",
+    response={200: list[PackageOut], **ERRORS},
+    **endpoint("products.read", "Punch card packages (those no longer offered too)"),
+)
+def list_packages(request: HttpRequest) -> list[dict[str, Any]]:
+    require(request, "products.read")
+    currency = Business.get().currency
+    return [present.package(item, currency) for item in Package.objects.all()]
+
+
+@router.post(
+    "/packages",
+    response={201: PackageOut, **ERRORS},
+    **endpoint(
+        "catalog.write",
+        "Offer a punch card package",
+        description="`count` uses of `product` (and `bonus_count` free ones) for `price`,"
+        " valid `valid_days` from the purchase (none: no end).",
+    ),
+)
+def create_package(request: HttpRequest, body: PackageIn) -> Status[dict[str, Any]]:
+    token = require(request, "catalog.write")
+    currency = Business.get().currency
+    product = Product.objects.filter(pk=body.product).first()
+    if product is None:
+        raise not_found(_("product"))
+    package = programs.create_package(
+        name=body.name,
+        product=product,
+        count=body.count,
+        bonus_count=body.bonus_count,
+        price_minor=amount(body.price, currency, field="price", positive=False),
+        valid_days=body.valid_days,
+        by=token,
+    )
+    return Status(201, present.package(package, currency))
+
+
+@router.post(
+    "/customers/{code}/packages",
+    response={201: PackageSaleOut, **ERRORS},
+    **_money_endpoint(
+        "package.sell",
+        "Sell a punch card",
+        "The customer pays the package's price by `method`; the card holds its uses (free"
+        " ones included) until `expires_at`. The money is revenue use by use.",
+    ),
+)
+def buy_package(request: HttpRequest, code: str, body: BuyPackageIn) -> HttpResponse:
+    token = require(request, "package.sell")
+    operation = BuyPackage(
+        customer=code, package=body.package, method=body.method, reference=body.reference
+    )
+    return _run(request, token, operation)
+
+
+@router.post(
+    "/customers/{code}/redemptions",
+    response={201: RedemptionOut, **ERRORS},
+    **_money_endpoint(
+        "redeem",
+        "Redeem uses of a punch card",
+        "`quantity` uses of `product` from the customer's punch cards, the soonest-ending"
+        " first. 409 `nothing_to_redeem` when the cards that have not ended hold fewer;"
+        " nothing is posted then.",
+    ),
+)
+def redeem(request: HttpRequest, code: str, body: RedemptionIn) -> HttpResponse:
+    token = require(request, "redeem")
+    operation = Redeem(customer=code, product=str(body.product), quantity=body.quantity)
+    return _run(request, token, operation)

@@ -34,6 +34,7 @@ from prepaid.operations.customers import (
 )
 from prepaid.operations.envelope import Operation
 from prepaid.operations.money import Reversal
+from prepaid.programs import services as programs
 from prepaid.reports import customers as customer_report
 from prepaid.sales import services as sales
 from prepaid.staff.models import Business
@@ -93,6 +94,7 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
     context = {
         "customer": customer,
         "balances": sales.balances(customer),
+        "punch_cards": programs.holdings(customer),
         "phone": display_phone(customer.phone, Business.get().region),
         "cards": [(card, qr_svg(card, scale=3)) for card in customers.active_cards(customer)],
         "history": customer_report.history(customer),

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from prepaid.backoffice.permissions import StaffRequest, requires
 from prepaid.backoffice.shop_forms import (
     BonusRuleForm,
+    PackageForm,
     PaymentMethodForm,
     PlanForm,
     ProductForm,
@@ -32,9 +33,12 @@ from prepaid.catalog import services as catalog
 from prepaid.catalog.models import BonusRule, Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import MoneyError, from_minor, to_minor
+from prepaid.programs import services as programs
+from prepaid.programs.models import Package
 from prepaid.staff import counters, people, tokens
 from prepaid.staff.models import ApiToken, AuditEvent, Business, Device, PinLockout, Role, Staff
 from prepaid.staff.models import Store as StoreModel
+from prepaid.staff.refusals import Refusal
 
 FORM = "backoffice/shop_form.html"
 
@@ -75,6 +79,7 @@ def products(request: StaffRequest) -> HttpResponse:
         "methods": PaymentMethod.objects.all(),
         "plans": TopUpPlan.objects.all(),
         "rules": BonusRule.objects.all(),
+        "packages": Package.objects.select_related("product"),
     }
     return render(request, "backoffice/products.html", context)
 
@@ -159,6 +164,48 @@ def plan(request: StaffRequest, plan_id: int | None = None) -> HttpResponse:
                 messages.success(request, _("Top-up plan saved."))
                 return redirect("products")
     return _form_page(request, form, item.name if item else _("New top-up plan"), "products")
+
+
+@requires("catalog.write")
+def package(request: StaffRequest, package_id: int | None = None) -> HttpResponse:
+    """A punch card package: what it holds, what it costs, how long it lasts."""
+    item = get_object_or_404(Package, pk=package_id) if package_id else None
+    initial: dict[str, Any] = {}
+    if item is not None:
+        initial = {
+            "name": item.name,
+            "product": item.product_id,
+            "count": item.count,
+            "bonus_count": item.bonus_count,
+            "price": _major(item.price_minor),
+            "valid_days": item.valid_days,
+            "active": item.active,
+        }
+    form = PackageForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        price = _minor(form, "price")
+        if price is not None:
+            data = form.cleaned_data
+            try:
+                programs.save_package(
+                    item,
+                    name=data["name"],
+                    product=data["product"],
+                    count=data["count"],
+                    bonus_count=data["bonus_count"],
+                    price_minor=price,
+                    valid_days=data["valid_days"],
+                    active=data["active"],
+                    by=request.staff,
+                )
+            except Refusal as refusal:
+                form.add_error(
+                    refusal.field if refusal.field in form.fields else None, refusal.message()
+                )
+            else:
+                messages.success(request, _("Punch card saved."))
+                return redirect("products")
+    return _form_page(request, form, item.name if item else _("New punch card"), "products")
 
 
 @requires("catalog.write")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from prepaid.catalog.models import Product
 from prepaid.staff.models import Role, Store
 
 
@@ -52,6 +53,28 @@ class PlanForm(forms.Form):
     amount = forms.DecimalField(label=_("Customer pays"), min_value=Decimal("0.01"), max_digits=14)
     bonus = forms.DecimalField(label=_("Bonus"), min_value=0, max_digits=14, initial=0)
     position = forms.IntegerField(label=_("Position"), min_value=0, max_value=32767, initial=0)
+    active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
+
+
+class PackageForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80, help_text=_("e.g. 10 refills"))
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.all())
+    count = forms.IntegerField(label=_("Uses"), min_value=1, max_value=10_000, initial=10)
+    bonus_count = forms.IntegerField(
+        label=_("Free uses"),
+        min_value=0,
+        max_value=10_000,
+        initial=0,
+        help_text=_("Buy 10 get 1: 10 uses and 1 free use"),
+    )
+    price = forms.DecimalField(label=_("Customer pays"), min_value=0, max_digits=14)
+    valid_days = forms.IntegerField(
+        label=_("Valid for (days)"),
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text=_("From the purchase. Empty: no end"),
+    )
     active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
 
 

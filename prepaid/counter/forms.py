@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
+from prepaid.programs.models import Package
 from prepaid.staff.models import Store
 
 KEY = {"widget": forms.HiddenInput, "max_length": 64}
@@ -48,6 +49,47 @@ class SellForm(forms.Form):
         decimal_places=3,
         max_digits=8,
     )
+    # "1": the quantity is uses of the customer's punch cards, not money from the balance.
+    use_card = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        quantity = data.get("quantity")
+        if data.get("use_card") and quantity is not None and quantity != quantity.to_integral():
+            self.add_error("quantity", _("A punch card is used by whole uses."))
+        return data
+
+
+class PackageForm(forms.Form):
+    """A punch card sold at the counter: which package, paid how."""
+
+    key = forms.CharField(**KEY)  # type: ignore[arg-type]
+    package = forms.ModelChoiceField(
+        label=_("Punch card"),
+        queryset=Package.objects.filter(active=True).select_related("product"),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    method = forms.ModelChoiceField(
+        label=_("Paid by"),
+        queryset=PaymentMethod.objects.filter(active=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        first_method(self)
+
+
+def first_method(form: forms.Form) -> None:
+    """A fresh form starts on the shop's first payment method."""
+    methods = form.fields["method"]
+    assert isinstance(methods, forms.ModelChoiceField)
+    first = methods.queryset.first() if methods.queryset is not None else None
+    if first is not None and not form.is_bound:
+        form.initial.setdefault("method", first.pk)
 
 
 class TopUpForm(forms.Form):
@@ -71,11 +113,7 @@ class TopUpForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        methods = self.fields["method"]
-        assert isinstance(methods, forms.ModelChoiceField)
-        first = methods.queryset.first() if methods.queryset is not None else None
-        if first is not None and not self.is_bound:
-            self.initial.setdefault("method", first.pk)
+        first_method(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -25,15 +25,26 @@ from prepaid.closing.running import running
 from prepaid.closing.spans import Place
 from prepaid.counter import access
 from prepaid.counter.access import CounterRequest, at_counter
-from prepaid.counter.forms import EnrollForm, PinForm, SellForm, TopUpForm, UndoForm, new_key
+from prepaid.counter.forms import (
+    EnrollForm,
+    PackageForm,
+    PinForm,
+    SellForm,
+    TopUpForm,
+    UndoForm,
+    new_key,
+)
 from prepaid.customers import lookup
 from prepaid.customers.models import Customer
-from prepaid.ledger.models import Batch
+from prepaid.ledger.models import Batch, Transfer
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import to_minor
 from prepaid.lib.phones import mask_phone
 from prepaid.operations.envelope import Operation, Result, run
 from prepaid.operations.money import Reversal, Sale, TopUp
+from prepaid.operations.programs import BuyPackage, Redeem
+from prepaid.programs import services as programs
+from prepaid.programs.models import Package
 from prepaid.reports.customers import history, last_sale, with_balances
 from prepaid.reports.queries import customer_change
 from prepaid.sales import services as sales
@@ -97,16 +108,30 @@ def _panel(
     *,
     sell_form: SellForm | None = None,
     top_up_form: TopUpForm | None = None,
+    package_form: PackageForm | None = None,
     refusal: str = "",
     show_top_up: bool = False,
+    show_package: bool = False,
 ) -> HttpResponse:
     balances = sales.balances(customer)
+    cards = programs.holdings(customer)
+    left: dict[int, int] = {}
+    for held in cards:
+        left[held.card.product_id] = left.get(held.card.product_id, 0) + held.remaining
+    products = list(Product.objects.filter(active=True))
+    for product in products:
+        product.uses_left = left.get(product.pk, 0)  # type: ignore[attr-defined]
+    packages = Package.objects.filter(active=True).select_related("product")
     context = {
+        "cards": cards,
+        "packages": packages,
+        "package_form": package_form or PackageForm(initial={"key": new_key()}),
+        "show_package": show_package,
         "customer": customer,
         "balances": balances,
         "history": history(customer, limit=5),
         "has_notes": bool(customer.notes) or customer.timeline.exists(),
-        "products": Product.objects.filter(active=True),
+        "products": products,
         "plans": TopUpPlan.objects.filter(active=True),
         "presets": (1, 3, 5),
         "last_sale": last_sale(customer),
@@ -151,6 +176,8 @@ def _refused(
     else:
         message = refusal.message()
     shortfall = refusal.code == "insufficient_funds"
+    if isinstance(form, PackageForm):
+        return _panel(request, person, package_form=form, refusal=message, show_package=True)
     forms_given = {"top_up_form": form} if top_up else {"sell_form": form}
     return _panel(
         request,
@@ -176,9 +203,16 @@ def sell(request: CounterRequest, code: str) -> HttpResponse:
     form = SellForm(request.POST)
     if not form.is_valid():
         return _panel(request, person, sell_form=form)
-    line = (str(form.cleaned_data["product"].pk), str(form.cleaned_data["quantity"]))
+    data = form.cleaned_data
+    operation: Operation
+    if data["use_card"]:
+        count = int(data["quantity"])
+        operation = Redeem(customer=person.code, product=str(data["product"].pk), quantity=count)
+    else:
+        line = (str(data["product"].pk), str(data["quantity"]))
+        operation = Sale(customer=person.code, lines=(line,))
     try:
-        sold = _run(request, Sale(customer=person.code, lines=(line,)), form.cleaned_data["key"])
+        sold = _run(request, operation, data["key"])
     except Refusal as refusal:
         return _refused(request, person, form, refusal, top_up=False)
     return redirect("counter_receipt", batch_id=sold.batch_id)
@@ -216,6 +250,28 @@ def top_up(request: CounterRequest, code: str) -> HttpResponse:
     return redirect("counter_receipt", batch_id=done.batch_id)
 
 
+@require_POST
+@at_counter
+def package(request: CounterRequest, code: str) -> HttpResponse:
+    """Sell a punch card: the package, paid by a payment method."""
+    person = _customer(code)
+    form = PackageForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, person, package_form=form, show_package=True)
+    data = form.cleaned_data
+    operation = BuyPackage(
+        customer=person.code,
+        package=data["package"].pk,
+        method=data["method"].code,
+        reference=data["reference"],
+    )
+    try:
+        done = _run(request, operation, data["key"])
+    except Refusal as refusal:
+        return _refused(request, person, form, refusal, top_up=False)
+    return redirect("counter_receipt", batch_id=done.batch_id)
+
+
 # -- the receipt and undo -------------------------------------------------------------------
 
 
@@ -238,6 +294,12 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         "undoable": sales.may_undo(batch, access.actor(request)),
         "undo_form": UndoForm(initial={"key": new_key()}),
         "reversed": Batch.objects.filter(reverses=batch).first(),
+        "punch": programs.receipt_lines(batch),
+        "paid_in": [
+            (t.debit_account.payment_method, t.amount)
+            for t in batch.transfers.all()
+            if t.code == Transfer.Code.PACKAGE
+        ],
     }
     return render(request, "counter/receipt.html", context)
 

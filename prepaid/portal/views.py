@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Card
+from prepaid.programs import services as programs
 from prepaid.reports import customers as customer_report
 from prepaid.sales import services as sales
 
@@ -37,6 +38,7 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "customer": customer,
         "balances": sales.balances(customer),
+        "punch_cards": programs.holdings(customer),
         "history": customer_report.history(customer, limit=20),
         "qr": qr_svg(found, scale=5),
     }

@@ -244,6 +244,29 @@ def redeem(customer: Customer, product: Product, quantity: int, *, key: str, act
     return Used(receipt, taken)
 
 
+@dataclass(frozen=True)
+class ReceiptLine:
+    """What a transaction did to one punch card: bought (``count`` = its uses) or used
+    (``count`` uses, negative when a reversal gave them back), and what it holds now."""
+
+    card: PunchCard
+    count: int
+    remaining: int
+
+
+def receipt_lines(batch: Batch) -> list[ReceiptLine]:
+    """The punch cards a transaction moved (a purchase, a use, their reversals)."""
+    moved: dict[int, int] = {}
+    for transfer in batch.transfers.all():
+        for account, sign in ((transfer.credit_account, 1), (transfer.debit_account, -1)):
+            if account.kind == Account.Kind.UNITS:
+                moved[account.pk] = moved.get(account.pk, 0) + sign * transfer.amount
+    if not moved:
+        return []
+    found = PunchCard.objects.filter(account_id__in=moved).select_related("account", "product")
+    return [ReceiptLine(card, moved[card.account_id or 0], remaining_of(card)) for card in found]
+
+
 # -- the offer ----------------------------------------------------------------------------
 
 
@@ -258,6 +281,32 @@ def create_package(
     by: Staff | ApiToken | None,
 ) -> Package:
     """Offer a new punch card; audited."""
+    return save_package(
+        None,
+        name=name,
+        product=product,
+        count=count,
+        price_minor=price_minor,
+        valid_days=valid_days,
+        bonus_count=bonus_count,
+        by=by,
+    )
+
+
+def save_package(
+    package: Package | None,
+    *,
+    name: str,
+    product: Product,
+    count: int,
+    price_minor: int,
+    valid_days: int | None = None,
+    bonus_count: int = 0,
+    active: bool = True,
+    by: Staff | ApiToken | None,
+) -> Package:
+    """Offer a new punch card, or change one (cards sold keep what they were sold
+    with: name, product, uses, price, end); audited, before and after."""
     name = name.strip()
     if not name:
         raise Refusal("validation_error", field="name", detail=_("Enter a name."))
@@ -271,29 +320,32 @@ def create_package(
         raise Refusal(
             "validation_error", field="valid_days", detail=_("Enter 1 to 3650 days, or none.")
         )
-    package = Package.objects.create(
-        name=name,
-        product=product,
-        count=count,
-        bonus_count=bonus_count,
-        price_minor=price_minor,
-        valid_days=valid_days,
-        position=Package.objects.count(),
+    before = None if package is None else _described(package)
+    if package is None:
+        package = Package(position=Package.objects.count())
+    package.name, package.product, package.count = name, product, count
+    package.bonus_count, package.price_minor, package.valid_days = (
+        bonus_count,
+        price_minor,
+        valid_days,
     )
-    audit.record(
-        "package.created",
-        f"package:{package.pk}",
-        by=by,
-        after={
-            "name": name,
-            "product": product.pk,
-            "count": count,
-            "bonus_count": bonus_count,
-            "price": price_minor,
-            "valid_days": valid_days,
-        },
-    )
+    package.active = active
+    package.save()
+    action = "package.created" if before is None else "package.changed"
+    audit.record(action, f"package:{package.pk}", by=by, before=before, after=_described(package))
     return package
+
+
+def _described(package: Package) -> dict[str, object]:
+    return {
+        "name": package.name,
+        "product": package.product_id,
+        "count": package.count,
+        "bonus_count": package.bonus_count,
+        "price": package.price_minor,
+        "valid_days": package.valid_days,
+        "active": package.active,
+    }
 
 
 def set_offered(package: Package, offered: bool, *, by: Staff | ApiToken | None) -> None:

@@ -478,10 +478,14 @@ def cash_out(
     )
 
 
+UNDOABLE = (Batch.Code.SALE, Batch.Code.TOP_UP, Batch.Code.PACKAGE, Batch.Code.REDEMPTION)
+
+
 def own_and_recent(batch: Batch, actor: Actor, *, now: datetime | None = None) -> bool:
-    """What a cashier (or a cashier's API token) may reverse: their own sale or top-up,
-    within ``UNDO_WINDOW``. Anything else is a manager's correction."""
-    if batch.code not in (Batch.Code.SALE, Batch.Code.TOP_UP):
+    """What a cashier (or a cashier's API token) may reverse: their own sale, top-up,
+    punch card sold or punch card use, within ``UNDO_WINDOW``. Anything else is a
+    manager's correction."""
+    if batch.code not in UNDOABLE:
         return False
     own = (actor.staff is not None and batch.staff_id == actor.staff.pk) or (
         actor.api_token is not None and batch.api_token_id == actor.api_token.pk

@@ -294,3 +294,58 @@ def test_the_counter_fits_a_phone(page: Page, counter, screenshot) -> None:
         ".map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)"
     )
     assert wide == []
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans", "nl"])
+def test_a_punch_card_is_used_in_three_actions(
+    page: Page, counter, screenshot, language: str
+) -> None:
+    """Scan, "Punch card: 11 left" on the product, Confirm: one use, the money balance
+    untouched; in Chinese and Dutch no English is left on the panel or the receipt."""
+    from prepaid.programs import services as programs
+
+    maria, water = counter["maria"], counter["water"]
+    package = programs.create_package(
+        name="10 refills", product=water, count=10, bonus_count=1, price_minor=25000,
+        valid_days=90, by=None,
+    )  # fmt: skip
+    store = Store.objects.get()
+    programs.sell_package(
+        maria,
+        package,
+        method=sales_method(),
+        key="card",
+        actor=make_actor(store, counter["cashier"]),
+    )
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": counter["url"]}]
+    )
+    open_counter(page, counter, unlock=False)
+    page.locator(".person").first.click()
+    page.locator("#pin").fill(PIN)
+    page.locator("button.primary").click()
+    box = page.locator("input[name=q]")
+    expect(box).to_be_focused()
+
+    box.fill(maria.cards.get().url)  # 1. scan
+    box.press("Enter")
+    page.locator(".product .card-use").first.click()  # 2. the card's button on the product
+    expect(page.locator("#total")).to_have_text("1")
+    expect(page.locator("#after")).to_have_text("10")
+    seen = [page.locator("body").inner_text()]
+    screenshot(page, f"{language}-punch-card")
+    page.locator("#confirm").click()  # 3. confirm
+
+    expect(page.locator(".receipt")).to_be_visible()
+    seen.append(page.locator("body").inner_text())
+    screenshot(page, f"{language}-punch-card-receipt")
+    assert [held.remaining for held in programs.holdings(maria)] == [10]
+    assert sales.balances(maria).paid == 10000 and verify() == []
+    if language != "en":
+        assert untranslated_in(language, seen, sources=("counter/", "sales/setup.py")) == []
+
+
+def sales_method():
+    from prepaid.ledger.models import PaymentMethod
+
+    return PaymentMethod.objects.get(code="cash")

@@ -70,6 +70,20 @@
       total.textContent = "–"; after.textContent = "–"; after.classList.remove("short");
       return;
     }
+    var byCard = form.querySelector("#use_card").value === "1";
+    ["total-label", "after-label"].forEach(function (id) {
+      var label = document.getElementById(id);
+      label.textContent = byCard ? label.dataset.uses : label.dataset.money;
+    });
+    if (byCard) {
+      // Uses of the customer's punch cards: how many, and how many are left after.
+      var uses = quantity / 1000;
+      var left = Number(chosen.dataset.left || 0) - uses;
+      total.textContent = String(uses);
+      after.textContent = String(left);
+      after.classList.toggle("short", left < 0 || quantity % 1000 !== 0);
+      return;
+    }
     var price = scaled(chosen.dataset.price, 4);
     var places = exponent(currency);
     // price × quantity carries 7 decimals; round half up to the currency's.
@@ -82,7 +96,7 @@
   }
   function choose(product, quantity) {
     form.querySelectorAll(".product").forEach(function (item) { item.classList.toggle("chosen", item === product); });
-    form.querySelectorAll(".preset").forEach(function (button) { button.classList.remove("chosen"); });
+    form.querySelectorAll(".preset, .card-use").forEach(function (button) { button.classList.remove("chosen"); });
     form.querySelector("#product").value = product.dataset.product;
     var input = form.querySelector("#quantity");
     if (quantity) input.value = quantity;
@@ -95,8 +109,9 @@
       if (!button) return;
       var product = button.closest(".product");
       if (product) {
+        form.querySelector("#use_card").value = button.dataset.card ? "1" : "";
         choose(product, button.dataset.quantity);
-        if (button.classList.contains("preset")) button.classList.add("chosen");
+        if (button.classList.contains("preset") || button.dataset.card) button.classList.add("chosen");
         document.getElementById("confirm").focus();
         return;
       }

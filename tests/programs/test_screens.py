@@ -1,0 +1,51 @@
+"""Punch cards where people look: the owner offers one from the back office (and a
+cashier may not), the customer's own page and the back office's customer page show the
+cards held with their uses left and end."""
+
+from __future__ import annotations
+
+import pytest
+
+from prepaid.customers.models import Card
+from prepaid.programs import services as programs
+from prepaid.programs.models import Package
+from prepaid.staff.models import AuditEvent
+from tests.factories import make_customer, make_product, method
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_owner_offers_a_punch_card_from_the_back_office(client, owner, cashier_a):
+    water = make_product("Purified 5 gal", price="30")
+    client.force_login(owner.user)
+    form = {"name": "10 refills", "product": water.pk, "count": "10", "bonus_count": "1",
+            "price": "250", "valid_days": "90", "active": "on"}  # fmt: skip
+    saved = client.post("/shop/punch-cards/new/", form)
+    assert saved.status_code == 302
+    package = Package.objects.get()
+    assert (package.uses, package.price_minor, package.valid_days) == (11, 25000, 90)
+    assert AuditEvent.objects.filter(action="package.created").exists()
+    page = client.get("/shop/products/").content.decode()
+    assert "10 refills" in page and "10 + 1" in page
+
+    wrong = client.post("/shop/punch-cards/new/", {**form, "count": "0"})
+    assert wrong.status_code == 200 and Package.objects.count() == 1
+    client.force_login(cashier_a.user)
+    assert client.get("/shop/punch-cards/new/").status_code == 403
+
+
+def test_the_customer_and_the_back_office_see_the_cards_held(client, owner, actor):
+    water = make_product("Purified 5 gal", price="30")
+    package = programs.create_package(
+        name="10 refills", product=water, count=10, price_minor=25000, valid_days=90, by=None
+    )
+    maria = make_customer("Maria Santos", actor=actor)
+    programs.sell_package(maria, package, method=method(), key="card", actor=actor)
+    programs.redeem(maria, water, 3, key="three", actor=actor)
+    token = Card.objects.get(customer=maria).token
+
+    own = client.get(f"/c/{token}").content.decode()
+    assert "10 refills" in own and "7 uses left" in own and "until" in own
+    client.force_login(owner.user)
+    back_office = client.get(f"/customers/{maria.code}/").content.decode()
+    assert "10 refills" in back_office and "7 uses left" in back_office

@@ -46,61 +46,82 @@ class Measure:
 # (who, kind, key) → measure
 Flows = dict[tuple[Who, str, str], Measure]
 
-# Each query starts from the span's batches (``ledger_batch.created_at`` is indexed):
-# ``CROSS JOIN`` keeps SQLite, which has no statistics unless ANALYZE ran, from scanning
-# every transfer first (0.5 s a query at 2M transfers); PostgreSQL plans it as any join.
-TOP_UPS = """
+# Each query starts from the span's batches, read by their time (``ledger_batch.
+# created_at`` is indexed) into a materialised set: without it SQLite, which has no
+# statistics unless ANALYZE ran, scanned every batch (by the store index, to skip a
+# sort) or every transfer first: a second a query at 2M transfers. A day holds a few
+# thousand batches; PostgreSQL reads them the same way.
+SPAN = """
+WITH b AS MATERIALIZED (
+    SELECT id, code, store_id, device_id, staff_id, api_token_id, reverses_id
+    FROM ledger_batch WHERE code IN ({codes}) AND created_at >= %s AND created_at < %s
+)
+"""
+
+
+def _span(*codes: str) -> str:
+    return SPAN.format(codes=", ".join(f"'{code}'" for code in codes))
+
+
+TOP_UPS = (
+    _span("top_up")
+    + """
 SELECT b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id,
        COUNT(DISTINCT b.id),
        SUM(CASE WHEN t.code = 'top_up' THEN t.amount ELSE 0 END),
        SUM(CASE WHEN t.code = 'bonus' THEN t.amount ELSE 0 END)
-FROM ledger_batch b
-CROSS JOIN ledger_transfer m
+FROM b
+JOIN ledger_transfer m ON m.batch_id = b.id AND m.code = 'top_up'
 JOIN ledger_account pa ON pa.id = m.debit_account_id
 JOIN ledger_transfer t ON t.batch_id = b.id
-WHERE m.batch_id = b.id AND m.code = 'top_up'
-  AND b.code = 'top_up' AND b.created_at >= %s AND b.created_at < %s
 GROUP BY b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id
 """
+)
 
-SALES = """
+SALES = (
+    _span("sale")
+    + """
 SELECT b.store_id, b.device_id, b.staff_id, b.api_token_id, l.product_id,
        COUNT(*), SUM(l.amount_minor), SUM(l.from_bonus_minor), SUM(l.quantity)
-FROM ledger_batch b CROSS JOIN sales_saleline l
-WHERE l.batch_id = b.id AND b.code = 'sale' AND b.created_at >= %s AND b.created_at < %s
+FROM b JOIN sales_saleline l ON l.batch_id = b.id
 GROUP BY b.store_id, b.device_id, b.staff_id, b.api_token_id, l.product_id
 """
+)
 
-REFUNDS = """
+REFUNDS = (
+    _span("refund")
+    + """
 SELECT b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id,
        COUNT(DISTINCT b.id),
        SUM(CASE WHEN t.code = 'refund' THEN t.amount ELSE 0 END),
        SUM(CASE WHEN t.code = 'forfeit' THEN t.amount ELSE 0 END)
-FROM ledger_batch b
-CROSS JOIN ledger_transfer m
+FROM b
+JOIN ledger_transfer m ON m.batch_id = b.id AND m.code = 'refund'
 JOIN ledger_account pa ON pa.id = m.credit_account_id
 JOIN ledger_transfer t ON t.batch_id = b.id
-WHERE m.batch_id = b.id AND m.code = 'refund'
-  AND b.code = 'refund' AND b.created_at >= %s AND b.created_at < %s
 GROUP BY b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id
 """
+)
 
 # Punch cards sold, by the payment method that paid them (a free card moves no money).
-PACKAGES = """
+PACKAGES = (
+    _span("package")
+    + """
 SELECT b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id,
        COUNT(DISTINCT b.id), SUM(t.amount)
-FROM ledger_batch b
-CROSS JOIN ledger_transfer t
+FROM b
+JOIN ledger_transfer t ON t.batch_id = b.id AND t.code = 'package'
 JOIN ledger_account pa ON pa.id = t.debit_account_id
-WHERE t.batch_id = b.id AND t.code = 'package'
-  AND b.code = 'package' AND b.created_at >= %s AND b.created_at < %s
 GROUP BY b.store_id, b.device_id, b.staff_id, b.api_token_id, pa.payment_method_id
 """
+)
 
 # Per reversal: what it reversed (its original's code and payment method, if any), and
 # the paid and bonus money it moved on the customer's accounts (for a punch card: the
 # money paid for its uses not used yet).
-REVERSALS = """
+REVERSALS = (
+    _span("reversal")
+    + """
 SELECT r.store_id, r.device_id, r.staff_id, r.api_token_id, r.original, r.method,
        COUNT(*), SUM(r.paid), SUM(r.bonus)
 FROM (
@@ -110,34 +131,34 @@ FROM (
                     THEN t.amount ELSE 0 END) AS paid,
            SUM(CASE WHEN da.kind = 'bonus' OR ca.kind = 'bonus' THEN t.amount ELSE 0 END)
                AS bonus
-    FROM ledger_batch b
-    CROSS JOIN ledger_transfer t
+    FROM b
     JOIN ledger_batch o ON o.id = b.reverses_id
+    JOIN ledger_transfer t ON t.batch_id = b.id
     JOIN ledger_account da ON da.id = t.debit_account_id
     JOIN ledger_account ca ON ca.id = t.credit_account_id
-    WHERE t.batch_id = b.id
-      AND b.code = 'reversal' AND b.created_at >= %s AND b.created_at < %s
     GROUP BY b.id, b.store_id, b.device_id, b.staff_id, b.api_token_id, o.code
 ) r
 GROUP BY r.store_id, r.device_id, r.staff_id, r.api_token_id, r.original, r.method
 """
+)
 
 # Opening balances, adjustments, expiry: money put on or taken off customer accounts
 # for another reason than a payment or a sale.
-OTHERS = """
+OTHERS = (
+    _span("opening", "adjustment", "expiry")
+    + """
 SELECT b.store_id, b.device_id, b.staff_id, b.api_token_id, b.code, COUNT(DISTINCT b.id),
        SUM(CASE WHEN ca.kind = 'wallet' THEN t.amount
                 WHEN da.kind = 'wallet' THEN -t.amount ELSE 0 END),
        SUM(CASE WHEN ca.kind = 'bonus' THEN t.amount
                 WHEN da.kind = 'bonus' THEN -t.amount ELSE 0 END)
-FROM ledger_batch b
-CROSS JOIN ledger_transfer t
+FROM b
+JOIN ledger_transfer t ON t.batch_id = b.id
 JOIN ledger_account da ON da.id = t.debit_account_id
 JOIN ledger_account ca ON ca.id = t.credit_account_id
-WHERE t.batch_id = b.id AND b.code IN ('opening', 'adjustment', 'expiry')
-  AND b.created_at >= %s AND b.created_at < %s
 GROUP BY b.store_id, b.device_id, b.staff_id, b.api_token_id, b.code
 """
+)
 
 
 def flows(start: datetime, end: datetime) -> Flows:

@@ -7,8 +7,9 @@ PostgreSQL, 2,000,000 on SQLite, 1,000,000 customers, 5 stores, 6 payment method
 days) is loaded once and kept between runs (``bench.reports_db``); the finished days are
 summarised once (``reports.days.summarise_finished``: timed, the one-time cost); the
 worker's other two chores are timed too: today's interim, summarised up to five minutes
-before "now" (``days.keep_interim``), and the daily computation of aging and the
-burn-down (``balances.record``). Then each read is timed one call after the other:
+before "now" (``days.keep_interim``), and the daily computation of aging, the burn-down
+and the dormant balances (``balances.record``). Then each read is timed one call after
+the other:
 
 ==============  ==========================================================  ========
 read            call                                                        target
@@ -19,6 +20,7 @@ monthly         ``statement(first, last)`` of a random past calendar month   100
 series          ``liability_series`` of the 365 days up to today             100 ms
 aging           ``balances.standing().aging``: the day's computation, read      1 s
 burn-down       ``balances.standing().burn``                                    1 s
+dormant         ``balances.standing().dormant[90]`` (no target in the issue)   1 s
 ==============  ==========================================================  ========
 
 For a read whose p99 misses its target, the SQL statements of one call are timed again
@@ -59,8 +61,8 @@ OUT_DIR = ROOT / "var" / "bench"
 CACHE_DIR = OUT_DIR / "reports-cache"
 TRANSFERS = {"postgres": 10_000_000, "sqlite": 2_000_000}
 CUSTOMERS = 1_000_000
-READS = ("daily", "daily today", "monthly", "series", "aging", "burn-down")
-SUMMARY_FREE = {"aging", "burn-down"}  # reads that do not use the day summaries
+READS = ("daily", "daily today", "monthly", "series", "aging", "burn-down", "dormant")
+SUMMARY_FREE = {"aging", "burn-down", "dormant"}  # reads that do not use the day summaries
 FULL_VERIFY_UP_TO = 100_000  # transfers; above, only the totals (verify takes minutes)
 
 
@@ -328,8 +330,8 @@ def worker_chores() -> dict[str, float]:
 
 def _chores_text(chores: dict[str, float]) -> str:
     return (
-        f"worker: today's interim in {chores['interim_seconds']:.1f} s, aging and burn-down"
-        f" computed in {chores['outlook_seconds']:.1f} s"
+        f"worker: today's interim in {chores['interim_seconds']:.1f} s; aging, burn-down and"
+        f" dormant balances computed in {chores['outlook_seconds']:.1f} s"
     )
 
 
@@ -402,6 +404,7 @@ def reads(shape: Shape) -> list[Read]:
         ),
         Read("aging", 1000, lambda _: balances.standing(now).aging),
         Read("burn-down", 1000, lambda _: balances.standing(now).burn),
+        Read("dormant", 1000, lambda _: balances.standing(now).dormant[90]),
     ]
 
 

@@ -18,7 +18,7 @@ from prepaid.sales import services as sales
 from prepaid.staff.models import SpendOrder
 
 ROOT = Path(__file__).resolve().parent.parent
-READS = {"daily", "daily today", "monthly", "series", "aging", "burn-down"}
+READS = {"daily", "daily today", "monthly", "series", "aging", "burn-down", "dormant"}
 
 
 def test_the_benchmark_seeds_summarises_and_times_every_read_on_a_tiny_ledger(tmp_path):

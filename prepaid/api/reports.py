@@ -4,10 +4,12 @@ calendar day in its time zone."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
@@ -333,6 +335,10 @@ class QuietOut(Schema):
 
 class DormantOut(Schema):
     currency: str
+    as_of: datetime = Field(
+        description="When these figures were computed: for 30, 60, 90, 180 or 365 days and"
+        " at most 50 listed, the day's computation (as for aging); otherwise now"
+    )
     days: int
     customers: int
     balance: str
@@ -415,7 +421,14 @@ def burn_down(request: HttpRequest) -> dict[str, Any]:
 def dormant(request: HttpRequest, params: Query[DormantParams]) -> dict[str, Any]:
     require(request, "reports.read")
     currency = Business.get().currency
-    quiet = balances.dormant(params.days, show=params.limit)
+    seen = balances.standing()
+    kept = seen.dormant.get(params.days) if params.limit <= 50 else None
+    if kept is not None:
+        as_of = seen.as_of
+        quiet = replace(kept, largest=kept.largest[: params.limit])
+    else:
+        as_of = timezone.now()
+        quiet = balances.dormant(params.days, show=params.limit, now=as_of)
     codes = dict(
         Customer.objects.filter(pk__in=[q.customer_id for q in quiet.largest]).values_list(
             "pk", "code"
@@ -423,6 +436,7 @@ def dormant(request: HttpRequest, params: Query[DormantParams]) -> dict[str, Any
     )
     return {
         "currency": currency,
+        "as_of": as_of,
         "days": quiet.days,
         "customers": quiet.count,
         "balance": money(quiet.paid, currency),

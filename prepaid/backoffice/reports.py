@@ -128,7 +128,7 @@ def liability_export(request: StaffRequest, file_format: str) -> HttpResponse:
     return download(made)
 
 
-DORMANT_DAYS = (30, 60, 90, 180, 365)
+DORMANT_DAYS = balances.DORMANT_DAYS
 
 
 def _dormant_days(request: StaffRequest) -> int:
@@ -142,7 +142,9 @@ def balances_page(request: StaffRequest) -> HttpResponse:
     holds money without coming back (dormant)."""
     seen = balances.standing()
     aged = seen.aging
-    quiet = balances.dormant(_dormant_days(request))
+    days = _dormant_days(request)
+    # As computed with the aging (a computation before dormant balances were kept: now).
+    quiet = seen.dormant.get(days) or balances.dormant(days)
     people = {
         c.pk: c for c in Customer.objects.filter(pk__in=[q.customer_id for q in quiet.largest])
     }

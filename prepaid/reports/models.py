@@ -105,8 +105,9 @@ class InterimFlow(Flow):
 
 
 class Outlook(models.Model):
-    """How old the money customers hold is and how much of it is expected to be used
-    (``balances.aging`` and ``balances.burn_down``) as they were at ``computed_at``.
+    """How old the money customers hold is, how much of it is expected to be used and who
+    holds it without coming back (``balances.aging``, ``burn_down``, ``dormant_all``) as
+    they were at ``computed_at``.
 
     Both read every customer holding money: seconds at a million customers. The worker
     computes them once a day, shortly after the day ends, and on demand from the
@@ -122,6 +123,10 @@ class Outlook(models.Model):
     breakage = models.BigIntegerField()
     customers = models.BigIntegerField()
     quiet_customers = models.BigIntegerField()
+    dormant = models.JSONField(
+        default=dict,
+        help_text="By day count: customers quiet that long, their paid and bonus, the largest",
+    )
 
     def __str__(self) -> str:
         return f"outlook at {self.computed_at:%Y-%m-%d %H:%M}"

@@ -148,7 +148,7 @@ def test_aging_and_the_burn_down_are_read_as_computed_once_a_day(
 
     page = client.get("/reports/balances/").content.decode()
     assert "₱98.86" in page and "₱198.86" not in page  # as of the stored computation
-    assert "Aging and burn-down as of" in page
+    assert "Aging, burn-down and dormant balances as of" in page
 
     again = client.post("/reports/balances/recompute/", {"query": "days=30"})
     assert again.status_code == 302 and again["Location"] == "/reports/balances/?days=30"

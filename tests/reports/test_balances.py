@@ -123,6 +123,9 @@ def test_aging_and_the_burn_down_agree_with_a_replay(shop, steps):
             held[owner[account]] += max(value, 0) if kinds[account] == "wallet" else value
         burn = balances.burn_down(NOW)
         assert burn.held == sum(v for v in held.values() if v > 0)
+        # One pass for every day count reads as one query per day count does.
+        for days, found in balances.dormant_all(NOW).items():
+            assert found == balances.dormant(days, now=NOW), days
         assert burn.within[0] <= burn.within[1] <= burn.within[2] <= burn.held
     finally:
         transaction.savepoint_rollback(point)

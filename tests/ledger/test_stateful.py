@@ -1,6 +1,7 @@
 """The ledger against a reference model in plain Python, under random sequences of
-top-ups, bonuses, sales, refunds, reversals and replays, each run as the interfaces run
-it: an operation through the envelope (``prepaid.operations``).
+top-ups, bonuses, sales, refunds, punch cards bought and used, reversals and replays,
+each run as the interfaces run it: an operation through the envelope
+(``prepaid.operations``).
 
 After every step the database's balances equal the model's and ``verify`` passes. In CI
 the run is derandomized (a fixed seed), so a failure there reproduces locally.
@@ -8,6 +9,7 @@ the run is derandomized (a fixed seed), so a failure there reproduces locally.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -29,6 +31,9 @@ from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.operations.envelope import run
 from prepaid.operations.money import Refund, Reversal, Sale, TopUp
+from prepaid.operations.programs import BuyPackage, Redeem
+from prepaid.programs import services as programs
+from prepaid.programs.models import PunchCard
 from prepaid.sales import services as sales
 from prepaid.staff.models import Business, SpendOrder
 from prepaid.staff.refusals import Refusal
@@ -45,8 +50,19 @@ class Wallet:
 
 
 @dataclass
+class Card:
+    """The model's punch card: whose, how many uses it was bought with, how many are left."""
+
+    customer: int
+    bought: int
+    remaining: int
+    card_id: int
+
+
+@dataclass
 class Posted:
-    """What the model knows of one posted operation: how to replay it, what it moved."""
+    """What the model knows of one posted operation: how to replay it, what it moved
+    (money, and uses of punch cards: ``(card index, uses)``, negative when used)."""
 
     key: str
     customer: int
@@ -55,6 +71,7 @@ class Posted:
     bonus: int
     batch_id: int
     reversed: bool = field(default=False)
+    uses: list[tuple[int, int]] = field(default_factory=list)
 
 
 def rows() -> tuple[int, int, list[tuple[int, int, int]]]:
@@ -76,6 +93,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model = [Wallet() for _ in self.customers]
         self.count = 0
         self.refusals: list[tuple[str, str, dict[str, int], int]] = []
+        self.cards: list[Card] = []
 
     @initialize(order=st.sampled_from(list(SpendOrder)))
     def choose_spend_order(self, order):
@@ -106,6 +124,10 @@ class LedgerMachine(RuleBasedStateMachine):
             return TopUp(code, options["amount"], "cash", plan=options.get("plan"))
         if name == "sell":
             return Sale(code, ((str(self.product.pk), str(options["cents"])),))
+        if name == "package":
+            return BuyPackage(code, options["package"], "cash")
+        if name == "redeem":
+            return Redeem(code, str(self.product.pk), options["quantity"])
         return Refund(code, options["amount"], "cash", reason="leaving")
 
     def call(self, name: str, options: dict[str, int], customer: int, key: str):
@@ -183,6 +205,42 @@ class LedgerMachine(RuleBasedStateMachine):
         forfeit = wallet.bonus if amount >= wallet.paid else 0
         return self.record("cash_out", {"amount": amount}, customer, -amount, -forfeit)
 
+    @rule(target=posted, customer=st.integers(0, 1), uses=st.integers(1, 4), price=AMOUNTS)
+    def buy_punch_card(self, customer, uses, price):
+        package = programs.create_package(
+            name="model", product=self.product, count=uses, price_minor=price, by=None
+        )
+        key = self.next_key()
+        outcome = self.call("package", {"package": package.pk}, customer, key)
+        card_id = json.loads(outcome.body)["punch_card"]["id"]
+        self.cards.append(Card(customer, uses, uses, card_id))
+        index = len(self.cards) - 1
+        call = ("package", {"package": package.pk})
+        return Posted(key, customer, call, 0, 0, outcome.batch_id, uses=[(index, uses)])
+
+    @rule(target=posted, customer=st.integers(0, 1), quantity=st.integers(1, 5))
+    def use_punch_cards(self, customer, quantity):
+        """The oldest card first (none of the model's cards ends), then the next."""
+        held = [i for i, c in enumerate(self.cards) if c.customer == customer and c.remaining]
+        if sum(self.cards[i].remaining for i in held) < quantity:
+            key = self.next_key()
+            options = {"quantity": quantity}
+            self.refused("nothing_to_redeem", lambda: self.call("redeem", options, customer, key))
+            return self.top_up(customer, 100)
+        key = self.next_key()
+        outcome = self.call("redeem", {"quantity": quantity}, customer, key)
+        taken, wanted = [], quantity
+        for index in held:
+            take = min(self.cards[index].remaining, wanted)
+            if take:
+                self.cards[index].remaining -= take
+                taken.append((index, -take))
+                wanted -= take
+        answered = [(c["id"], c["used"]) for c in json.loads(outcome.body)["cards"]]
+        assert answered == [(self.cards[i].card_id, -n) for i, n in taken]
+        call = ("redeem", {"quantity": quantity})
+        return Posted(key, customer, call, 0, 0, outcome.batch_id, uses=taken)
+
     @rule(operation=posted)
     def reversal(self, operation: Posted):
         wallet = self.model[operation.customer]
@@ -190,6 +248,11 @@ class LedgerMachine(RuleBasedStateMachine):
         if operation.reversed:
             self.refused("already_reversed", lambda: self.reverse(batch_id))
             return
+        if operation.call[0] == "package":
+            ((index, bought),) = operation.uses
+            if self.cards[index].remaining < bought:
+                self.refused("punch_card_used", lambda: self.reverse(batch_id))
+                return
         if wallet.paid - operation.paid < 0 or wallet.bonus - operation.bonus < 0:
             spent = "top_up_spent" if operation.call[0] == "top_up" else "reversal_below_floor"
             self.refused(spent, lambda: self.reverse(batch_id))
@@ -197,6 +260,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.reverse(batch_id)
         wallet.paid -= operation.paid
         wallet.bonus -= operation.bonus
+        for index, uses in operation.uses:
+            self.cards[index].remaining -= uses
         operation.reversed = True
 
     @rule(operation=posted)
@@ -222,7 +287,11 @@ class LedgerMachine(RuleBasedStateMachine):
         for customer, wallet in zip(self.customers, self.model, strict=True):
             balances = sales.balances(customer)
             assert (balances.paid, balances.bonus) == (wallet.paid, wallet.bonus)
-        assert_ledger_sound()
+        cards = {
+            c.pk: programs.remaining_of(c) for c in PunchCard.objects.select_related("account")
+        }
+        assert cards == {card.card_id: card.remaining for card in self.cards}
+        assert_ledger_sound()  # with the punch cards' deferred money
 
 
 @pytest.mark.django_db

@@ -20,6 +20,9 @@ class Config(AppConfig):
                 name="day summaries", take=lambda events, now: None, work=reports_chores
             )
         )
+        outbox.register(
+            outbox.Consumer(name="expiry", take=lambda events, now: None, work=expiry_chore)
+        )
 
 
 def reports_chores(now: datetime | None) -> int:
@@ -33,3 +36,22 @@ def reports_chores(now: datetime | None) -> int:
     days.keep_interim(now)
     balances.keep_outlook(now)
     return summarised
+
+
+EXPIRY_EVERY = 600  # seconds between the worker's looks for punch cards that have ended
+_last_expiry: list[float] = []
+
+
+def expiry_chore(now: datetime | None) -> int:
+    """Every ten minutes: post the punch cards that have ended (``prepaid expire``).
+    Upkeep like the reports' interim: answers 0, so the worker does not go round again
+    for it."""
+    import time
+
+    from prepaid.operations.programs import expire_due
+
+    if _last_expiry and time.monotonic() - _last_expiry[0] < EXPIRY_EVERY and now is None:
+        return 0
+    _last_expiry[:] = [time.monotonic()]
+    expire_due(now)
+    return 0

@@ -5,14 +5,17 @@ card, which is also the data of its event."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.catalog.models import Product
 from prepaid.ledger.models import Batch
+from prepaid.ledger.services import Actor
 from prepaid.operations import present
-from prepaid.operations.envelope import Context, Done, Operation
+from prepaid.operations.envelope import Context, Done, Operation, run
 from prepaid.operations.money import find_customer, find_method
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package, PunchCard
@@ -96,3 +99,46 @@ def _transaction(context: Context, batch: Batch) -> dict[str, Any]:
     posted = present.batches().get(pk=batch.pk)
     now = sales.balances(posted.customer) if posted.customer is not None else None
     return present.transaction(posted, context.business.currency, now=now)
+
+
+@dataclass(frozen=True)
+class ExpirePunchCard(Operation):
+    """Post what is left on a punch card that has ended (``prepaid expire``; the worker
+    runs it too). Scheduled: the shop posts it, under a key per card and day."""
+
+    action: ClassVar[str] = "expire"
+    scheduled: ClassVar[bool] = True
+
+    card: int
+
+    def perform(self, context: Context) -> Done:
+        card = (
+            PunchCard.objects.select_related("account", "store", "customer", "product")
+            .filter(pk=self.card)
+            .first()
+        )
+        if card is None:
+            raise Refusal("not_found", what=_("punch card"))
+        receipt = programs.expire(card, key=context.ledger_key, actor=context.actor)
+        data = _transaction(context, receipt.batch)
+        data["punch_card"] = present.punch_card(card, 0)
+        return Done(data, batch=receipt.batch)
+
+
+def expire_due(now: datetime | None = None) -> tuple[int, int]:
+    """Post every card that has ended with uses left, each in its own transaction under
+    the key ``<card>:<day>``: run twice (or hourly from cron), a day's expiry is posted
+    once. Answers how many cards and uses were posted."""
+    now = now or timezone.now()
+    day = now.date().isoformat()
+    cards = uses = 0
+    for card in programs.due(now):
+        left = programs.remaining_of(card)
+        actor = Actor(store=card.store, at=now)
+        try:
+            run(ExpirePunchCard(card=card.pk), actor=actor, scope="expire", key=f"{card.pk}:{day}")
+        except Refusal:
+            continue  # used or reversed meanwhile: nothing left to post
+        cards += 1
+        uses += left
+    return cards, uses

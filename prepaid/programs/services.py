@@ -244,6 +244,53 @@ def redeem(customer: Customer, product: Product, quantity: int, *, key: str, act
     return Used(receipt, taken)
 
 
+def due(now: datetime | None = None) -> QuerySet[PunchCard]:
+    """Cards that have ended with uses left: what ``expire`` posts."""
+    now = now or timezone.now()
+    return (
+        PunchCard.objects.filter(
+            expires_at__lte=now, account__credits_posted__gt=F("account__debits_posted")
+        )
+        .select_related("account", "store", "customer")
+        .order_by("expires_at", "id")
+    )
+
+
+@stepped
+def expire(card: PunchCard, *, key: str, actor: Actor, now: datetime | None = None) -> Receipt:
+    """Post what is left on a card that has ended: its uses back to the store, the money
+    paid for them from deferred to breakage (revenue no customer will claim). Nothing
+    is dropped silently; a manager's reversal gives the uses back (on a card that has
+    ended: they are posted again by the next day's run)."""
+    now = now or actor.at or timezone.now()
+    if card.account_id is None:
+        raise Refusal("nothing_to_redeem", product=card.product.name)
+    account = Account.objects.select_for_update().get(pk=card.account_id)
+    left = int(account.credits_posted - account.debits_posted)
+    if card.expires_at is None or card.expires_at > now or left <= 0:
+        raise Refusal("nothing_to_redeem", product=card.product.name)
+    currency = Business.get().currency
+    issued = ledger.house_account(Account.Kind.ISSUED, store=card.store, unit=card.unit)
+    legs = [Leg(account, issued, left, Transfer.Code.EXPIRY)]
+    worth = card.price_minor - recognised(card)
+    if worth > 0:
+        deferred = ledger.house_account(Account.Kind.DEFERRED, store=card.store, unit=currency)
+        breakage = ledger.house_account(Account.Kind.BREAKAGE, store=card.store, unit=currency)
+        legs.append(Leg(deferred, breakage, worth, Transfer.Code.EXPIRY))
+    receipt = ledger.post(
+        key,
+        legs,
+        code=Batch.Code.EXPIRY,
+        actor=actor,
+        customer=card.customer,
+        note=f"punch card {card.pk} ended",
+        request={"expire": card.pk, "left": left},
+    )
+    if not receipt.replayed:
+        PunchUse.objects.create(card=card, batch=receipt.batch, count=left, value=max(worth, 0))
+    return receipt
+
+
 @dataclass(frozen=True)
 class ReceiptLine:
     """What a transaction did to one punch card: bought (``count`` = its uses) or used

@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reverse.any": MANAGERS,  # anyone's, at any time
     "package.sell": SELLERS,  # sell a punch card (paid like a top-up)
     "redeem": SELLERS,  # use a punch card's uses
+    "expire": OWNER,  # post what has ended (run on a schedule by the shop itself)
     # the shop
     "products.read": EVERYONE,
     "catalog.write": MANAGERS,  # products, prices, payment methods, plans, bonus rules,

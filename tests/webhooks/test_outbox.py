@@ -51,7 +51,12 @@ def test_each_consumer_gets_each_event_once_in_order(local, receiver, counter, r
     maria = counter.customer("Maria")
     top_up(maria, "10.00", counter.actor)
     sell(maria, counter.product_id, "1", counter.actor)
-    assert [c.name for c in outbox.consumers()] == ["day summaries", "webhooks", "recorder"]
+    assert [c.name for c in outbox.consumers()] == [
+        "day summaries",
+        "expiry",
+        "webhooks",
+        "recorder",
+    ]
 
     assert outbox.dispatch() == 2
     assert outbox.dispatch() == 0

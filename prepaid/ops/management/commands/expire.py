@@ -1,0 +1,23 @@
+"""``prepaid expire``: post what is left on the punch cards that have ended — their uses
+back to the store, the money paid for them to breakage — each once per day, so it is
+safe to run from cron every hour. The worker that ``prepaid serve`` runs does the same
+every ten minutes; this command is for a server run without it, or to post at once.
+docs/programs.md has a systemd timer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from prepaid.operations.programs import expire_due
+from prepaid.staff.models import Business
+
+
+class Command(BaseCommand):
+    help = "Post the uses left on punch cards that have ended (once a day; safe to repeat)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        Business.get()
+        cards, uses = expire_due()
+        self.stdout.write(f"Expired {cards} punch card(s), {uses} use(s).")

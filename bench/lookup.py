@@ -19,11 +19,9 @@ import os
 import platform
 import re
 import shutil
-import sqlite3
 import tempfile
 import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +31,7 @@ import django
 import psycopg
 
 from bench import lookup_db, lookup_queries, people
+from bench.common import in_child, percentile, server_version
 from bench.databases import scratch_database
 from bench.lookup_queries import Query
 
@@ -67,38 +66,6 @@ def database(backend: str, scratch: Path) -> Iterator[dict[str, str]]:
     """The environment of a fresh, empty benchmark database; dropped afterwards."""
     with scratch_database(backend, scratch, "bench_lookup") as env:
         yield env
-
-
-def _call(queue: Any, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    try:
-        queue.put((True, function(*args)))
-    except BaseException:
-        queue.put((False, traceback.format_exc()))
-
-
-def in_child(function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)`` in a forked process: Django is set up once per process and
-    database, and the customers already made are inherited rather than pickled."""
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    process = ctx.Process(target=_call, args=(queue, function, args))
-    process.start()
-    try:
-        while True:
-            try:
-                ok, value = queue.get(timeout=5)
-                break
-            except Exception:  # queue.Empty: still working, unless it died
-                if not process.is_alive():
-                    raise RuntimeError(f"child exited with {process.exitcode}") from None
-    finally:
-        process.join(timeout=60)
-    if not ok:
-        raise RuntimeError(f"child failed:\n{value}")
-    return value
-
-
-# -- one engine, in its own process -----------------------------------------------------
 
 
 def run(lookup: Any, query: Query) -> list[Any]:
@@ -154,31 +121,13 @@ def engine(
     plans = explain_slowest(lookup, queries, samples, slow, args.explain)
     return {
         "engine": connection.vendor,
-        "server": _server_version(connection),
+        "server": server_version(connection),
         "seed": seeding,
         "load_average": load,
         "kinds": summarize(samples, "kind"),
         "variants": variants,
         "plans": plans,
     }
-
-
-def _server_version(connection: Any) -> str:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            return str(cursor.fetchone()[0])
-    return sqlite3.sqlite_version
-
-
-# -- measuring --------------------------------------------------------------------------
-
-
-def percentile(ordered: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of sorted values."""
-    if not ordered:
-        return float("nan")
-    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))]
 
 
 def summarize(samples: list[dict[str, Any]], by: str) -> dict[str, dict[str, Any]]:

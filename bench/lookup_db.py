@@ -13,15 +13,14 @@ PostgreSQL's trigram indexes by themselves.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from bench.common import reset_sequences, settle, write
 from bench.people import Population
 from bench.seed import setup_django
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models import Model
 
 CHUNK = 100_000
 
@@ -37,7 +36,9 @@ def prepare(env: dict[str, str], people: Population) -> dict[str, float | int]:
     _business()
     for start in range(0, len(people), CHUNK):
         _chunk(people, start, min(start + CHUNK, len(people)))
-    _reset_sequences()
+    from prepaid.customers.models import Customer
+
+    reset_sequences([Customer])
     inserted = time.monotonic() - began
     settle(connection)
     counts = _counts(connection)
@@ -67,13 +68,13 @@ def _chunk(people: Population, start: int, stop: int) -> None:
 
     span = range(start, stop)
     with transaction.atomic():
-        _write(
+        write(
             Customer,
             ("id", "code", "name", "phone", "email", "search_name", "search_phone"),
             (_customer(people, i) for i in span),
         )
-        _write(NameKey, ("customer_id", "key"), ((i + 1, k) for i in span for k in people.keys[i]))
-        _write(Card, ("customer_id", "token"), ((i + 1, people.tokens[i]) for i in span))
+        write(NameKey, ("customer_id", "key"), ((i + 1, k) for i in span for k in people.keys[i]))
+        write(Card, ("customer_id", "token"), ((i + 1, people.tokens[i]) for i in span))
 
 
 def _customer(people: Population, i: int) -> tuple[Any, ...]:
@@ -86,67 +87,6 @@ def _customer(people: Population, i: int) -> tuple[Any, ...]:
         people.search_names[i],
         people.search_phones[i],
     )
-
-
-def _defaults(model: type[Model], given: tuple[str, ...]) -> tuple[list[str], tuple[Any, ...]]:
-    """The columns of ``model`` not ``given``, with what Django would store by default
-    (``auto_now`` fields: now), ready for the database. The primary key is left out."""
-    from django.db import connection
-    from django.utils import timezone
-
-    now = timezone.now()
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        if field.column in given or field.primary_key:
-            continue
-        automatic = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        value = now if automatic else field.get_default()
-        columns.append(field.column)
-        values.append(field.get_db_prep_save(value, connection))
-    return columns, tuple(values)
-
-
-def _write(model: type[Model], given: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` (values of the ``given`` columns) into ``model``'s table: COPY on
-    PostgreSQL, one prepared INSERT on SQLite."""
-    from django.db import connection
-
-    rest, defaults = _defaults(model, given)
-    table, columns = model._meta.db_table, ", ".join((*given, *rest))
-    full = (row + defaults for row in rows)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in full:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * (len(given) + len(rest)))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", full)
-
-
-def _reset_sequences() -> None:
-    """Ids were given explicitly: move PostgreSQL's identity sequences past them."""
-    from django.core.management.color import no_style
-    from django.db import connection
-
-    from prepaid.customers.models import Customer
-
-    with connection.cursor() as cursor:
-        for statement in connection.ops.sequence_reset_sql(no_style(), [Customer]):
-            cursor.execute(statement)
-
-
-def settle(connection: BaseDatabaseWrapper) -> None:
-    """PostgreSQL: statistics for the planner, a vacuumed heap (autovacuum would do both
-    soon; it must not start during the measurement). SQLite: the write-ahead log folded
-    into the database. No ANALYZE on SQLite: prepaid never runs it there, so the
-    planner works without statistics in production too."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("VACUUM ANALYZE")
-            cursor.execute("CHECKPOINT")
-        else:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _counts(connection: BaseDatabaseWrapper) -> dict[str, int]:

@@ -41,7 +41,6 @@ import signal
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ import psycopg
 
 from bench import reports_db
 from bench import reports_ledger as generated
+from bench.common import in_child, percentile, server_version
 from bench.databases import PG_SERVER, scratch_database
 from bench.reports_ledger import Shape
 
@@ -170,35 +170,6 @@ def database(backend: str, shape: Shape, args: argparse.Namespace) -> Iterator[d
     yield {"env": {**env, "DATABASE_URL": f"{PG_SERVER}/{name}"}, "marker": marker}
 
 
-def _call(queue: Any, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    try:
-        queue.put((True, function(*args)))
-    except BaseException:
-        queue.put((False, traceback.format_exc()))
-
-
-def in_child(function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)`` in a forked process: Django is set up once per process and
-    database."""
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    process = ctx.Process(target=_call, args=(queue, function, args))
-    process.start()
-    try:
-        while True:
-            try:
-                ok, value = queue.get(timeout=5)
-                break
-            except Exception:  # queue.Empty: still working, unless it died
-                if not process.is_alive():
-                    raise RuntimeError(f"child exited with {process.exitcode}") from None
-    finally:
-        process.join(timeout=60)
-    if not ok:
-        raise RuntimeError(f"child failed:\n{value}")
-    return value
-
-
 # -- one engine, in its own process -----------------------------------------------------
 
 
@@ -253,7 +224,7 @@ def engine(place: dict[str, Any], shape: Shape, args: argparse.Namespace) -> dic
     plans = explain_missed(wanted, timings, args.call_timeout)
     return {
         "engine": connection.vendor,
-        "server": _server_version(connection),
+        "server": server_version(connection),
         "shape": shape.__dict__,
         "seed": seeding,
         "summary": summary,
@@ -351,16 +322,6 @@ def cross_checks() -> dict[str, bool]:
     }
 
 
-def _server_version(connection: Any) -> str:
-    import sqlite3
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            return str(cursor.fetchone()[0])
-    return sqlite3.sqlite_version
-
-
 # -- the reads --------------------------------------------------------------------------
 
 
@@ -406,11 +367,6 @@ def reads(shape: Shape) -> list[Read]:
         Read("burn-down", 1000, lambda _: balances.standing(now).burn),
         Read("dormant", 1000, lambda _: balances.standing(now).dormant[90]),
     ]
-
-
-def percentile(ordered: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of sorted values."""
-    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))]
 
 
 class CallTimeout(Exception):

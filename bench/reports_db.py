@@ -21,15 +21,15 @@ transfers add up to, so each floor is checked against the final balance.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from bench import reports_ledger as generated
+from bench.common import reset_sequences, settle, write
 from bench.reports_ledger import Chunk, Ledger, Shape, Shop
 from bench.seed import customer_code, setup_django
 
 if TYPE_CHECKING:
-    from django.db.models import Model
+    pass
 
 BIG_TABLES = (
     "customers_customer",
@@ -66,7 +66,11 @@ def seed(shape: Shape, *, log: Any = print) -> dict[str, Any]:
     loaded = time.monotonic() - began
     log(f"  loaded in {loaded:.0f} s; checking foreign keys, making indexes…")
     _restore_checks(connection, dropped)
-    _reset_sequences()
+    from prepaid.customers.models import Customer
+    from prepaid.ledger.models import Account, Batch, Transfer
+    from prepaid.sales.models import SaleLine
+
+    reset_sequences([Customer, Account, Batch, Transfer, SaleLine])
     settle(connection)
     counts = _counts(connection)
     assert counts["transfers"] == ledger.transfer_id, counts
@@ -209,46 +213,6 @@ def _accounts(shape: Shape, shop: Shop, ledger: Ledger) -> None:
             )
 
 
-def _defaults(model: type[Model], given: tuple[str, ...]) -> tuple[list[str], tuple[Any, ...]]:
-    """The columns of ``model`` not ``given``, with what Django would store by default
-    (``auto_now`` fields: now; ``db_default``: its value), ready for the database."""
-    from django.db import connection
-    from django.utils import timezone
-
-    now = timezone.now()
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        if field.column in given or field.primary_key:
-            continue
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = now
-        elif field.has_db_default() and not field.has_default():
-            value = getattr(field.db_default, "value", field.db_default)
-        else:
-            value = field.get_default()  # "" for text, None for nullable columns
-        columns.append(field.column)
-        values.append(field.get_db_prep_save(value, connection))
-    return columns, tuple(values)
-
-
-def write(model: type[Model], given: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` (values of the ``given`` columns) into ``model``'s table: COPY on
-    PostgreSQL, one prepared INSERT on SQLite. The other columns get their defaults."""
-    from django.db import connection
-
-    rest, defaults = _defaults(model, given)
-    table, columns = model._meta.db_table, ", ".join(f'"{c}"' for c in (*given, *rest))
-    full = (row + defaults for row in rows)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in full:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * (len(given) + len(rest)))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", full)
-
-
 # -- checks dropped during the load, and restored -----------------------------------------
 
 CONSTRAINTS = """
@@ -296,33 +260,6 @@ def _restore_checks(connection: Any, dropped: dict[str, list[Any]]) -> None:
         # Unique constraints first: foreign keys may need them.
         for table, name, _kind, definition in dropped["constraints"]:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-
-
-def _reset_sequences() -> None:
-    """Ids were given explicitly: move PostgreSQL's sequences past them."""
-    from django.core.management.color import no_style
-    from django.db import connection
-
-    from prepaid.customers.models import Customer
-    from prepaid.ledger.models import Account, Batch, Transfer
-    from prepaid.sales.models import SaleLine
-
-    models = [Customer, Account, Batch, Transfer, SaleLine]
-    with connection.cursor() as cursor:
-        for statement in connection.ops.sequence_reset_sql(no_style(), models):
-            cursor.execute(statement)
-
-
-def settle(connection: Any) -> None:
-    """PostgreSQL: statistics and a vacuumed heap, so autovacuum does not start during
-    the measurement. SQLite: the write-ahead log folded in; no ANALYZE, as prepaid
-    never runs one there (its planner works without statistics in production too)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("VACUUM ANALYZE")
-            cursor.execute("CHECKPOINT")
-        else:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _counts(connection: Any) -> dict[str, int]:

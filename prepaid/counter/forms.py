@@ -79,6 +79,8 @@ class PackageForm(forms.Form):
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Beside the top-up form on one page: its own element ids.
+        kwargs.setdefault("auto_id", "package_%s")
         super().__init__(*args, **kwargs)
         first_method(self)
 

@@ -36,7 +36,7 @@ from prepaid.counter.forms import (
 )
 from prepaid.customers import lookup
 from prepaid.customers.models import Customer
-from prepaid.ledger.models import Batch, Transfer
+from prepaid.ledger.models import Batch
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import to_minor
 from prepaid.lib.phones import mask_phone
@@ -115,9 +115,7 @@ def _panel(
 ) -> HttpResponse:
     balances = sales.balances(customer)
     cards = programs.holdings(customer)
-    left: dict[int, int] = {}
-    for held in cards:
-        left[held.card.product_id] = left.get(held.card.product_id, 0) + held.remaining
+    left = programs.uses_left(cards)
     products = list(Product.objects.filter(active=True))
     for product in products:
         product.uses_left = left.get(product.pk, 0)  # type: ignore[attr-defined]
@@ -160,11 +158,12 @@ def _run(request: CounterRequest, operation: Operation, form_key: str) -> Result
 
 
 def _refused(
-    request: CounterRequest, person: Customer, form: forms.Form, refusal: Refusal, *, top_up: bool
+    request: CounterRequest, person: Customer, form: forms.Form, refusal: Refusal, *, panel: str
 ) -> HttpResponse:
     """The panel again with the refusal (the same words as the API's and the back
-    office's), nothing charged. The form keeps what was typed under a fresh key: the
-    refused key keeps its refusal, and a corrected form is a new operation."""
+    office's), nothing charged; ``panel``: the form's part of it (``sell``, ``top_up``,
+    ``package``). The form keeps what was typed under a fresh key: the refused key keeps
+    its refusal, and a corrected form is a new operation."""
     if refusal.code == "idempotency_key_reused" and refusal.original is not None:
         return _original(refusal.original)
     data = request.POST.copy()
@@ -176,15 +175,13 @@ def _refused(
     else:
         message = refusal.message()
     shortfall = refusal.code == "insufficient_funds"
-    if isinstance(form, PackageForm):
-        return _panel(request, person, package_form=form, refusal=message, show_package=True)
-    forms_given = {"top_up_form": form} if top_up else {"sell_form": form}
     return _panel(
         request,
         person,
         refusal=message,
-        show_top_up=top_up or shortfall,
-        **forms_given,  # type: ignore[arg-type]
+        show_top_up=panel == "top_up" or shortfall,
+        show_package=panel == "package",
+        **{f"{panel}_form": form},  # type: ignore[arg-type]
     )
 
 
@@ -214,7 +211,7 @@ def sell(request: CounterRequest, code: str) -> HttpResponse:
     try:
         sold = _run(request, operation, data["key"])
     except Refusal as refusal:
-        return _refused(request, person, form, refusal, top_up=False)
+        return _refused(request, person, form, refusal, panel="sell")
     return redirect("counter_receipt", batch_id=sold.batch_id)
 
 
@@ -246,7 +243,7 @@ def top_up(request: CounterRequest, code: str) -> HttpResponse:
     try:
         done = _run(request, operation, data["key"])
     except Refusal as refusal:
-        return _refused(request, person, form, refusal, top_up=True)
+        return _refused(request, person, form, refusal, panel="top_up")
     return redirect("counter_receipt", batch_id=done.batch_id)
 
 
@@ -268,7 +265,7 @@ def package(request: CounterRequest, code: str) -> HttpResponse:
     try:
         done = _run(request, operation, data["key"])
     except Refusal as refusal:
-        return _refused(request, person, form, refusal, top_up=False)
+        return _refused(request, person, form, refusal, panel="package")
     return redirect("counter_receipt", batch_id=done.batch_id)
 
 
@@ -295,11 +292,7 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         "undo_form": UndoForm(initial={"key": new_key()}),
         "reversed": Batch.objects.filter(reverses=batch).first(),
         "punch": programs.receipt_lines(batch),
-        "paid_in": [
-            (t.debit_account.payment_method, t.amount)
-            for t in batch.transfers.all()
-            if t.code == Transfer.Code.PACKAGE
-        ],
+        "paid_in": programs.paid_for(batch),
     }
     return render(request, "counter/receipt.html", context)
 

@@ -38,19 +38,21 @@ def reports_chores(now: datetime | None) -> int:
     return summarised
 
 
-EXPIRY_EVERY = 600  # seconds between the worker's looks for punch cards that have ended
-_last_expiry: list[float] = []
+EXPIRY_EVERY = 600.0  # seconds between the worker's looks for punch cards that have ended
+_last_expiry: list[float] = []  # when this process last looked (monotonic clock)
 
 
 def expiry_chore(now: datetime | None) -> int:
-    """Every ten minutes: post the punch cards that have ended (``prepaid expire``).
+    """Every ten minutes (the worker goes round every second; the cards that ended long
+    ago stay in the look-up): post the punch cards that have ended, as ``prepaid
+    expire`` does. A round given its own ``now`` (tests, a catch-up) always looks.
     Upkeep like the reports' interim: answers 0, so the worker does not go round again
     for it."""
     import time
 
     from prepaid.operations.programs import expire_due
 
-    if _last_expiry and time.monotonic() - _last_expiry[0] < EXPIRY_EVERY and now is None:
+    if now is None and _last_expiry and time.monotonic() - _last_expiry[0] < EXPIRY_EVERY:
         return 0
     _last_expiry[:] = [time.monotonic()]
     expire_due(now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
 
@@ -167,8 +167,16 @@ class Reversal(Operation):
 def _answer(context: Context, event: str, batch: Batch, customer: Customer | None) -> Done:
     """The transaction as the API shows it, with the customer's balances now; also the
     data of its event."""
-    posted = present.batches().get(pk=batch.pk)
-    now = sales.balances(customer) if customer is not None else None
-    data = present.transaction(posted, context.business.currency, now=now)
+    data, posted = shown(context, batch, customer)
     context.emit(event, data, customer=customer)
     return Done(data, batch=posted)
+
+
+def shown(
+    context: Context, batch: Batch, customer: Customer | None
+) -> tuple[dict[str, Any], Batch]:
+    """The transaction as the API shows it, with the customer's balances now, and the
+    batch read back with what that needs."""
+    posted = present.batches().get(pk=batch.pk)
+    now = sales.balances(customer) if customer is not None else None
+    return present.transaction(posted, context.business.currency, now=now), posted

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.catalog.models import Product
-from prepaid.ledger.models import Batch
 from prepaid.ledger.services import Actor
 from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation, run
-from prepaid.operations.money import find_customer, find_method
+from prepaid.operations.money import find_customer, find_method, shown
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package, PunchCard
-from prepaid.sales import services as sales
 from prepaid.staff.refusals import Refusal
 
 
@@ -47,11 +45,10 @@ class BuyPackage(Operation):
             key=context.ledger_key,
             actor=context.actor,
         )
-        card = PunchCard.objects.select_related("account", "product").get(pk=bought.card.pk)
-        data = _transaction(context, bought.receipt.batch)
-        data["punch_card"] = present.punch_card(card, programs.remaining_of(card))
+        data, posted = shown(context, bought.receipt.batch, customer)
+        data["punch_card"] = present.punch_card(bought.card, bought.card.uses)
         context.emit("punch_card.sold", data, customer=customer)
-        return Done(data, batch=bought.receipt.batch)
+        return Done(data, batch=posted)
 
 
 @dataclass(frozen=True)
@@ -71,17 +68,16 @@ class Redeem(Operation):
         used = programs.redeem(
             customer, product, self.quantity, key=context.ledger_key, actor=context.actor
         )
-        data = _transaction(context, used.receipt.batch)
-        first, _count, _left = used.taken[0]
-        card = PunchCard.objects.select_related("account", "product").get(pk=first.pk)
-        data["punch_card"] = present.punch_card(card, programs.remaining_of(card))
+        data, posted = shown(context, used.receipt.batch, customer)
+        first, _count, left = used.taken[0]
+        data["punch_card"] = present.punch_card(first, left)
         data["cards"] = [
             {"id": card.pk, "used": count, "remaining": left} for card, count, left in used.taken
         ]
         held = programs.holdings(customer, product=product)
-        data["remaining"] = sum(holding.remaining for holding in held)
+        data["remaining"] = programs.uses_left(held).get(product.pk, 0)
         context.emit("punch_card.redeemed", data, customer=customer)
-        return Done(data, batch=used.receipt.batch)
+        return Done(data, batch=posted)
 
 
 def _product(reference: str) -> Product:
@@ -93,12 +89,6 @@ def _product(reference: str) -> Product:
     if found is None:
         raise Refusal("unknown_product", field="product", product=reference)
     return found
-
-
-def _transaction(context: Context, batch: Batch) -> dict[str, Any]:
-    posted = present.batches().get(pk=batch.pk)
-    now = sales.balances(posted.customer) if posted.customer is not None else None
-    return present.transaction(posted, context.business.currency, now=now)
 
 
 @dataclass(frozen=True)
@@ -120,9 +110,9 @@ class ExpirePunchCard(Operation):
         if card is None:
             raise Refusal("not_found", what=_("punch card"))
         receipt = programs.expire(card, key=context.ledger_key, actor=context.actor)
-        data = _transaction(context, receipt.batch)
+        data, posted = shown(context, receipt.batch, card.customer)
         data["punch_card"] = present.punch_card(card, 0)
-        return Done(data, batch=receipt.batch)
+        return Done(data, batch=posted)
 
 
 def expire_due(now: datetime | None = None) -> tuple[int, int]:

@@ -88,7 +88,8 @@ class PunchCard(models.Model):
         verbose_name = _("punch card")
         verbose_name_plural = _("punch cards")
         indexes: ClassVar = [
-            models.Index(fields=["customer", "product"], name="punchcard_customer_product")
+            models.Index(fields=["customer", "product"], name="punchcard_customer_product"),
+            models.Index(fields=["expires_at"], name="punchcard_expires_at"),  # expiry
         ]
 
     def __str__(self) -> str:

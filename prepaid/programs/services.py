@@ -38,7 +38,7 @@ from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.ledger.services import Actor, Leg, Receipt
 from prepaid.lib.transactions import stepped
 from prepaid.programs.models import Package, PunchCard, PunchUse, unit_of
-from prepaid.sales.services import MAX_SALE_MINOR, check_open
+from prepaid.sales.services import MAX_SALE_MINOR, check_open, check_payment
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Business, Staff
 from prepaid.staff.refusals import Refusal
@@ -116,6 +116,15 @@ def holdings(
     return [Holding(card, remaining_of(card)) for card in found]
 
 
+def uses_left(held: list[Holding]) -> dict[int, int]:
+    """Uses left per product over the cards ``held`` (``holdings``)."""
+    left: dict[int, int] = {}
+    for holding in held:
+        product = holding.card.product_id
+        left[product] = left.get(product, 0) + holding.remaining
+    return left
+
+
 @stepped
 def sell_package(
     customer: Customer,
@@ -131,10 +140,7 @@ def sell_package(
     check_open(customer)
     if not package.active:
         raise Refusal("package_not_offered", field="package")
-    if not method.active:
-        raise Refusal("method_not_in_use", field="method")
-    if method.requires_reference and not reference:
-        raise Refusal("reference_required", field="reference", method=method.label)
+    check_payment(method, reference)
     earlier = Batch.objects.filter(key=key, code=Batch.Code.PACKAGE).first()
     if earlier is not None:  # a replay outside the envelope (which answers replays itself)
         return Bought(PunchCard.objects.get(batch=earlier), Receipt(earlier, replayed=True))
@@ -299,6 +305,15 @@ class ReceiptLine:
     card: PunchCard
     count: int
     remaining: int
+
+
+def paid_for(batch: Batch) -> list[tuple[PaymentMethod | None, int]]:
+    """What a punch card's sale was paid, by method (transfers prefetched)."""
+    return [
+        (t.debit_account.payment_method, t.amount)
+        for t in batch.transfers.all()
+        if t.code == Transfer.Code.PACKAGE
+    ]
 
 
 def receipt_lines(batch: Batch) -> list[ReceiptLine]:

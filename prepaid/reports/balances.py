@@ -86,30 +86,6 @@ def aging(now: datetime | None = None) -> Aging:
     return Aging(tuple(amounts))
 
 
-# Per customer: what they hold of their own (paid above zero, bonus) and their last
-# transaction; only those holding something and quiet since the cut-off.
-DORMANT = """
-WITH held AS (
-    SELECT customer_id,
-           SUM(CASE WHEN kind = 'wallet' AND credits_posted > debits_posted
-                    THEN credits_posted - debits_posted ELSE 0 END) AS paid,
-           SUM(CASE WHEN kind = 'bonus' THEN credits_posted - debits_posted ELSE 0 END)
-               AS bonus
-    FROM ledger_account
-    WHERE customer_id IS NOT NULL AND kind IN ('wallet', 'bonus')
-    GROUP BY customer_id
-)
-SELECT h.customer_id, h.paid, h.bonus,
-       (SELECT MAX(b.created_at) FROM ledger_batch b WHERE b.customer_id = h.customer_id)
-FROM held h
-WHERE h.paid + h.bonus > 0
-  AND NOT EXISTS (
-      SELECT 1 FROM ledger_batch b WHERE b.customer_id = h.customer_id AND b.created_at >= %s
-  )
-ORDER BY h.paid + h.bonus DESC, h.customer_id
-"""
-
-
 @dataclass(frozen=True)
 class Quiet:
     customer_id: int
@@ -134,19 +110,7 @@ class Dormant:
 def dormant(days: int, *, now: datetime | None = None, show: int = 50) -> Dormant:
     """Customers holding money with no transaction in the last ``days`` days: how many,
     how much, and the ``show`` largest."""
-    now = now or timezone.now()
-    cutoff = connection.ops.adapt_datetimefield_value(now - timedelta(days=days))
-    count = paid = bonus = 0
-    largest: list[Quiet] = []
-    with connection.cursor() as cursor:
-        cursor.execute(DORMANT, [cutoff])
-        for customer, held_paid, held_bonus, last in cursor.fetchall():
-            count += 1
-            paid += int(held_paid)
-            bonus += int(held_bonus)
-            if len(largest) < show:
-                largest.append(Quiet(int(customer), int(held_paid), int(held_bonus), _moment(last)))
-    return Dormant(days, count, paid, bonus, largest)
+    return dormant_all(now, days=(days,), show=show)[days]
 
 
 # Every customer holding something, with their last transaction: one pass for all the

@@ -237,10 +237,7 @@ def _check_top_up(
     plan: TopUpPlan | None,
     reference: str,
 ) -> None:
-    if not method.active:
-        raise Refusal("method_not_in_use", field="method")
-    if method.requires_reference and not reference:
-        raise Refusal("reference_required", field="reference", method=method.label)
+    check_payment(method, reference)
     if plan is not None:
         if not plan.active:
             raise Refusal("plan_not_offered", field="plan")
@@ -255,6 +252,15 @@ def _check_top_up(
         raise Refusal("top_up_below_minimum", field="amount", minimum=smallest)
     if largest is not None and amount_minor > largest:
         raise Refusal("top_up_above_maximum", field="amount", maximum=largest)
+
+
+def check_payment(method: PaymentMethod, reference: str) -> None:
+    """Money paid in (a top-up, a punch card): the method in use, with the slip number
+    it asks for."""
+    if not method.active:
+        raise Refusal("method_not_in_use", field="method")
+    if method.requires_reference and not reference:
+        raise Refusal("reference_required", field="reference", method=method.label)
 
 
 def _check_unspent(top_up: Batch) -> None:

@@ -1,6 +1,6 @@
-"""Punch cards: the packages on offer (owner and manager define them), a customer buying
-one, and redeeming its uses — each purchase and redemption an operation run once per
-Idempotency-Key (``prepaid.operations.programs``)."""
+"""Punch cards and passes: the packages on offer (owner and manager define them), a
+customer buying one, and redeeming uses — each purchase and redemption an operation run
+once per Idempotency-Key (``prepaid.operations.programs``)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from prepaid.programs import services as programs
 from prepaid.programs.models import Package
 from prepaid.staff.models import Business
 
-router = Router(tags=["punch cards"])
+router = Router(tags=["punch cards and passes"])
 
 
 @router.get(
@@ -48,24 +48,31 @@ def list_packages(request: HttpRequest) -> list[dict[str, Any]]:
     response={201: PackageOut, **ERRORS},
     **endpoint(
         "catalog.write",
-        "Offer a punch card package",
-        description="`count` uses of `product` (and `bonus_count` free ones) for `price`,"
-        " valid `valid_days` from the purchase (none: no end).",
+        "Offer a punch card or a pass",
+        description="A punch card (`kind` `count`): `count` uses of `product` (and"
+        " `bonus_count` free ones) for `price`, valid `valid_days` from the purchase (none:"
+        " no end). A pass (`kind` `time`): uses of `product` (none: of every product) for"
+        " `valid_days`, at most `max_per_day` a day and `max_per_week` a week (none: no cap).",
     ),
 )
 def create_package(request: HttpRequest, body: PackageIn) -> Status[dict[str, Any]]:
     token = require(request, "catalog.write")
     currency = Business.get().currency
-    product = Product.objects.filter(pk=body.product).first()
-    if product is None:
-        raise not_found(_("product"))
+    product = None
+    if body.product is not None:
+        product = Product.objects.filter(pk=body.product).first()
+        if product is None:
+            raise not_found(_("product"))
     package = programs.create_package(
+        kind=body.kind,
         name=body.name,
         product=product,
         count=body.count,
         bonus_count=body.bonus_count,
         price_minor=amount(body.price, currency, field="price", positive=False),
         valid_days=body.valid_days,
+        max_per_day=body.max_per_day,
+        max_per_week=body.max_per_week,
         by=token,
     )
     return Status(201, present.package(package, currency))
@@ -76,9 +83,10 @@ def create_package(request: HttpRequest, body: PackageIn) -> Status[dict[str, An
     response={201: PackageSaleOut, **ERRORS},
     **_money_endpoint(
         "package.sell",
-        "Sell a punch card",
-        "The customer pays the package's price by `method`; the card holds its uses (free"
-        " ones included) until `expires_at`. The money is revenue use by use.",
+        "Sell a punch card or a pass",
+        "The customer pays the package's price by `method`. A punch card holds its uses"
+        " (free ones included) until `expires_at`, its money revenue use by use; a pass"
+        " allows uses until `valid_until` within its caps, its price revenue when it ends.",
     ),
 )
 def buy_package(request: HttpRequest, code: str, body: BuyPackageIn) -> HttpResponse:
@@ -94,9 +102,10 @@ def buy_package(request: HttpRequest, code: str, body: BuyPackageIn) -> HttpResp
     response={201: RedemptionOut, **ERRORS},
     **_money_endpoint(
         "redeem",
-        "Redeem uses of a punch card",
-        "`quantity` uses of `product` from the customer's punch cards, the soonest-ending"
-        " first. 409 `nothing_to_redeem` when the cards that have not ended hold fewer;"
+        "Redeem uses of a pass or a punch card",
+        "`quantity` uses of `product`: under the customer's passes first (as far as their"
+        " caps for the day and the week allow), then from their punch cards, the"
+        " soonest-ending first. 409 `nothing_to_redeem` when together they cover fewer;"
         " nothing is posted then.",
     ),
 )

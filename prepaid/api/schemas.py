@@ -8,7 +8,7 @@ integer minor units.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
 from pydantic import field_validator
@@ -97,6 +97,20 @@ class PunchCardOut(Schema):
     expires_at: datetime | None = Field(description="When it ends (null: no end)")
 
 
+class PassOut(Schema):
+    id: int
+    name: str = Field(examples=["Unlimited refills, 30 days"])
+    product: int | None = Field(description="The product it covers (null: every product)")
+    product_name: str | None = Field(examples=["Purified water 5 gal"])
+    valid_from: datetime
+    valid_until: datetime = Field(description="When it ends")
+    uses_today: int = Field(description="Uses made today (the shop's day), reversals left out")
+    uses_this_week: int = Field(description="Uses made this week, from Monday")
+    max_per_day: int | None = Field(description="At most this many a day (null: no cap)")
+    max_per_week: int | None = Field(description="At most this many a week (null: no cap)")
+    left_today: int | None = Field(description="Uses it still allows today (null: no cap)")
+
+
 class CustomerOut(Schema):
     code: str = Field(
         description="The customer's code, as printed on the card", examples=["K7MQ-4XZP"]
@@ -122,6 +136,9 @@ class CustomerOut(Schema):
         default_factory=list,
         description="Punch cards with uses left and not ended, in the order they are used",
     )
+    passes: list[PassOut] = Field(
+        default_factory=list, description="Passes in force, soonest-ending first"
+    )
     created_at: datetime
 
 
@@ -144,25 +161,37 @@ class CardOut(Schema):
 
 
 class PackageIn(Input):
+    kind: Literal["count", "time"] = Field(
+        "count", description="`count`: a punch card; `time`: a pass for `valid_days`"
+    )
     name: str = Field(examples=["10 refills"], min_length=1, max_length=80)
-    product: int = Field(description="The product's id")
-    count: int = Field(ge=1, le=10_000, description="Uses paid for", examples=[10])
+    product: int | None = Field(
+        None, description="The product's id (a pass without one covers every product)"
+    )
+    count: int = Field(
+        0, ge=0, le=10_000, description="Uses paid for (a punch card)", examples=[10]
+    )
     price: str = Field(description="Price, major unit", examples=["250.00"], pattern=AMOUNT)
     valid_days: int | None = Field(
-        None, ge=1, le=3650, description="Days from the purchase (null: no end)"
+        None, ge=1, le=3650, description="Days from the purchase (null: no end; a pass needs them)"
     )
     bonus_count: int = Field(0, ge=0, le=10_000, description="Free uses on top: buy 10 get 1")
+    max_per_day: int | None = Field(None, ge=1, le=10_000, description="A pass's cap per day")
+    max_per_week: int | None = Field(None, ge=1, le=10_000, description="A pass's cap per week")
 
 
 class PackageOut(Schema):
     id: int
+    kind: str = Field(description="`count` (punch card) or `time` (pass)")
     name: str
-    product: int
+    product: int | None
     count: int
     bonus_count: int
     price: str
     currency: str
     valid_days: int | None
+    max_per_day: int | None
+    max_per_week: int | None
     active: bool
 
 
@@ -307,7 +336,8 @@ class PlanOut(Schema):
 
 
 class PackageSaleOut(TransactionOut):
-    punch_card: PunchCardOut
+    punch_card: PunchCardOut | None = Field(description="The card bought (null for a pass)")
+    pass_: PassOut | None = Field(None, alias="pass", description="The pass bought, if one")
 
 
 class UsedCardOut(Schema):
@@ -316,7 +346,17 @@ class UsedCardOut(Schema):
     remaining: int
 
 
+class UsedPassOut(Schema):
+    id: int
+    name: str
+    used: int
+    uses_today: int = Field(description="Uses made under it today, these included")
+
+
 class RedemptionOut(TransactionOut):
-    punch_card: PunchCardOut = Field(description="The card used (the first, when several)")
+    punch_card: PunchCardOut | None = Field(
+        description="The card used (the first, when several; null when passes covered it)"
+    )
     cards: list[UsedCardOut] = Field(description="Each card used: how many uses, how many left")
+    passes: list[UsedPassOut] = Field(description="Each pass used (passes are used first)")
     remaining: int = Field(description="Uses of the product left on all the customer's cards")

@@ -95,6 +95,7 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
         "customer": customer,
         "balances": sales.balances(customer),
         "punch_cards": programs.holdings(customer),
+        "passes": programs.passes(customer),
         "phone": display_phone(customer.phone, Business.get().region),
         "cards": [(card, qr_svg(card, scale=3)) for card in customers.active_cards(customer)],
         "history": customer_report.history(customer),

@@ -22,6 +22,7 @@ from prepaid.backoffice.permissions import StaffRequest, requires
 from prepaid.backoffice.shop_forms import (
     BonusRuleForm,
     PackageForm,
+    PassForm,
     PaymentMethodForm,
     PlanForm,
     ProductForm,
@@ -79,7 +80,8 @@ def products(request: StaffRequest) -> HttpResponse:
         "methods": PaymentMethod.objects.all(),
         "plans": TopUpPlan.objects.all(),
         "rules": BonusRule.objects.all(),
-        "packages": Package.objects.select_related("product"),
+        "packages": Package.objects.filter(kind=Package.Kind.COUNT).select_related("product"),
+        "passes": Package.objects.filter(kind=Package.Kind.TIME).select_related("product"),
     }
     return render(request, "backoffice/products.html", context)
 
@@ -169,7 +171,9 @@ def plan(request: StaffRequest, plan_id: int | None = None) -> HttpResponse:
 @requires("catalog.write")
 def package(request: StaffRequest, package_id: int | None = None) -> HttpResponse:
     """A punch card package: what it holds, what it costs, how long it lasts."""
-    item = get_object_or_404(Package, pk=package_id) if package_id else None
+    item = (
+        get_object_or_404(Package, pk=package_id, kind=Package.Kind.COUNT) if package_id else None
+    )
     initial: dict[str, Any] = {}
     if item is not None:
         initial = {
@@ -206,6 +210,49 @@ def package(request: StaffRequest, package_id: int | None = None) -> HttpRespons
                 messages.success(request, _("Punch card saved."))
                 return redirect("products")
     return _form_page(request, form, item.name if item else _("New punch card"), "products")
+
+
+@requires("catalog.write")
+def time_pass(request: StaffRequest, package_id: int | None = None) -> HttpResponse:
+    """A pass: what it covers, for how long, at most how often, what it costs."""
+    item = get_object_or_404(Package, pk=package_id, kind=Package.Kind.TIME) if package_id else None
+    initial: dict[str, Any] = {}
+    if item is not None:
+        initial = {
+            "name": item.name,
+            "product": item.product_id,
+            "price": _major(item.price_minor),
+            "valid_days": item.valid_days,
+            "max_per_day": item.max_per_day,
+            "max_per_week": item.max_per_week,
+            "active": item.active,
+        }
+    form = PassForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        price = _minor(form, "price")
+        if price is not None:
+            data = form.cleaned_data
+            try:
+                programs.save_package(
+                    item,
+                    kind=Package.Kind.TIME,
+                    name=data["name"],
+                    product=data["product"],
+                    price_minor=price,
+                    valid_days=data["valid_days"],
+                    max_per_day=data["max_per_day"],
+                    max_per_week=data["max_per_week"],
+                    active=data["active"],
+                    by=request.staff,
+                )
+            except Refusal as refusal:
+                form.add_error(
+                    refusal.field if refusal.field in form.fields else None, refusal.message()
+                )
+            else:
+                messages.success(request, _("Pass saved."))
+                return redirect("products")
+    return _form_page(request, form, item.name if item else _("New pass"), "products")
 
 
 @requires("catalog.write")

@@ -78,6 +78,35 @@ class PackageForm(forms.Form):
     active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
 
 
+class PassForm(forms.Form):
+    """A time pass: uses of a product (or of every product) for a number of days, with
+    an optional cap per day and per week."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=80, help_text=_("e.g. Unlimited refills, 30 days")
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"),
+        queryset=Product.objects.all(),
+        required=False,
+        empty_label=_("Every product"),
+    )
+    price = forms.DecimalField(label=_("Customer pays"), min_value=Decimal("0.01"), max_digits=14)
+    valid_days = forms.IntegerField(
+        label=_("Valid for (days)"), min_value=1, max_value=3650, initial=30,
+        help_text=_("From the purchase"),
+    )  # fmt: skip
+    max_per_day = forms.IntegerField(
+        label=_("At most a day"), min_value=1, max_value=10_000, required=False,
+        help_text=_("Empty: no cap"),
+    )  # fmt: skip
+    max_per_week = forms.IntegerField(
+        label=_("At most a week"), min_value=1, max_value=10_000, required=False,
+        help_text=_("Monday to Sunday. Empty: no cap"),
+    )  # fmt: skip
+    active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
+
+
 class BonusRuleForm(forms.Form):
     every = forms.DecimalField(label=_("For every"), min_value=Decimal("0.01"), max_digits=14)
     bonus = forms.DecimalField(label=_("Bonus"), min_value=Decimal("0.01"), max_digits=14)

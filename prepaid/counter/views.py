@@ -115,13 +115,20 @@ def _panel(
 ) -> HttpResponse:
     balances = sales.balances(customer)
     cards = programs.holdings(customer)
+    passes = programs.passes(customer)
     left = programs.uses_left(cards)
     products = list(Product.objects.filter(active=True))
     for product in products:
         product.uses_left = left.get(product.pk, 0)  # type: ignore[attr-defined]
+        covered = any(h.time_pass.product_id in (None, product.pk) for h in passes)
+        today = programs.pass_left(passes, product) if covered else 0
+        extra = product  # what the template reads beside the product's own fields
+        extra.by_pass, extra.pass_left = covered, today  # type: ignore[attr-defined]
+        extra.redeemable = None if today is None else today + left.get(product.pk, 0)  # type: ignore[attr-defined]
     packages = Package.objects.filter(active=True).select_related("product")
     context = {
         "cards": cards,
+        "passes": passes,
         "packages": packages,
         "package_form": package_form or PackageForm(initial={"key": new_key()}),
         "show_package": show_package,
@@ -282,7 +289,14 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         store=request.device.store,
     )
     paid, bonus = customer_change(batch)
+    punch, passes = programs.receipt_lines(batch), programs.pass_lines(batch)
+    title = batch.get_code_display()
+    if passes and not punch and batch.code == Batch.Code.PACKAGE:
+        title = _("Pass sold")
+    elif passes and not punch and batch.code == Batch.Code.REDEMPTION:
+        title = _("Pass used")
     context = {
+        "title": title,
         "batch": batch,
         "customer": batch.customer,
         "paid_change": paid,
@@ -291,7 +305,8 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         "undoable": sales.may_undo(batch, access.actor(request)),
         "undo_form": UndoForm(initial={"key": new_key()}),
         "reversed": Batch.objects.filter(reverses=batch).first(),
-        "punch": programs.receipt_lines(batch),
+        "punch": punch,
+        "passes": passes,
         "paid_in": programs.paid_for(batch),
     }
     return render(request, "counter/receipt.html", context)

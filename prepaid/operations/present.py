@@ -15,7 +15,7 @@ from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib.money import from_minor
 from prepaid.lib.phones import mask_phone
 from prepaid.programs import services as programs
-from prepaid.programs.models import Package, PunchCard
+from prepaid.programs.models import Package, Pass, PunchCard
 from prepaid.reports.queries import customer_change
 from prepaid.sales import services as sales
 from prepaid.sales.models import SaleLine
@@ -66,6 +66,7 @@ def customer(
         "currency": currency,
         "tier": None,
         "punch_cards": _punch_cards(person),
+        "passes": _passes(person),
         "created_at": created_at or getattr(person, "created_at", None),
     }
 
@@ -76,6 +77,37 @@ def _punch_cards(person: Customer | NewCustomer) -> list[dict[str, Any]]:
     if not isinstance(person, Customer) or person.pk is None:
         return []
     return [punch_card(held.card, held.remaining) for held in programs.holdings(person)]
+
+
+def _passes(person: Customer | NewCustomer) -> list[dict[str, Any]]:
+    """The customer's passes in force, soonest-ending first."""
+    if not isinstance(person, Customer) or person.pk is None:
+        return []
+    return [time_pass(held) for held in programs.passes(person)]
+
+
+def time_pass(held: programs.PassHolding) -> dict[str, Any]:
+    """A pass with the uses made under it today and this week, and what it still allows
+    today (``left_today``: null when it has no cap)."""
+    item = held.time_pass
+    return {
+        "id": item.pk,
+        "name": item.name,
+        "product": item.product_id,
+        "product_name": item.product.name if item.product else None,
+        "valid_from": item.starts_at,
+        "valid_until": item.ends_at,
+        "uses_today": held.today,
+        "uses_this_week": held.this_week,
+        "max_per_day": item.max_per_day,
+        "max_per_week": item.max_per_week,
+        "left_today": held.left_today,
+    }
+
+
+def sold_pass(item: Pass) -> dict[str, Any]:
+    """A pass just sold: nothing used under it yet."""
+    return time_pass(programs.PassHolding(item, 0, 0))
 
 
 def punch_card(card: PunchCard, remaining: int) -> dict[str, Any]:
@@ -93,6 +125,7 @@ def punch_card(card: PunchCard, remaining: int) -> dict[str, Any]:
 def package(item: Package, currency: str) -> dict[str, Any]:
     return {
         "id": item.pk,
+        "kind": item.kind,
         "name": item.name,
         "product": item.product_id,
         "count": item.count,
@@ -100,6 +133,8 @@ def package(item: Package, currency: str) -> dict[str, Any]:
         "price": money(item.price_minor, currency),
         "currency": currency,
         "valid_days": item.valid_days,
+        "max_per_day": item.max_per_day,
+        "max_per_week": item.max_per_week,
         "active": item.active,
     }
 
@@ -173,6 +208,47 @@ def sold(sale: sales.Sold, customer: Customer, currency: str) -> dict[str, Any]:
         "lines": [_line(line, currency) for line in sale.lines],
         "reverses": None,
         "reversed_by": None,
+    }
+
+
+def redeemed(
+    used: programs.Used, customer: Customer, balances: sales.Balances, currency: str
+) -> dict[str, Any]:
+    """A fresh redemption, from what posting it returned (no read-back): the fields and
+    values ``transaction`` shows, and the cards and passes it used."""
+    batch = used.receipt.batch
+    worth = sum(leg.amount for leg in used.receipt.legs if leg.code in PROGRAM_MONEY)
+    first = used.taken[0] if used.taken else None
+    return {
+        "id": batch.pk,
+        "kind": batch.code,
+        "customer": customer.code,
+        "total": money(worth, currency),
+        "amount": money(0, currency),
+        "bonus_amount": money(0, currency),
+        "balance_after": None,
+        "bonus_balance_after": None,
+        "balance": money(balances.paid, currency),
+        "bonus_balance": money(balances.bonus, currency),
+        "currency": currency,
+        "reference": batch.reference,
+        "note": batch.note,
+        "store": batch.store.name,
+        "staff": batch.staff.name if batch.staff else None,
+        "token": batch.api_token.name if batch.api_token else None,
+        "created_at": batch.created_at,
+        "lines": [],
+        "reverses": None,
+        "reversed_by": None,
+        "punch_card": punch_card(first[0], first[2]) if first else None,
+        "cards": [
+            {"id": card.pk, "used": count, "remaining": left} for card, count, left in used.taken
+        ],
+        "passes": [
+            {"id": item.pk, "name": item.name, "used": count, "uses_today": today}
+            for item, count, today in used.passes
+        ],
+        "remaining": used.remaining,
     }
 
 

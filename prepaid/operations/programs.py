@@ -1,6 +1,7 @@
-"""Punch cards as operations: a customer buys one (paid by a payment method), uses its
-counts at the counter or through the API. Each answers the transaction's JSON with the
-card, which is also the data of its event."""
+"""Punch cards and passes as operations: a customer buys one (paid by a payment method),
+uses it at the counter or through the API. Each answers the transaction's JSON with the
+card or pass, which is also the data of its event. The shop's own postings (a card's
+expiry, a pass's price earned when it ends) run as scheduled operations."""
 
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation, run
 from prepaid.operations.money import find_customer, find_method, shown
 from prepaid.programs import services as programs
-from prepaid.programs.models import Package, PunchCard
+from prepaid.programs.models import Package, Pass, PunchCard
+from prepaid.sales import services as sales
 from prepaid.staff.refusals import Refusal
 
 
 @dataclass(frozen=True)
 class BuyPackage(Operation):
-    """The customer buys a punch card of ``package`` (its id), paid by ``method``."""
+    """The customer buys a punch card or a pass of ``package`` (its id), paid by
+    ``method``."""
 
     action: ClassVar[str] = "package.sell"
 
@@ -36,7 +39,7 @@ class BuyPackage(Operation):
         customer = find_customer(self.customer)
         package = Package.objects.select_related("product").filter(pk=self.package).first()
         if package is None:
-            raise Refusal("not_found", field="package", what=_("punch card package"))
+            raise Refusal("not_found", field="package", what=_("package"))
         bought = programs.sell_package(
             customer,
             package,
@@ -46,15 +49,22 @@ class BuyPackage(Operation):
             actor=context.actor,
         )
         data, posted = shown(context, bought.receipt.batch, customer)
-        data["punch_card"] = present.punch_card(bought.card, bought.card.uses)
-        context.emit("punch_card.sold", data, customer=customer)
+        if bought.time_pass is not None:
+            data["punch_card"] = None
+            data["pass"] = present.sold_pass(bought.time_pass)
+            context.emit("pass.sold", data, customer=customer)
+        else:
+            assert bought.card is not None
+            data["punch_card"] = present.punch_card(bought.card, bought.card.uses)
+            context.emit("punch_card.sold", data, customer=customer)
         return Done(data, batch=posted)
 
 
 @dataclass(frozen=True)
 class Redeem(Operation):
-    """Use ``quantity`` counts of ``product`` (id or SKU) from the customer's punch
-    cards, the soonest-ending first."""
+    """Use ``quantity`` uses of ``product`` (id or SKU) under the customer's passes,
+    then from their punch cards, the soonest-ending first. Answered from what the
+    posting returned, without reading it back."""
 
     action: ClassVar[str] = "redeem"
 
@@ -68,16 +78,10 @@ class Redeem(Operation):
         used = programs.redeem(
             customer, product, self.quantity, key=context.ledger_key, actor=context.actor
         )
-        data, posted = shown(context, used.receipt.batch, customer)
-        first, _count, left = used.taken[0]
-        data["punch_card"] = present.punch_card(first, left)
-        data["cards"] = [
-            {"id": card.pk, "used": count, "remaining": left} for card, count, left in used.taken
-        ]
-        held = programs.holdings(customer, product=product)
-        data["remaining"] = programs.uses_left(held).get(product.pk, 0)
+        balances = sales.balances(customer)
+        data = present.redeemed(used, customer, balances, context.business.currency)
         context.emit("punch_card.redeemed", data, customer=customer)
-        return Done(data, batch=posted)
+        return Done(data, batch=used.receipt.batch)
 
 
 def _product(reference: str) -> Product:
@@ -113,6 +117,41 @@ class ExpirePunchCard(Operation):
         data, posted = shown(context, receipt.batch, card.customer)
         data["punch_card"] = present.punch_card(card, 0)
         return Done(data, batch=posted)
+
+
+@dataclass(frozen=True)
+class EarnPass(Operation):
+    """Make the price of a pass that has ended revenue (``prepaid expire``; the worker
+    runs it too). Scheduled, like a punch card's expiry."""
+
+    action: ClassVar[str] = "expire"
+    scheduled: ClassVar[bool] = True
+
+    time_pass: int
+
+    def perform(self, context: Context) -> Done:
+        found = Pass.objects.select_related("store", "customer").filter(pk=self.time_pass).first()
+        if found is None:
+            raise Refusal("not_found", what=_("pass"))
+        receipt = programs.earn(found, key=context.ledger_key, actor=context.actor)
+        data, posted = shown(context, receipt.batch, found.customer)
+        return Done(data, batch=posted)
+
+
+def earn_due(now: datetime | None = None) -> int:
+    """Post the price of every pass that has ended as revenue, each under the key
+    ``<pass>:<day>`` (once, however often it runs). Answers how many were posted."""
+    now = now or timezone.now()
+    day = now.date().isoformat()
+    earned = 0
+    for item in programs.passes_due(now):
+        actor = Actor(store=item.store, at=now)
+        try:
+            run(EarnPass(time_pass=item.pk), actor=actor, scope="earn", key=f"{item.pk}:{day}")
+        except Refusal:
+            continue  # reversed or earned meanwhile
+        earned += 1
+    return earned
 
 
 def expire_due(now: datetime | None = None) -> tuple[int, int]:

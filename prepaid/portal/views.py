@@ -39,6 +39,7 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
         "customer": customer,
         "balances": sales.balances(customer),
         "punch_cards": programs.holdings(customer),
+        "passes": programs.passes(customer),
         "history": customer_report.history(customer, limit=20),
         "qr": qr_svg(found, scale=5),
     }

@@ -1,18 +1,22 @@
-"""Stored-value programs beside money: punch cards (prepaid counts of a product).
+"""Stored-value programs beside money: punch cards (prepaid counts of a product) and
+time passes (unlimited uses for a time, with an optional cap per day or week).
 
-A **package** is what the shop offers ("10 × 5-gallon refill for ₱250, valid 90 days,
-buy 10 get 1"); a **punch card** is one package bought by one customer. Its counts are a
+A **package** is what the shop offers: a count ("10 × 5-gallon refill for ₱250, valid 90
+days, buy 10 get 1") or a time ("unlimited 5-gallon refills for 30 days, at most 2 a
+day"). A **punch card** is a count package bought by one customer. Its counts are a
 ledger account of their own (``Account.Kind.UNITS``, unit ``pc<id>``) floored at zero by
 the database like a wallet, so a count can never be used twice; the money paid for it
 waits in the store's ``DEFERRED`` account and becomes revenue count by count as the
-card is used (``PunchUse``; ``services``).
+card is used (``PunchUse``; ``services``). A **pass** is a time package bought by one
+customer: its ledger account (unit ``ps<id>``) counts the uses made (``PassUse``), the
+cap is checked under that account's row lock, and its price waits in ``DEFERRED`` until
+the pass ends (``services.earn``).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -24,21 +28,39 @@ from prepaid.staff.models import Store
 
 
 class Package(models.Model):
-    """A punch card the shop sells: ``count`` uses of ``product`` and ``bonus_count``
-    more for free, for ``price_minor``, valid ``valid_days`` from the purchase (none:
-    no end)."""
+    """What the shop sells beside money. A punch card (``COUNT``): ``count`` uses of
+    ``product`` and ``bonus_count`` more for free, for ``price_minor``, valid
+    ``valid_days`` from the purchase (none: no end). A pass (``TIME``): any number of
+    uses of ``product`` (none: of every product) for ``valid_days``, at most
+    ``max_per_day`` a day and ``max_per_week`` a week (none: no cap)."""
 
+    class Kind(models.TextChoices):
+        COUNT = "count", _("Punch card")
+        TIME = "time", _("Pass")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.COUNT)
     name = models.CharField(_("name"), max_length=80)
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, related_name="packages", verbose_name=_("product")
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="packages",
+        verbose_name=_("product"),
     )
-    count = models.PositiveIntegerField(_("uses"), validators=[MinValueValidator(1)])
+    count = models.PositiveIntegerField(_("uses"), default=0)
     bonus_count = models.PositiveIntegerField(
         _("free uses"), default=0, help_text=_("Buy 10 get 1: 10 uses and 1 free use")
     )
     price_minor = models.BigIntegerField(_("price"))
     valid_days = models.PositiveIntegerField(
         _("valid for (days)"), null=True, blank=True, help_text=_("Empty: no end")
+    )
+    max_per_day = models.PositiveIntegerField(
+        _("at most a day"), null=True, blank=True, help_text=_("Empty: no cap")
+    )
+    max_per_week = models.PositiveIntegerField(
+        _("at most a week"), null=True, blank=True, help_text=_("Empty: no cap")
     )
     active = models.BooleanField(_("offered"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -49,7 +71,14 @@ class Package(models.Model):
         verbose_name = _("punch card package")
         verbose_name_plural = _("punch card packages")
         constraints: ClassVar = [
-            models.CheckConstraint(condition=Q(count__gte=1), name="package_count_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="time") | (Q(count__gte=1) & Q(product__isnull=False)),
+                name="package_count_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="count") | (Q(valid_days__isnull=False) & Q(price_minor__gt=0)),
+                name="pass_has_days_and_price",
+            ),
             models.CheckConstraint(
                 condition=Q(price_minor__gte=0), name="package_price_not_negative"
             ),
@@ -62,6 +91,10 @@ class Package(models.Model):
     def uses(self) -> int:
         """Every use a card of this package holds, free ones included."""
         return self.count + self.bonus_count
+
+    @property
+    def is_pass(self) -> bool:
+        return self.kind == self.Kind.TIME
 
 
 class PunchCard(models.Model):
@@ -119,5 +152,72 @@ class PunchUse(models.Model):
         return f"{self.count} of card {self.card_id}"
 
 
+class Pass(models.Model):
+    """A time package bought by one customer: uses of ``product`` (none: any product)
+    from ``starts_at`` until ``ends_at``, within its caps. Its account's balance is the
+    number of uses made; the name, product, caps and price are the package's at the
+    purchase. ``earned`` is the transaction that made its price revenue when it ended."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="passes")
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="passes")
+    name = models.CharField(max_length=80)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    max_per_day = models.PositiveIntegerField(null=True, blank=True)
+    max_per_week = models.PositiveIntegerField(null=True, blank=True)
+    price_minor = models.BigIntegerField()
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    account = models.OneToOneField(
+        Account, null=True, on_delete=models.PROTECT, related_name="time_pass"
+    )
+    batch = models.OneToOneField(
+        Batch, null=True, on_delete=models.PROTECT, related_name="time_pass"
+    )
+    earned = models.OneToOneField(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="earned_pass"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("pass")
+        verbose_name_plural = _("passes")
+        indexes: ClassVar = [
+            models.Index(fields=["customer", "ends_at"], name="pass_customer_ends"),
+            models.Index(fields=["ends_at"], name="pass_ends_at"),  # earning
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer_id})"
+
+    @property
+    def unit(self) -> str:
+        return pass_unit_of(self.pk)
+
+
+class PassUse(models.Model):
+    """What one redemption took under one pass: ``count`` uses on the shop's calendar
+    ``day``. A use whose batch was reversed counts no more (for the caps either)."""
+
+    time_pass = models.ForeignKey(Pass, on_delete=models.PROTECT, related_name="used")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="pass_uses")
+    count = models.PositiveIntegerField()
+    day = models.DateField()
+
+    class Meta:
+        verbose_name = _("pass use")
+        verbose_name_plural = _("pass uses")
+        indexes: ClassVar = [models.Index(fields=["time_pass", "day"], name="passuse_pass_day")]
+
+    def __str__(self) -> str:
+        return f"{self.count} under pass {self.time_pass_id}"
+
+
 def unit_of(card_id: int) -> str:
     return f"pc{card_id}"
+
+
+def pass_unit_of(pass_id: int) -> str:
+    return f"ps{pass_id}"

@@ -1,5 +1,5 @@
-"""Punch cards: sell one, use its counts, read what a customer holds. Everything posts
-through ``ledger.services``, one batch per operation.
+"""Punch cards and passes: sell one, use it, read what a customer holds. Everything
+posts through ``ledger.services``, one batch per operation.
 
 Selling a card (``Batch.Code.PACKAGE``)::
 
@@ -20,14 +20,30 @@ card used up has recognised exactly its price whatever order its uses and their
 reversals came in (a reversal gives back what that redemption recognised). The store's
 deferred money is the sum over the cards it sold of price − revenue so far: ``prepaid
 verify`` checks it. A card whose uses were redeemed cannot be reversed.
+
+A pass (``Package.Kind.TIME``) sells like a card, without counts::
+
+    payment:S(method) → deferred:S   price        PACKAGE
+
+and a use under it counts up its account (``ps<id>``), so a reversal takes it back::
+
+    issued:S(pass) → units:C(pass)   uses         REDEEM
+
+A redemption uses the customer's passes first (soonest-ending first, as far as their
+caps allow: uses on the shop's calendar day and its week from Monday, those reversed
+not counted), then punch cards. The caps are read under the passes' account row locks,
+so two counters cannot both take the last use of a day. When a pass ends, its price
+becomes revenue (``earn``: an ``EXPIRY`` transaction the shop posts itself).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +53,15 @@ from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.ledger.services import Actor, Leg, Receipt
 from prepaid.lib.transactions import stepped
-from prepaid.programs.models import Package, PunchCard, PunchUse, unit_of
+from prepaid.programs.models import (
+    Package,
+    Pass,
+    PassUse,
+    PunchCard,
+    PunchUse,
+    pass_unit_of,
+    unit_of,
+)
 from prepaid.sales.services import MAX_SALE_MINOR, check_open, check_payment
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Business, Staff
@@ -55,17 +79,44 @@ class Holding:
 
 
 @dataclass(frozen=True)
+class PassHolding:
+    """A pass in force, with the uses made under it today and this week."""
+
+    time_pass: Pass
+    today: int
+    this_week: int
+    days_left: int = 0  # calendar days from today to its end, in the shop's zone
+
+    @property
+    def left_today(self) -> int | None:
+        """Uses it still allows today (None: no cap)."""
+        caps = [
+            cap - used
+            for cap, used in (
+                (self.time_pass.max_per_day, self.today),
+                (self.time_pass.max_per_week, self.this_week),
+            )
+            if cap is not None
+        ]
+        return max(min(caps), 0) if caps else None
+
+
+@dataclass(frozen=True)
 class Bought:
-    card: PunchCard
+    card: PunchCard | None
     receipt: Receipt
+    time_pass: Pass | None = None
 
 
 @dataclass(frozen=True)
 class Used:
-    """A redemption: how many counts each card gave, and what each holds now."""
+    """A redemption: how many uses each pass and card gave, what each card holds now,
+    the uses each pass has made today, and the cards' uses left of the product."""
 
     receipt: Receipt
     taken: list[tuple[PunchCard, int, int]]  # card, counts used, counts left
+    passes: list[tuple[Pass, int, int]] = field(default_factory=list)  # pass, used, today
+    remaining: int = 0
 
 
 def value_left(card: PunchCard, remaining: int) -> int:
@@ -135,7 +186,7 @@ def sell_package(
     actor: Actor,
     reference: str = "",
 ) -> Bought:
-    """The customer buys a punch card of ``package``, paid by ``method``."""
+    """The customer buys a punch card or a pass of ``package``, paid by ``method``."""
     reference = reference.strip()
     check_open(customer)
     if not package.active:
@@ -143,9 +194,22 @@ def sell_package(
     check_payment(method, reference)
     earlier = Batch.objects.filter(key=key, code=Batch.Code.PACKAGE).first()
     if earlier is not None:  # a replay outside the envelope (which answers replays itself)
-        return Bought(PunchCard.objects.get(batch=earlier), Receipt(earlier, replayed=True))
+        return Bought(
+            PunchCard.objects.filter(batch=earlier).first(),
+            Receipt(earlier, replayed=True),
+            Pass.objects.filter(batch=earlier).first(),
+        )
     now = actor.at or timezone.now()
+    request = {
+        "package": package.pk,
+        "customer": customer.pk,
+        "method": method.code,
+        "reference": reference,
+    }
+    if package.is_pass:
+        return _sell_pass(customer, package, method, request, key=key, actor=actor, now=now)
     store, currency = actor.store, Business.get().currency
+    assert package.product is not None
     card = PunchCard.objects.create(
         customer=customer,
         package=package,
@@ -165,12 +229,6 @@ def sell_package(
         paid = ledger.house_account(Account.Kind.PAYMENT, store=store, unit=currency, method=method)
         deferred = ledger.house_account(Account.Kind.DEFERRED, store=store, unit=currency)
         legs.insert(0, Leg(paid, deferred, card.price_minor, Transfer.Code.PACKAGE))
-    request = {
-        "package": package.pk,
-        "customer": customer.pk,
-        "method": method.code,
-        "reference": reference,
-    }
     receipt = ledger.post(
         key,
         legs,
@@ -185,54 +243,256 @@ def sell_package(
     return Bought(card, receipt)
 
 
+def _sell_pass(
+    customer: Customer,
+    package: Package,
+    method: PaymentMethod,
+    request: dict[str, object],
+    *,
+    key: str,
+    actor: Actor,
+    now: datetime,
+) -> Bought:
+    """A pass from now for the package's days: its price waits in deferred until it
+    ends; its account (uses made) is opened now, so the first use has a row to lock."""
+    store, currency = actor.store, Business.get().currency
+    assert package.valid_days is not None
+    time_pass = Pass.objects.create(
+        customer=customer,
+        package=package,
+        name=package.name,
+        product=package.product,
+        max_per_day=package.max_per_day,
+        max_per_week=package.max_per_week,
+        price_minor=package.price_minor,
+        store=store,
+        starts_at=now,
+        ends_at=now + timedelta(days=package.valid_days),
+        created_at=now,
+    )
+    uses = ledger.customer_account(customer, Account.Kind.UNITS, unit=pass_unit_of(time_pass.pk))
+    paid = ledger.house_account(Account.Kind.PAYMENT, store=store, unit=currency, method=method)
+    deferred = ledger.house_account(Account.Kind.DEFERRED, store=store, unit=currency)
+    receipt = ledger.post(
+        key,
+        [Leg(paid, deferred, time_pass.price_minor, Transfer.Code.PACKAGE)],
+        code=Batch.Code.PACKAGE,
+        actor=actor,
+        customer=customer,
+        reference=str(request["reference"]),
+        request=request,
+    )
+    time_pass.account, time_pass.batch = uses, receipt.batch
+    time_pass.save(update_fields=["account", "batch"])
+    return Bought(None, receipt, time_pass)
+
+
+def pass_used(batch: Batch) -> bool:
+    """Whether ``batch`` sold a pass that has been used (uses not reversed): such a sale
+    is not taken back (the uses would be free); undo the uses first."""
+    return PassUse.objects.filter(time_pass__batch=batch, batch__reversed_by__isnull=True).exists()
+
+
+def today_and_monday(now: datetime) -> tuple[date, date]:
+    """The shop's calendar day at ``now`` and the Monday its week began."""
+    day = timezone.localtime(now, zoneinfo.ZoneInfo(Business.get().time_zone)).date()
+    return day, day - timedelta(days=day.weekday())
+
+
+def _passes_in_force(customer: Customer, now: datetime) -> QuerySet[Pass]:
+    return (
+        Pass.objects.filter(
+            customer=customer,
+            starts_at__lte=now,
+            ends_at__gt=now,
+            batch__isnull=False,
+            batch__reversed_by__isnull=True,
+        )
+        .select_related("account", "product")
+        .order_by("ends_at", "id")
+    )
+
+
+def _uses_counted(passes: list[Pass], now: datetime) -> dict[int, tuple[int, int]]:
+    """Uses made today and this week under each of ``passes`` (those not reversed)."""
+    if not passes:
+        return {}
+    day, monday = today_and_monday(now)
+    rows = (
+        PassUse.objects.filter(
+            time_pass__in=[p.pk for p in passes],
+            day__gte=monday,
+            day__lte=day,
+            batch__reversed_by__isnull=True,
+        )
+        .values_list("time_pass_id", "day")
+        .annotate(total=Sum("count"))
+    )
+    counted: dict[int, tuple[int, int]] = {}
+    for pass_id, on, total in rows:
+        today, week = counted.get(pass_id, (0, 0))
+        counted[pass_id] = (today + (int(total) if on == day else 0), week + int(total))
+    return counted
+
+
+def passes(
+    customer: Customer, *, now: datetime | None = None, product: Product | None = None
+) -> list[PassHolding]:
+    """The customer's passes in force (covering ``product``), soonest-ending first, with
+    the uses made under them today and this week."""
+    now = now or timezone.now()
+    found = _passes_in_force(customer, now)
+    if product is not None:
+        found = found.filter(Q(product__isnull=True) | Q(product=product))
+    listed = list(found)
+    counted = _uses_counted(listed, now)
+    return [
+        PassHolding(p, *counted.get(p.pk, (0, 0)), days_left=days_until(p.ends_at, now))
+        for p in listed
+    ]
+
+
+def days_until(end: datetime, now: datetime) -> int:
+    """Calendar days from ``now``'s day to ``end``'s, in the shop's time zone."""
+    zone = zoneinfo.ZoneInfo(Business.get().time_zone)
+    return (timezone.localtime(end, zone).date() - timezone.localtime(now, zone).date()).days
+
+
+def pass_left(held: list[PassHolding], product: Product) -> int | None:
+    """Uses of ``product`` the passes ``held`` still allow today: None when one of them
+    has no cap, 0 when none covers it."""
+    left = 0
+    for holding in held:
+        if holding.time_pass.product_id not in (None, product.pk):
+            continue
+        room = holding.left_today
+        if room is None:
+            return None
+        left += room
+    return left
+
+
+def _lock_passes(customer: Customer, product: Product, now: datetime) -> list[Pass]:
+    """The customer's passes that cover ``product`` now, their accounts locked (in id
+    order) and read afresh: the caps are decided under these locks."""
+    found = _passes_in_force(customer, now).filter(Q(product__isnull=True) | Q(product=product))
+    # The account's join must be an inner one for PostgreSQL to lock its rows.
+    return list(found.filter(account__isnull=False).select_for_update(of=("account",)))
+
+
+def _lock_cards(customer: Customer, product: Product, now: datetime) -> list[PunchCard]:
+    """The customer's cards of ``product`` with counts left and not ended, in the order
+    they are used, their accounts locked and read afresh (what a count is worth depends
+    on what is left)."""
+    return list(
+        PunchCard.objects.filter(
+            customer=customer,
+            product=product,
+            account__credits_posted__gt=F("account__debits_posted"),
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("account")
+        .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
+        .select_for_update(of=("account",))
+    )
+
+
+def _recognised_of(cards: list[PunchCard]) -> dict[int, int]:
+    """What each card's uses have made revenue so far (one query, after the locks)."""
+    if not cards:
+        return {}
+    rows = (
+        PunchUse.objects.filter(card__in=[c.pk for c in cards], batch__reversed_by__isnull=True)
+        .values_list("card_id")
+        .annotate(total=Coalesce(Sum("value"), 0))
+    )
+    return {card: int(total) for card, total in rows}
+
+
+def _house_accounts(wanted: set[tuple[str, int, str]]) -> dict[tuple[str, int, str], Account]:
+    """The house accounts (kind, store id, unit) in one query; those missing opened."""
+    if not wanted:
+        return {}
+    condition = Q()
+    for kind, store, unit in wanted:
+        condition |= Q(kind=kind, store_id=store, unit=unit)
+    found = {
+        (a.kind, int(a.store_id or 0), a.unit): a
+        for a in Account.objects.filter(condition, customer=None, payment_method=None)
+    }
+    for kind, store, unit in wanted - set(found):
+        found[(kind, store, unit)], _ = Account.objects.get_or_create(
+            kind=kind, store_id=store, unit=unit, customer=None, payment_method=None
+        )
+    return found
+
+
 @stepped
 def redeem(customer: Customer, product: Product, quantity: int, *, key: str, actor: Actor) -> Used:
-    """Use ``quantity`` counts of ``product`` from the customer's punch cards, the
-    soonest-ending first (one card after the other when one has too few). Refused with
-    ``nothing_to_redeem`` when the cards that have not ended hold fewer."""
+    """Use ``quantity`` uses of ``product``: under the customer's passes first (as far as
+    their caps allow), then from their punch cards, the soonest-ending first (one after
+    the other when one has too few). Refused with ``nothing_to_redeem`` when together
+    they cover fewer; nothing is posted then."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_USES:
         raise Refusal("count_not_valid", field="quantity")
     check_open(customer)
     now = actor.at or timezone.now()
-    held = holdings(customer, now=now, product=product)
-    # Lock the cards' accounts (in id order, as the ledger does) and read them afresh:
-    # the value of a count depends on what is left.
-    fresh = {
-        account.pk: account
-        for account in Account.objects.select_for_update()
-        .filter(pk__in=[h.card.account_id for h in held])
-        .order_by("pk")
-    }
     currency = Business.get().currency
-    revenue = ledger.house_account(Account.Kind.REVENUE, store=actor.store, unit=currency)
-    legs: list[Leg] = []
-    taken: list[tuple[PunchCard, int, int]] = []
-    values: list[int] = []
     wanted = quantity
-    for holding in held:
-        card = holding.card
-        account = fresh.get(card.account_id or 0)
-        if account is None:
-            continue
-        left = int(account.credits_posted - account.debits_posted)
-        take = min(left, wanted)
-        if take <= 0:
-            continue
-        issued = ledger.house_account(Account.Kind.ISSUED, store=card.store, unit=card.unit)
-        legs.append(Leg(account, issued, take, Transfer.Code.REDEEM))
-        so_far = recognised(card)
-        worth = max(0, min(card.price_minor - value_left(card, left - take) - so_far,
-                           card.price_minor - so_far))  # fmt: skip
-        if worth:
-            deferred = ledger.house_account(Account.Kind.DEFERRED, store=card.store, unit=currency)
-            legs.append(Leg(deferred, revenue, worth, Transfer.Code.RECOGNISE))
-        taken.append((card, take, left - take))
-        values.append(worth)
-        wanted -= take
+    from_passes: list[tuple[Pass, int, int]] = []
+    open_passes = _lock_passes(customer, product, now)
+    counted = _uses_counted(open_passes, now)
+    for time_pass in open_passes:
+        today, week = counted.get(time_pass.pk, (0, 0))
+        room = PassHolding(time_pass, today, week).left_today
+        take = wanted if room is None else min(room, wanted)
+        if take > 0:
+            from_passes.append((time_pass, take, today + take))
+            wanted -= take
         if not wanted:
             break
+    from_cards: list[tuple[PunchCard, int, int]] = []
+    remaining = 0
+    held = _lock_cards(customer, product, now) if wanted else []
+    so_far = _recognised_of(held)
+    for card in held:
+        account = card.account
+        assert account is not None
+        left = int(account.credits_posted - account.debits_posted)
+        take = min(left, wanted)
+        from_cards.append((card, take, left - take))
+        remaining += left - take
+        wanted -= take
     if wanted:
         raise Refusal("nothing_to_redeem", field="product", product=product.name)
+    from_cards = [entry for entry in from_cards if entry[1]]
+    if not held:  # the passes covered it all: the cards' uses left, unlocked
+        remaining = uses_left(holdings(customer, now=now, product=product)).get(product.pk, 0)
+
+    store = actor.store.pk
+    needs: set[tuple[str, int, str]] = {(Account.Kind.REVENUE, store, currency)}
+    needs |= {(Account.Kind.ISSUED, p.store_id, p.unit) for p, _n, _t in from_passes}
+    for card, _n, _left in from_cards:
+        needs |= {(Account.Kind.ISSUED, card.store_id, card.unit)}
+        needs |= {(Account.Kind.DEFERRED, card.store_id, currency)}
+    house = _house_accounts(needs)
+    legs: list[Leg] = []
+    for time_pass, take, _today in from_passes:
+        issued = house[(Account.Kind.ISSUED, time_pass.store_id, time_pass.unit)]
+        assert time_pass.account is not None
+        legs.append(Leg(issued, time_pass.account, take, Transfer.Code.REDEEM))
+    values: list[int] = []
+    for card, take, left_after in from_cards:
+        assert card.account is not None
+        issued = house[(Account.Kind.ISSUED, card.store_id, card.unit)]
+        legs.append(Leg(card.account, issued, take, Transfer.Code.REDEEM))
+        recognised_so_far = so_far.get(card.pk, 0)
+        worth = max(0, card.price_minor - value_left(card, left_after) - recognised_so_far)
+        if worth:
+            deferred = house[(Account.Kind.DEFERRED, card.store_id, currency)]
+            revenue = house[(Account.Kind.REVENUE, store, currency)]
+            legs.append(Leg(deferred, revenue, worth, Transfer.Code.RECOGNISE))
+        values.append(worth)
     request = {"redeem": customer.pk, "product": product.pk, "quantity": quantity}
     receipt = ledger.post(
         key,
@@ -245,9 +505,15 @@ def redeem(customer: Customer, product: Product, quantity: int, *, key: str, act
     if not receipt.replayed:
         PunchUse.objects.bulk_create(
             PunchUse(card=card, batch=receipt.batch, count=count, value=value)
-            for (card, count, _left), value in zip(taken, values, strict=True)
+            for (card, count, _left), value in zip(from_cards, values, strict=True)
         )
-    return Used(receipt, taken)
+        if from_passes:
+            day, _monday = today_and_monday(now)
+            PassUse.objects.bulk_create(
+                PassUse(time_pass=p, batch=receipt.batch, count=count, day=day)
+                for p, count, _today in from_passes
+            )
+    return Used(receipt, from_cards, from_passes, remaining)
 
 
 def due(now: datetime | None = None) -> QuerySet[PunchCard]:
@@ -297,6 +563,51 @@ def expire(card: PunchCard, *, key: str, actor: Actor, now: datetime | None = No
     return receipt
 
 
+def passes_due(now: datetime | None = None) -> QuerySet[Pass]:
+    """Passes that have ended and whose price is not revenue yet: what ``earn`` posts
+    (a reversed sale's money went back; a reversed earning is posted again)."""
+    now = now or timezone.now()
+    return (
+        Pass.objects.filter(ends_at__lte=now, batch__isnull=False, batch__reversed_by__isnull=True)
+        .filter(Q(earned__isnull=True) | Q(earned__reversed_by__isnull=False))
+        .select_related("store", "customer")
+        .order_by("ends_at", "id")
+    )
+
+
+@stepped
+def earn(time_pass: Pass, *, key: str, actor: Actor, now: datetime | None = None) -> Receipt:
+    """The price of a pass that has ended becomes revenue: from deferred to the store's
+    revenue, in an ``EXPIRY`` transaction the shop posts itself."""
+    now = now or actor.at or timezone.now()
+    locked = Pass.objects.select_for_update(of=("self",)).get(pk=time_pass.pk)
+    done = (
+        locked.earned_id is not None
+        and not Batch.objects.filter(reverses_id=locked.earned_id).exists()
+    )
+    sold = (
+        locked.batch_id is not None
+        and not Batch.objects.filter(reverses_id=locked.batch_id).exists()
+    )
+    if locked.ends_at > now or done or not sold:
+        raise Refusal("nothing_to_redeem", product=locked.name)
+    currency = Business.get().currency
+    deferred = ledger.house_account(Account.Kind.DEFERRED, store=locked.store, unit=currency)
+    revenue = ledger.house_account(Account.Kind.REVENUE, store=locked.store, unit=currency)
+    receipt = ledger.post(
+        key,
+        [Leg(deferred, revenue, locked.price_minor, Transfer.Code.EXPIRY)],
+        code=Batch.Code.EXPIRY,
+        actor=actor,
+        customer=locked.customer,
+        note=f"pass {locked.pk} ended",
+        request={"earn": locked.pk},
+    )
+    if not receipt.replayed:
+        Pass.objects.filter(pk=locked.pk).update(earned=receipt.batch)
+    return receipt
+
+
 @dataclass(frozen=True)
 class ReceiptLine:
     """What a transaction did to one punch card: bought (``count`` = its uses) or used
@@ -305,6 +616,16 @@ class ReceiptLine:
     card: PunchCard
     count: int
     remaining: int
+
+
+@dataclass(frozen=True)
+class PassLine:
+    """What a transaction did under one pass: ``count`` uses (negative when a reversal
+    took them back; 0 for the sale of the pass), and the pass as it stands now."""
+
+    time_pass: Pass
+    count: int
+    holding: PassHolding
 
 
 def paid_for(batch: Batch) -> list[tuple[PaymentMethod | None, int]]:
@@ -329,20 +650,42 @@ def receipt_lines(batch: Batch) -> list[ReceiptLine]:
     return [ReceiptLine(card, moved[card.account_id or 0], remaining_of(card)) for card in found]
 
 
+def pass_lines(batch: Batch, *, now: datetime | None = None) -> list[PassLine]:
+    """The passes a transaction sold or used (or whose use it reversed)."""
+    moved: dict[int, int] = {}
+    for transfer in batch.transfers.all():
+        for account, sign in ((transfer.credit_account, 1), (transfer.debit_account, -1)):
+            if account.kind == Account.Kind.UNITS and account.unit.startswith("ps"):
+                moved[account.pk] = moved.get(account.pk, 0) + sign * transfer.amount
+    if not moved and batch.code != Batch.Code.PACKAGE:
+        return []
+    found = list(
+        Pass.objects.filter(Q(account_id__in=moved) | Q(batch=batch)).select_related("product")
+    )
+    counted = _uses_counted(found, now or timezone.now())
+    return [
+        PassLine(p, moved.get(p.account_id or 0, 0), PassHolding(p, *counted.get(p.pk, (0, 0))))
+        for p in found
+    ]
+
+
 # -- the offer ----------------------------------------------------------------------------
 
 
 def create_package(
     *,
     name: str,
-    product: Product,
-    count: int,
+    product: Product | None,
+    count: int = 0,
     price_minor: int,
     valid_days: int | None = None,
     bonus_count: int = 0,
+    kind: str = Package.Kind.COUNT,
+    max_per_day: int | None = None,
+    max_per_week: int | None = None,
     by: Staff | ApiToken | None,
 ) -> Package:
-    """Offer a new punch card; audited."""
+    """Offer a new punch card or pass; audited."""
     return save_package(
         None,
         name=name,
@@ -351,6 +694,9 @@ def create_package(
         price_minor=price_minor,
         valid_days=valid_days,
         bonus_count=bonus_count,
+        kind=kind,
+        max_per_day=max_per_day,
+        max_per_week=max_per_week,
         by=by,
     )
 
@@ -359,25 +705,47 @@ def save_package(
     package: Package | None,
     *,
     name: str,
-    product: Product,
-    count: int,
+    product: Product | None,
+    count: int = 0,
     price_minor: int,
     valid_days: int | None = None,
     bonus_count: int = 0,
+    kind: str = Package.Kind.COUNT,
+    max_per_day: int | None = None,
+    max_per_week: int | None = None,
     active: bool = True,
     by: Staff | ApiToken | None,
 ) -> Package:
-    """Offer a new punch card, or change one (cards sold keep what they were sold
-    with: name, product, uses, price, end); audited, before and after."""
+    """Offer a new punch card or pass, or change one (what was sold keeps what it was
+    sold with: name, product, uses or caps, price, end); audited, before and after.
+    A pass needs its days and a price; a punch card its product and uses."""
     name = name.strip()
     if not name:
         raise Refusal("validation_error", field="name", detail=_("Enter a name."))
-    if not 1 <= count <= MAX_USES or not 0 <= bonus_count <= MAX_USES:
-        raise Refusal("count_not_valid", field="count")
-    if price_minor < 0:
+    if kind not in Package.Kind.values:
+        raise Refusal("validation_error", field="kind", detail=_("Choose a punch card or a pass."))
+    is_pass = kind == Package.Kind.TIME
+    if is_pass:
+        count = bonus_count = 0
+        for field_name, cap in (("max_per_day", max_per_day), ("max_per_week", max_per_week)):
+            if cap is not None and not 1 <= cap <= MAX_USES:
+                raise Refusal("count_not_valid", field=field_name)
+    else:
+        max_per_day = max_per_week = None
+        if product is None:
+            raise Refusal(
+                "validation_error", field="product", detail=_("Choose the punch card's product.")
+            )
+        if not 1 <= count <= MAX_USES or not 0 <= bonus_count <= MAX_USES:
+            raise Refusal("count_not_valid", field="count")
+    if price_minor < 0 or (is_pass and price_minor == 0):
         raise Refusal("amount_not_positive", field="price")
     if price_minor >= MAX_SALE_MINOR:
         raise Refusal("amount_too_large", field="price")
+    if is_pass and valid_days is None:
+        raise Refusal(
+            "validation_error", field="valid_days", detail=_("A pass needs its days (1 to 3650).")
+        )
     if valid_days is not None and not 1 <= valid_days <= 3650:
         raise Refusal(
             "validation_error", field="valid_days", detail=_("Enter 1 to 3650 days, or none.")
@@ -385,12 +753,19 @@ def save_package(
     before = None if package is None else _described(package)
     if package is None:
         package = Package(position=Package.objects.count())
-    package.name, package.product, package.count = name, product, count
+    elif package.kind != kind:
+        raise Refusal(
+            "validation_error",
+            field="kind",
+            detail=_("A punch card stays a punch card and a pass a pass: offer a new one."),
+        )
+    package.kind, package.name, package.product, package.count = kind, name, product, count
     package.bonus_count, package.price_minor, package.valid_days = (
         bonus_count,
         price_minor,
         valid_days,
     )
+    package.max_per_day, package.max_per_week = max_per_day, max_per_week
     package.active = active
     package.save()
     action = "package.created" if before is None else "package.changed"
@@ -400,18 +775,22 @@ def save_package(
 
 def _described(package: Package) -> dict[str, object]:
     return {
+        "kind": package.kind,
         "name": package.name,
         "product": package.product_id,
         "count": package.count,
         "bonus_count": package.bonus_count,
         "price": package.price_minor,
         "valid_days": package.valid_days,
+        "max_per_day": package.max_per_day,
+        "max_per_week": package.max_per_week,
         "active": package.active,
     }
 
 
 def set_offered(package: Package, offered: bool, *, by: Staff | ApiToken | None) -> None:
-    """Offer a package again, or stop offering it (cards already sold keep their uses)."""
+    """Offer a package again, or stop offering it (cards and passes already sold keep
+    what they were sold with)."""
     if package.active == offered:
         return
     package.active = offered

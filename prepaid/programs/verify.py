@@ -1,17 +1,18 @@
-"""``prepaid verify``'s check of the punch cards: each store's deferred money (paid for
-uses not redeemed yet) is, over the cards it sold and did not take back, their price
-less what their uses have taken out of it (revenue, breakage)."""
+"""``prepaid verify``'s check of the punch cards and passes: each store's deferred money
+(paid for uses not redeemed yet) is, over the cards it sold and did not take back, their
+price less what their uses have taken out of it (revenue, breakage), and the price of
+the passes it sold, did not take back and has not earned (when they ended)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account
 from prepaid.ledger.verify import Violation
-from prepaid.programs.models import PunchCard, PunchUse
+from prepaid.programs.models import Pass, PunchCard, PunchUse
 
 
 def deferred_money() -> list[Violation]:
@@ -22,6 +23,11 @@ def deferred_money() -> list[Violation]:
     used = PunchUse.objects.filter(batch__reversed_by__isnull=True, card__in=sold)
     for store, total in used.values_list("card__store_id").annotate(total=Sum("value")):
         held[store] -= int(total or 0)
+    waiting = Pass.objects.filter(batch__isnull=False, batch__reversed_by__isnull=True).filter(
+        Q(earned__isnull=True) | Q(earned__reversed_by__isnull=False)
+    )
+    for store, total in waiting.values_list("store_id").annotate(total=Sum("price_minor")):
+        held[store] += int(total or 0)
     booked: dict[int, int] = defaultdict(int)
     for account in Account.objects.filter(kind=Account.Kind.DEFERRED, customer__isnull=True):
         booked[int(account.store_id or 0)] += ledger.balance(account)
@@ -29,7 +35,7 @@ def deferred_money() -> list[Violation]:
         Violation(
             "punch_cards",
             f"store {store}: deferred money is {booked.get(store, 0)}, the uses not redeemed"
-            f" on its punch cards are worth {held.get(store, 0)}",
+            f" on its punch cards and its passes not ended are worth {held.get(store, 0)}",
         )
         for store in sorted(set(held) | set(booked))
         if booked.get(store, 0) != held.get(store, 0)

@@ -162,9 +162,11 @@ REFUSALS: dict[str, Kind] = {
     "close_own_approval": Kind(
         403, _("Someone other than the person who closed the day approves it.")
     ),
-    "package_not_offered": Kind(422, _("This punch card is not offered any more.")),
+    "package_not_offered": Kind(422, _("This punch card or pass is not offered any more.")),
     "nothing_to_redeem": Kind(
-        409, _("No punch card with uses left covers %(product)s."), stored=True
+        409,
+        _("No pass or punch card with uses left covers %(product)s."),
+        stored=True,
     ),
     "count_not_valid": Kind(422, _("Enter a whole number of uses, at least 1.")),
     "punch_card_used": Kind(
@@ -172,6 +174,7 @@ REFUSALS: dict[str, Kind] = {
         _("Uses of this punch card were redeemed: undo those first."),
         stored=True,
     ),
+    "pass_used": Kind(409, _("This pass has been used: undo its uses first."), stored=True),
     "close_other_store": Kind(
         403, _("You close the days of your own stores; %(name)s is not one of them.")
     ),

@@ -59,8 +59,13 @@ def test_every_example_in_the_guide_answers_as_written(api):
         name="10 refills", product=water, count=10, bonus_count=1, price_minor=25000,
         valid_days=90, by=None,
     )  # fmt: skip
+    monthly = programs.create_package(
+        kind="time", name="Unlimited refills", product=water, price_minor=50000,
+        valid_days=30, max_per_day=2, by=None,
+    )  # fmt: skip
     ids = {
         '"package": 1': f'"package": {package.pk}',
+        '"package": 2': f'"package": {monthly.pk}',
         '"product": "1"': f'"product": "{water.pk}"',
         '"product": 1': f'"product": {water.pk}',
         '"plan": 1': f'"plan": {plan.pk}',

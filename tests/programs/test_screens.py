@@ -49,3 +49,32 @@ def test_the_customer_and_the_back_office_see_the_cards_held(client, owner, acto
     client.force_login(owner.user)
     back_office = client.get(f"/customers/{maria.code}/").content.decode()
     assert "10 refills" in back_office and "7 uses left" in back_office
+
+
+def test_the_owner_offers_a_pass_and_the_customer_sees_it(client, owner, cashier_a, actor):
+    water = make_product("Purified 5 gal", price="30")
+    client.force_login(owner.user)
+    form = {"name": "Unlimited refills", "product": "", "price": "500", "valid_days": "30",
+            "max_per_day": "2", "max_per_week": "", "active": "on"}  # fmt: skip
+    saved = client.post("/shop/passes/new/", form)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    package = Package.objects.get()
+    assert (package.kind, package.product, package.max_per_day, package.max_per_week) == (
+        "time", None, 2, None,
+    )  # fmt: skip
+    page = client.get("/shop/products/").content.decode()
+    assert "Unlimited refills" in page and "every product · at most 2 a day" in page
+    assert client.post("/shop/passes/new/", {**form, "price": "0"}).status_code == 200
+    assert client.get(f"/shop/punch-cards/{package.pk}/").status_code == 404  # not a card
+    edited = client.post(f"/shop/passes/{package.pk}/", {**form, "max_per_day": "3"})
+    assert edited.status_code == 302 and Package.objects.get().max_per_day == 3
+
+    maria = make_customer("Maria Santos", actor=actor)
+    package.refresh_from_db()
+    programs.sell_package(maria, package, method=method(), key="pass", actor=actor)
+    programs.redeem(maria, water, 1, key="one", actor=actor)
+    token = Card.objects.get(customer=maria).token
+    own = client.get(f"/c/{token}").content.decode()
+    assert "Unlimited refills" in own and "2 left today" in own and "(30 days left)" in own
+    client.force_login(cashier_a.user)
+    assert client.get("/shop/passes/new/").status_code == 403

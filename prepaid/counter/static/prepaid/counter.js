@@ -76,10 +76,16 @@
       label.textContent = byCard ? label.dataset.uses : label.dataset.money;
     });
     if (byCard) {
-      // Uses of the customer's punch cards: how many, and how many are left after.
+      // Uses of the customer's passes and punch cards: how many, and how many are left
+      // after (a pass without a cap today: no end to show).
       var uses = quantity / 1000;
-      var left = Number(chosen.dataset.left || 0) - uses;
       total.textContent = String(uses);
+      if (chosen.dataset.left === "unlimited") {
+        after.textContent = "∞";
+        after.classList.toggle("short", quantity % 1000 !== 0);
+        return;
+      }
+      var left = Number(chosen.dataset.left || 0) - uses;
       after.textContent = String(left);
       after.classList.toggle("short", left < 0 || quantity % 1000 !== 0);
       return;

@@ -1,5 +1,6 @@
 """``prepaid expire``: post what is left on the punch cards that have ended — their uses
-back to the store, the money paid for them to breakage — each once per day, so it is
+back to the store, the money paid for them to breakage — and the price of the passes
+that have ended as revenue, each once per day, so it is
 safe to run from cron every hour. The worker that ``prepaid serve`` runs does the same
 every ten minutes; this command is for a server run without it, or to post at once.
 docs/programs.md has a systemd timer."""
@@ -10,14 +11,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from prepaid.operations.programs import expire_due
+from prepaid.operations.programs import earn_due, expire_due
 from prepaid.staff.models import Business
 
 
 class Command(BaseCommand):
-    help = "Post the uses left on punch cards that have ended (once a day; safe to repeat)."
+    help = (
+        "Post the uses left on punch cards that have ended and the price of passes that"
+        " have ended (once a day; safe to repeat)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         Business.get()
         cards, uses = expire_due()
-        self.stdout.write(f"Expired {cards} punch card(s), {uses} use(s).")
+        earned = earn_due()
+        self.stdout.write(
+            f"Expired {cards} punch card(s), {uses} use(s); earned {earned} pass(es)."
+        )

@@ -1,14 +1,18 @@
-"""HTTP benchmark: sales through /api/v1 against the production server (granian).
+"""HTTP benchmark: sales and other operations through /api/v1 against the production
+server (granian).
 
 Run by ``make bench`` (``python -m bench.http_sales``); see bench/README.md. On SQLite and
 PostgreSQL, each in a fresh database seeded like the ledger benchmark's (100,000
 customers with a paid and a bonus account, and one hot customer), ``prepaid serve``
 runs as docs/install.md advises (one worker process on SQLite, two on PostgreSQL), and 4
-or 16 client processes, each with one keep-alive connection, post sales of one product
-for a fixed time: to random customers, or all to the hot one. Each sale is a real API
-request: token, Idempotency-Key, JSON body, the selling service, the stored idempotent
-answer. The raw-SQL baseline of the ledger benchmark runs on the same database with as
-many workers, so the ratio compares like with like on this machine at this moment.
+or 16 client processes, each with one keep-alive connection, post requests of one kind
+for a fixed time: to random customers, or all to the hot one. The kinds
+(``bench.http_kinds``): ``sale``, a sale of one product; ``redemption``, one use of a
+punch card every customer holds. Each request is a real API request: token,
+Idempotency-Key, JSON body, the service, the stored idempotent answer. The raw-SQL
+baseline of the ledger benchmark runs on the same database with as many workers, so the
+ratio compares like with like on this machine at this moment; every kind is compared
+with the sale measured just before it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from typing import Any
 
 from bench import ledger as ledger_bench
 from bench import seed
+from bench.databases import scratch_database
+from bench.http_kinds import KINDS, SALE, Kind
 from bench.served import Client, server
 from bench.worker import Case
 
@@ -59,11 +65,27 @@ class Measure:
     errors: int
 
 
+def kinds(text: str) -> list[str]:
+    names = [name for name in text.split(",") if name]
+    unknown = [name for name in names if name not in KINDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown kind {', '.join(unknown) or '(none)'}; known: {', '.join(KINDS)}"
+        )
+    return names
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.http_sales", description=__doc__)
     parser.add_argument("--backends", default="sqlite,postgres", type=lambda s: s.split(","))
     parser.add_argument("--clients", default="4,16", type=lambda s: [int(n) for n in s.split(",")])
     parser.add_argument("--customers", default=100_000, type=int)
+    parser.add_argument(
+        "--kinds",
+        default="sale,redemption",
+        type=kinds,
+        help=f"what the clients post, each in its own case: {', '.join(KINDS)}",
+    )
     parser.add_argument(
         "--server-workers",
         default=None,
@@ -72,6 +94,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--warmup", default=2.0, type=float, help="seconds, not measured")
     parser.add_argument("--duration", default=5.0, type=float, help="seconds measured")
+    parser.add_argument(
+        "--setup-only",
+        action="store_true",
+        help="set up, count one request of each kind and verify; measure nothing",
+    )
+    parser.add_argument("--out", default=OUT_DIR, type=Path, help="folder of http_sales.json")
     return parser.parse_args(argv)
 
 
@@ -101,29 +129,38 @@ def prepare_shop(env: dict[str, str], customers: int) -> Shop:
     return Shop(key, product.pk, customers, seed.customer_code(customers))
 
 
-def statements_per_sale(env: dict[str, str], shop: Shop) -> dict[str, int]:
-    """In a child process: the SQL statements of one API sale, counted in-process by
-    Django (after a first sale has warmed the token's last use and the revenue account).
-    The transaction's BEGIN and COMMIT count too (added where Django did not record
-    them), and so does the connection's health check: the figure is what the database
-    server receives (checked against PostgreSQL's log_statement once)."""
+def prepare_kind(env: dict[str, str], shop: Shop, name: str) -> None:
+    """In a child process: what the kind needs beside the shop (a punch card each…)."""
+    setup = KINDS[name].setup
+    if setup is not None:
+        seed.setup_django(env)
+        setup(shop)
+
+
+def statements_per_request(env: dict[str, str], shop: Shop, name: str) -> dict[str, int]:
+    """In a child process: the SQL statements of one API request of the kind, counted
+    in-process by Django (after a first request has warmed the token's last use and the
+    house accounts). The transaction's BEGIN and COMMIT count too (added where Django
+    did not record them), and so does the connection's health check: the figure is what
+    the database server receives (checked against PostgreSQL's log_statement once)."""
     seed.setup_django(env)
     from django.db import connection
     from django.test import Client as DjangoClient
     from django.test.utils import CaptureQueriesContext
 
+    kind = KINDS[name]
     browser = DjangoClient(SERVER_NAME="127.0.0.1")
-    body = json.dumps({"lines": [{"product": str(shop.product_id), "quantity": "1"}]})
-    path = f"/api/v1/customers/{seed.customer_code(1)}/sales"
+    body = json.dumps(kind.body(shop))
+    path = kind.path.format(code=seed.customer_code(1))
 
-    def sale() -> int:
+    def request() -> int:
         headers = {"Authorization": f"Bearer {shop.token}", "Idempotency-Key": uuid.uuid4().hex}
         response = browser.post(path, body, content_type="application/json", headers=headers)
         return int(response.status_code)
 
-    sale()
+    request()
     with CaptureQueriesContext(connection) as queries:
-        status = sale()
+        status = request()
     sql = [query["sql"] for query in queries.captured_queries]
     savepoints = sum(1 for text in sql if "SAVEPOINT" in text)
     control = sum(1 for word in ("BEGIN", "COMMIT") if not any(t.startswith(word) for t in sql))
@@ -138,17 +175,20 @@ def client(
     host: str,
     port: int,
     shop: Shop,
-    accounts: str,
+    case: tuple[str, str],
     timing: tuple[float, float],
     barrier: Any,
     results: Any,
     number: int,
 ) -> None:
-    """One client process: sales for warm-up + duration seconds; latencies of the second."""
+    """One client process: requests of the kind for warm-up + duration seconds;
+    latencies of the second."""
+    name, accounts = case
     warmup, duration = timing
+    kind = KINDS[name]
     picker = random.Random(number)
     connection = Client(host, port, token=shop.token)
-    body = {"lines": [{"product": str(shop.product_id), "quantity": "1"}]}
+    body = kind.body(shop)
     latencies, errors = array("q"), 0
     barrier.wait()
     began = time.monotonic()
@@ -161,7 +201,7 @@ def client(
         )
         sent = time.perf_counter_ns()
         status, _ = connection.request(
-            "POST", f"/api/v1/customers/{code}/sales", body, key=uuid.uuid4().hex
+            "POST", kind.path.format(code=code), body, key=uuid.uuid4().hex
         )
         if now >= measuring_from:
             if status == 201:
@@ -176,15 +216,14 @@ def run_case(
     ctx: BaseContext,
     address: tuple[str, int],
     shop: Shop,
-    accounts: str,
+    case: tuple[str, str],
     clients: int,
     timing: tuple[float, float],
 ) -> Measure:
+    """``clients`` processes posting requests of ``case`` = (kind, accounts)."""
     barrier, results = ctx.Barrier(clients), ctx.Queue()
     processes = [
-        ctx.Process(
-            target=client, args=(*address, shop, accounts, timing, barrier, results, number)
-        )
+        ctx.Process(target=client, args=(*address, shop, case, timing, barrier, results, number))
         for number in range(clients)
     ]
     for process in processes:
@@ -204,109 +243,191 @@ def run_case(
 
 def run_backend(
     ctx: BaseContext, backend: str, args: argparse.Namespace, scratch: Path
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The cases of one backend (table rows), and what was checked: each kind's first
+    answer and statements, the transfers at the end and ``verify``'s violations."""
     rows = []
     timing = (args.warmup, args.duration)
     workers = args.server_workers or (1 if backend == "sqlite" else 2)
-    with ledger_bench.database(backend, scratch) as env:
+    # A database of this run's own (prepaid_bench_http_<pid> on PostgreSQL): another run,
+    # or another benchmark, beside it cannot drop it.
+    with scratch_database(backend, scratch, f"bench_http_{os.getpid()}") as env:
         fixture = ledger_bench.seeded(ctx, backend, env, args.customers)
         shop = ledger_bench.in_child(ctx, prepare_shop, env, args.customers)
-        counted = ledger_bench.in_child(ctx, statements_per_sale, env, shop)
-        print(
-            f"{backend}: an API sale is {counted['statements']} SQL statements"
-            f" ({counted['savepoints']} of them SAVEPOINT/RELEASE; answer {counted['status']})",
-            flush=True,
-        )
-        for accounts in ("random", "hot"):
+        counted = {}
+        for name in args.kinds:
+            began = time.monotonic()
+            ledger_bench.in_child(ctx, prepare_kind, env, shop, name)
+            counted[name] = ledger_bench.in_child(ctx, statements_per_request, env, shop, name)
+            print(
+                f"{backend}: an API {name} is {counted[name]['statements']} SQL statements"
+                f" ({counted[name]['savepoints']} of them SAVEPOINT/RELEASE; answer"
+                f" {counted[name]['status']}; set up in {time.monotonic() - began:.0f} s)",
+                flush=True,
+            )
+        for accounts in () if args.setup_only else ("random", "hot"):
             for clients in args.clients:
-                with server(env["DATABASE_URL"], scratch, workers=workers) as address:
-                    http = run_case(ctx, address, shop, accounts, clients, timing)
+                measured = {}
+                for name in args.kinds:
+                    with server(env["DATABASE_URL"], scratch, workers=workers) as address:
+                        case = (name, accounts)
+                        measured[name] = run_case(ctx, address, shop, case, clients, timing)
                 raw_case = Case(backend, "raw", accounts, clients)
                 raw = ledger_bench.run_case(ctx, env, raw_case, fixture, timing)
-                row = {
-                    "backend": backend,
-                    "statements_per_sale": counted["statements"],
-                    "server_workers": workers,
-                    "accounts": accounts,
-                    "clients": clients,
-                    "http": asdict(http),
-                    "raw": {"rate": raw.rate, "p50_ms": raw.p50_ms, "p99_ms": raw.p99_ms},
-                    "ratio": http.rate / max(raw.rate, 1e-9),
-                }
-                print("  " + format_row(row), flush=True)
-                rows.append(row)
+                sale = measured.get(SALE.name)
+                for name, http in measured.items():
+                    row = {
+                        "backend": backend,
+                        "kind": name,
+                        "statements_per_request": counted[name]["statements"],
+                        "server_workers": workers,
+                        "accounts": accounts,
+                        "clients": clients,
+                        "http": asdict(http),
+                        "raw": {"rate": raw.rate, "p50_ms": raw.p50_ms, "p99_ms": raw.p99_ms},
+                        "ratio": http.rate / max(raw.rate, 1e-9),
+                        "vs_sale": None if sale is None else http.rate / max(sale.rate, 1e-9),
+                    }
+                    print("  " + format_row(row), flush=True)
+                    rows.append(row)
         transfers, violations = ledger_bench.in_child(ctx, seed.check, env)
         print(f"{backend}: {transfers:,} transfers, verify: {violations or 'ok'}", flush=True)
-    return rows
+    return rows, {"requests": counted, "transfers": transfers, "verify": violations}
 
 
 HEADER = (
-    f"{'backend':<8} {'accounts':<7} {'clients':>7} | {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
-    f" | {'raw tx/s':>8} | http/raw"
+    f"{'backend':<8} {'kind':<10} {'accounts':<7} {'clients':>7} | {'req/s':>7} {'p50 ms':>7}"
+    f" {'p99 ms':>7} | {'raw tx/s':>8} | http/raw | {'÷ sale':>6}"
 )
 
 
 def format_row(row: dict[str, Any]) -> str:
     http = row["http"]
+    vs_sale = "" if row["vs_sale"] is None else f"{row['vs_sale']:.2f}"
     text = (
-        f"{row['backend']:<8} {row['accounts']:<7} {row['clients']:>7} | {http['rate']:>7,.0f}"
-        f" {http['p50_ms']:>7.2f} {http['p99_ms']:>7.2f} | {row['raw']['rate']:>8,.0f} |"
-        f" {row['ratio']:>8.0%}"
+        f"{row['backend']:<8} {row['kind']:<10} {row['accounts']:<7} {row['clients']:>7} |"
+        f" {http['rate']:>7,.0f} {http['p50_ms']:>7.2f} {http['p99_ms']:>7.2f} |"
+        f" {row['raw']['rate']:>8,.0f} | {row['ratio']:>8.0%} | {vs_sale:>6}"
     )
     return text + (f"  ({http['errors']} not 201)" if http["errors"] else "")
 
 
-def statements(rows: list[dict[str, Any]]) -> str:
-    counted = {row["backend"]: row.get("statements_per_sale") for row in rows}
-    return ", ".join(f"{backend} {count}" for backend, count in counted.items())
+def statements(checked: dict[str, dict[str, Any]]) -> str:
+    by_kind: dict[str, list[str]] = {}
+    for backend, found in checked.items():
+        for kind, counted in found["requests"].items():
+            by_kind.setdefault(kind, []).append(f"{backend} {counted['statements']}")
+    return "; ".join(f"{kind}: {', '.join(counts)}" for kind, counts in by_kind.items())
 
 
-def target(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    wanted = [row for row in rows if all(row[key] == value for key, value in TARGET.items())]
-    if not wanted:
-        return {"checked": False}
-    row = wanted[0]
-    met = row["ratio"] >= TARGET_RATIO and row["http"]["p99_ms"] <= TARGET_P99_MS
-    return {"checked": True, "ratio": row["ratio"], "p99_ms": row["http"]["p99_ms"], "met": met}
+def _target_row(rows: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    wanted = {**TARGET, "kind": kind}
+    found = [row for row in rows if all(row[key] == value for key, value in wanted.items())]
+    return found[0] if found else None
 
 
-def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    goal = target(rows)
-    print(f"\nSales through HTTP, {args.duration:g} s per case, N = {args.customers:,}")
-    print(HEADER)
-    print("-" * len(HEADER))
-    for row in rows:
-        print(format_row(row))
-    print(f"SQL statements per API sale (BEGIN and COMMIT included): {statements(rows)}")
-    if goal["checked"]:
-        print(
-            f"\nTarget (PostgreSQL, random, 4 clients: ≥ {TARGET_RATIO:.0%} of raw, p99 ≤"
-            f" {TARGET_P99_MS:g} ms): {'MET' if goal['met'] else 'NOT MET'} —"
-            f" {goal['ratio']:.0%}, p99 {goal['p99_ms']:.2f} ms"
+def targets(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The sale against raw SQL (≥ TARGET_RATIO, p99 ≤ TARGET_P99_MS); every other kind
+    with a goal against the sale, at the TARGET case."""
+    goals: dict[str, dict[str, Any]] = {}
+    sale = _target_row(rows, SALE.name)
+    goals["sale"] = (
+        {
+            "checked": True,
+            "ratio": sale["ratio"],
+            "p99_ms": sale["http"]["p99_ms"],
+            "met": sale["ratio"] >= TARGET_RATIO and sale["http"]["p99_ms"] <= TARGET_P99_MS,
+        }
+        if sale
+        else {"checked": False}
+    )
+    for kind in KINDS.values():
+        if kind.goal is None:
+            continue
+        row = _target_row(rows, kind.name)
+        if row is None or row["vs_sale"] is None:
+            goals[kind.name] = {"checked": False}
+            continue
+        least, _words = kind.goal
+        goals[kind.name] = {
+            "checked": True,
+            "least_vs_sale": least,
+            "vs_sale": row["vs_sale"],
+            "met": row["vs_sale"] >= least,
+        }
+    return goals
+
+
+def target_lines(goals: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    sale = goals["sale"]
+    if sale["checked"]:
+        lines.append(
+            f"Target (PostgreSQL, random, 4 clients: a sale ≥ {TARGET_RATIO:.0%} of raw, p99 ≤"
+            f" {TARGET_P99_MS:g} ms): {'MET' if sale['met'] else 'NOT MET'} —"
+            f" {sale['ratio']:.0%}, p99 {sale['p99_ms']:.2f} ms"
         )
+    for name, goal in goals.items():
+        kind: Kind | None = KINDS.get(name)
+        if kind is None or kind.goal is None or not goal["checked"]:
+            continue
+        lines.append(
+            f"{kind.goal[1]} (PostgreSQL, random, 4 clients): {'MET' if goal['met'] else 'NOT MET'}"
+            f" — ratio {goal['vs_sale']:.2f} (at least {goal['least_vs_sale']:.2f})"
+        )
+    return lines
+
+
+def report(
+    rows: list[dict[str, Any]],
+    checked: dict[str, dict[str, Any]],
+    args: argparse.Namespace,
+    load_at_start: float,
+) -> None:
+    goals = targets(rows)
+    if rows:
+        print(f"\nThrough HTTP, {args.duration:g} s per case, N = {args.customers:,}")
+        print(HEADER)
+        print("-" * len(HEADER))
+        for row in rows:
+            print(format_row(row))
+        print("÷ sale: the kind's req/s over the sale's at the same backend, accounts, clients")
+    print(f"SQL statements per API request (BEGIN and COMMIT included): {statements(checked)}")
+    if lines := target_lines(goals):
+        print("\n" + "\n".join(lines))
     meta = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "customers": args.customers,
+        "kinds": args.kinds,
+        "warmup_seconds": args.warmup,
         "duration_seconds": args.duration,
         "cpus": multiprocessing.cpu_count(),
+        "load_average_at_start": load_at_start,
         "load_average_at_end": os.getloadavg()[0],
         "python": platform.python_version(),
     }
-    path = OUT_DIR / "http_sales.json"
-    path.write_text(json.dumps({"meta": meta, "target": goal, "cases": rows}, indent=2) + "\n")
-    print(f"Written to {path.relative_to(ROOT)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "http_sales.json"
+    document = {"meta": meta, "targets": goals, "checked": checked, "cases": rows}
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    ended = meta["load_average_at_end"]
+    print(f"1-minute load average: {load_at_start:.2f} at the start, {ended:.2f} at the end")
+    print(f"Written to {path}")
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    load_at_start = os.getloadavg()[0]
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("fork")
     scratch = Path(tempfile.mkdtemp(prefix="http-", dir=OUT_DIR))
     try:
-        rows = [row for name in args.backends for row in run_backend(ctx, name, args, scratch)]
+        done = {name: run_backend(ctx, name, args, scratch) for name in args.backends}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    report(rows, args)
+    rows = [row for found, _checked in done.values() for row in found]
+    checked = {name: checked for name, (_rows, checked) in done.items()}
+    report(rows, checked, args, load_at_start)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,18 @@ def joined(
     and ``tail`` is the ``FROM … WHERE …`` that names them by those aliases. Answers an
     instance per table (None for a missing row of a LEFT JOIN), or None when the query
     finds no row."""
+    found = joined_all(*tables, tail=f"{tail} LIMIT 1", params=params, using=using)
+    return found[0] if found else None
+
+
+def joined_all(
+    *tables: tuple[type[Model], str, bool],
+    tail: str,
+    params: Sequence[Any],
+    using: str = "default",
+) -> list[tuple[Model | None, ...]]:
+    """Every row of ``joined``'s query, in its order (``tail`` may end in ``ORDER BY``
+    and a row lock)."""
     connection = connections[using]
     shapes = [(model, alias, _shape(model, connection)) for model, alias, _ in tables]
     select = ", ".join(
@@ -86,20 +98,21 @@ def joined(
         for field in model._meta.concrete_fields
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {select} {tail} LIMIT 1", list(params))
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    found: list[Model | None] = []
-    start = 0
-    for (model, _alias, shape), (_model, _, optional) in zip(shapes, tables, strict=True):
-        values = list(row[start : start + len(shape.attnames)])
-        start += len(shape.attnames)
-        if optional and values[model._meta.concrete_fields.index(model._meta.pk)] is None:
-            found.append(None)
-            continue
-        found.append(_instance(model, shape, values, connection, using))
-    return tuple(found)
+        cursor.execute(f"SELECT {select} {tail}", list(params))
+        fetched = cursor.fetchall()
+    answers = []
+    for row in fetched:
+        found: list[Model | None] = []
+        start = 0
+        for (model, _alias, shape), (_model, _, optional) in zip(shapes, tables, strict=True):
+            values = list(row[start : start + len(shape.attnames)])
+            start += len(shape.attnames)
+            if optional and values[model._meta.concrete_fields.index(model._meta.pk)] is None:
+                found.append(None)
+                continue
+            found.append(_instance(model, shape, values, connection, using))
+        answers.append(tuple(found))
+    return answers
 
 
 def _instance(

@@ -20,7 +20,6 @@ from prepaid.lib import rows
 from prepaid.lib.codes import normalize_code
 from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation
-from prepaid.programs import services as programs
 from prepaid.sales import services as sales
 from prepaid.staff.refusals import Refusal
 from prepaid.staff.roles import may
@@ -159,8 +158,6 @@ class Reversal(Operation):
             batch, context.actor
         ):
             raise Refusal("undo_not_allowed", minutes=int(sales.UNDO_WINDOW.total_seconds() // 60))
-        if batch.code == Batch.Code.PACKAGE and programs.pass_used(batch):
-            raise Refusal("pass_used")
         receipt = sales.reverse(
             batch, key=context.ledger_key, actor=context.actor, reason=self.reason
         )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from prepaid.catalog.models import Product
 from prepaid.ledger.services import Actor
+from prepaid.lib import rows
 from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation, run
 from prepaid.operations.money import find_customer, find_method, shown
@@ -76,7 +77,12 @@ class Redeem(Operation):
         customer = find_customer(self.customer)
         product = _product(self.product)
         used = programs.redeem(
-            customer, product, self.quantity, key=context.ledger_key, actor=context.actor
+            customer,
+            product,
+            self.quantity,
+            key=context.ledger_key,
+            actor=context.actor,
+            pending=context.pending,
         )
         balances = sales.balances(customer)
         data = present.redeemed(used, customer, balances, context.business.currency)
@@ -85,11 +91,13 @@ class Redeem(Operation):
 
 
 def _product(reference: str) -> Product:
+    """The product by id or SKU (one no longer sold too: a card bought for it still
+    holds its uses)."""
     found = None
-    if reference.isdigit():
-        found = Product.objects.filter(pk=int(reference)).first()
-    if found is None:
-        found = Product.objects.filter(sku=reference).exclude(sku="").first()
+    if reference.isdigit() and len(reference) <= 18:
+        found = rows.one(Product, "id = %s", [int(reference)])
+    if found is None and reference:
+        found = rows.one(Product, "sku = %s", [reference])
     if found is None:
         raise Refusal("unknown_product", field="product", product=reference)
     return found

@@ -116,6 +116,11 @@ class PunchCard(models.Model):
     )
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
+    # What its uses (and an expiry) have made revenue so far: the sum of its ``PunchUse``
+    # values whose batch was not reversed, kept as they post and are reversed (under the
+    # card's row lock) so that a use need not add up the card's history; ``prepaid
+    # verify`` checks it against that sum.
+    recognised_minor = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("punch card")

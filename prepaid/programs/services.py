@@ -42,8 +42,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,6 +52,7 @@ from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.ledger.services import Actor, Leg, Receipt
+from prepaid.lib import rows
 from prepaid.lib.transactions import stepped
 from prepaid.programs.models import (
     Package,
@@ -129,7 +130,8 @@ def value_left(card: PunchCard, remaining: int) -> int:
 
 
 def recognised(card: PunchCard) -> int:
-    """What the card's uses have made revenue so far (those not reversed)."""
+    """What the card's uses have made revenue so far (those not reversed), added up from
+    its history: what ``PunchCard.recognised_minor`` keeps (``verify`` compares them)."""
     uses = PunchUse.objects.filter(card=card, batch__reversed_by__isnull=True)
     return int(uses.aggregate(total=Sum("value"))["total"] or 0)
 
@@ -314,24 +316,34 @@ def _passes_in_force(customer: Customer, now: datetime) -> QuerySet[Pass]:
 
 
 def _uses_counted(passes: list[Pass], now: datetime) -> dict[int, tuple[int, int]]:
-    """Uses made today and this week under each of ``passes`` (those not reversed)."""
+    """Uses made today and this week under each of ``passes`` (those not reversed), in
+    one fixed query (it runs in every redemption by pass: no ORM compiling)."""
     if not passes:
         return {}
     day, monday = today_and_monday(now)
-    rows = (
-        PassUse.objects.filter(
-            time_pass__in=[p.pk for p in passes],
-            day__gte=monday,
-            day__lte=day,
-            batch__reversed_by__isnull=True,
-        )
-        .values_list("time_pass_id", "day")
-        .annotate(total=Sum("count"))
+    ops = connection.ops
+    marks = ", ".join(["%s"] * len(passes))  # placeholders only, never a value
+    sql = (
+        "SELECT u.time_pass_id, u.day, SUM(u.count) FROM programs_passuse u"  # noqa: S608
+        f" WHERE u.time_pass_id IN ({marks}) AND u.day >= %s AND u.day <= %s"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_batch r WHERE r.reverses_id = u.batch_id)"
+        " GROUP BY u.time_pass_id, u.day"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                *(p.pk for p in passes),
+                ops.adapt_datefield_value(monday),
+                ops.adapt_datefield_value(day),
+            ],
+        )
+        found = cursor.fetchall()
     counted: dict[int, tuple[int, int]] = {}
-    for pass_id, on, total in rows:
-        today, week = counted.get(pass_id, (0, 0))
-        counted[pass_id] = (today + (int(total) if on == day else 0), week + int(total))
+    for pass_id, on, total in found:
+        on = on if isinstance(on, date) else date.fromisoformat(str(on))
+        today, week = counted.get(int(pass_id), (0, 0))
+        counted[int(pass_id)] = (today + (int(total) if on == day else 0), week + int(total))
     return counted
 
 
@@ -372,53 +384,78 @@ def pass_left(held: list[PassHolding], product: Product) -> int | None:
     return left
 
 
+# The redemption's reads, as fixed SQL (``prepaid.lib.rows``): compiling them through the
+# ORM cost more than the database's work. PostgreSQL locks the rows they return (SQLite's
+# IMMEDIATE transaction already holds the one write lock).
+_PASSES_IN_FORCE = (
+    "FROM programs_pass p JOIN ledger_account a ON a.id = p.account_id"
+    " WHERE p.customer_id = %s AND p.starts_at <= %s AND p.ends_at > %s"
+    " AND (p.product_id IS NULL OR p.product_id = %s) AND p.batch_id IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_batch r WHERE r.reverses_id = p.batch_id)"
+    " ORDER BY p.ends_at, p.id"
+)
+_CARDS_LEFT = (
+    "FROM programs_punchcard c JOIN ledger_account a ON a.id = c.account_id"
+    " WHERE c.customer_id = %s AND c.product_id = %s AND a.credits_posted > a.debits_posted"
+    " AND (c.expires_at IS NULL OR c.expires_at > %s)"
+    " ORDER BY CASE WHEN c.expires_at IS NULL THEN 1 ELSE 0 END, c.expires_at,"
+    " c.created_at, c.id"
+)
+
+
+def _locking(tail: str, *aliases: str) -> str:
+    if connection.features.has_select_for_update_of:
+        return f"{tail} FOR UPDATE OF {', '.join(aliases)}"
+    return tail
+
+
 def _lock_passes(customer: Customer, product: Product, now: datetime) -> list[Pass]:
-    """The customer's passes that cover ``product`` now, their accounts locked (in id
-    order) and read afresh: the caps are decided under these locks."""
-    found = _passes_in_force(customer, now).filter(Q(product__isnull=True) | Q(product=product))
-    # The account's join must be an inner one for PostgreSQL to lock its rows.
-    return list(found.filter(account__isnull=False).select_for_update(of=("account",)))
+    """The customer's passes that cover ``product`` now, their accounts locked and read
+    afresh: the caps are decided under these locks."""
+    moment = connection.ops.adapt_datetimefield_value(now)
+    found = []
+    for time_pass, account in rows.joined_all(
+        (Pass, "p", False),
+        (Account, "a", False),
+        tail=_locking(_PASSES_IN_FORCE, "a"),
+        params=[customer.pk, moment, moment, product.pk],
+    ):
+        assert isinstance(time_pass, Pass) and isinstance(account, Account)
+        time_pass.account = account
+        found.append(time_pass)
+    return found
 
 
 def _lock_cards(customer: Customer, product: Product, now: datetime) -> list[PunchCard]:
     """The customer's cards of ``product`` with counts left and not ended, in the order
-    they are used, their accounts locked and read afresh (what a count is worth depends
-    on what is left)."""
-    return list(
-        PunchCard.objects.filter(
-            customer=customer,
-            product=product,
-            account__credits_posted__gt=F("account__debits_posted"),
-        )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .select_related("account")
-        .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
-        .select_for_update(of=("account",))
-    )
-
-
-def _recognised_of(cards: list[PunchCard]) -> dict[int, int]:
-    """What each card's uses have made revenue so far (one query, after the locks)."""
-    if not cards:
-        return {}
-    rows = (
-        PunchUse.objects.filter(card__in=[c.pk for c in cards], batch__reversed_by__isnull=True)
-        .values_list("card_id")
-        .annotate(total=Coalesce(Sum("value"), 0))
-    )
-    return {card: int(total) for card, total in rows}
+    they are used, the cards and their accounts locked and read afresh (what a count is
+    worth depends on what is left and what the card has made revenue)."""
+    found = []
+    for card, account in rows.joined_all(
+        (PunchCard, "c", False),
+        (Account, "a", False),
+        tail=_locking(_CARDS_LEFT, "c", "a"),
+        params=[customer.pk, product.pk, connection.ops.adapt_datetimefield_value(now)],
+    ):
+        assert isinstance(card, PunchCard) and isinstance(account, Account)
+        card.account, card.product = account, product
+        found.append(card)
+    return found
 
 
 def _house_accounts(wanted: set[tuple[str, int, str]]) -> dict[tuple[str, int, str], Account]:
     """The house accounts (kind, store id, unit) in one query; those missing opened."""
     if not wanted:
         return {}
-    condition = Q()
-    for kind, store, unit in wanted:
-        condition |= Q(kind=kind, store_id=store, unit=unit)
+    ordered = sorted(wanted)
+    either = " OR ".join(["(kind = %s AND store_id = %s AND unit = %s)"] * len(ordered))
     found = {
         (a.kind, int(a.store_id or 0), a.unit): a
-        for a in Account.objects.filter(condition, customer=None, payment_method=None)
+        for a in rows.many(
+            Account,
+            f"customer_id IS NULL AND payment_method_id IS NULL AND ({either})",
+            [value for key in ordered for value in key],
+        )
     }
     for kind, store, unit in wanted - set(found):
         found[(kind, store, unit)], _ = Account.objects.get_or_create(
@@ -428,11 +465,20 @@ def _house_accounts(wanted: set[tuple[str, int, str]]) -> dict[tuple[str, int, s
 
 
 @stepped
-def redeem(customer: Customer, product: Product, quantity: int, *, key: str, actor: Actor) -> Used:
+def redeem(
+    customer: Customer,
+    product: Product,
+    quantity: int,
+    *,
+    key: str,
+    actor: Actor,
+    pending: rows.Pending | None = None,
+) -> Used:
     """Use ``quantity`` uses of ``product``: under the customer's passes first (as far as
     their caps allow), then from their punch cards, the soonest-ending first (one after
     the other when one has too few). Refused with ``nothing_to_redeem`` when together
-    they cover fewer; nothing is posted then."""
+    they cover fewer; nothing is posted then. ``pending``: where the uses go to be
+    written with the operation's outcome (the envelope's), instead of at once."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_USES:
         raise Refusal("count_not_valid", field="quantity")
     check_open(customer)
@@ -454,7 +500,6 @@ def redeem(customer: Customer, product: Product, quantity: int, *, key: str, act
     from_cards: list[tuple[PunchCard, int, int]] = []
     remaining = 0
     held = _lock_cards(customer, product, now) if wanted else []
-    so_far = _recognised_of(held)
     for card in held:
         account = card.account
         assert account is not None
@@ -486,8 +531,7 @@ def redeem(customer: Customer, product: Product, quantity: int, *, key: str, act
         assert card.account is not None
         issued = house[(Account.Kind.ISSUED, card.store_id, card.unit)]
         legs.append(Leg(card.account, issued, take, Transfer.Code.REDEEM))
-        recognised_so_far = so_far.get(card.pk, 0)
-        worth = max(0, card.price_minor - value_left(card, left_after) - recognised_so_far)
+        worth = max(0, card.price_minor - value_left(card, left_after) - card.recognised_minor)
         if worth:
             deferred = house[(Account.Kind.DEFERRED, card.store_id, currency)]
             revenue = house[(Account.Kind.REVENUE, store, currency)]
@@ -503,16 +547,22 @@ def redeem(customer: Customer, product: Product, quantity: int, *, key: str, act
         request=request,
     )
     if not receipt.replayed:
-        PunchUse.objects.bulk_create(
+        day, _monday = today_and_monday(now)
+        uses: list[PunchUse | PassUse] = [
             PunchUse(card=card, batch=receipt.batch, count=count, value=value)
             for (card, count, _left), value in zip(from_cards, values, strict=True)
-        )
-        if from_passes:
-            day, _monday = today_and_monday(now)
-            PassUse.objects.bulk_create(
-                PassUse(time_pass=p, batch=receipt.batch, count=count, day=day)
-                for p, count, _today in from_passes
-            )
+        ]
+        uses += [
+            PassUse(time_pass=p, batch=receipt.batch, count=count, day=day)
+            for p, count, _today in from_passes
+        ]
+        writer = pending or rows.Pending()
+        writer.add(*uses)
+        if pending is None:
+            writer.flush()
+        for (card, _count, _left), value in zip(from_cards, values, strict=True):
+            if value:
+                _recognise(card.pk, value)
     return Used(receipt, from_cards, from_passes, remaining)
 
 
@@ -538,13 +588,14 @@ def expire(card: PunchCard, *, key: str, actor: Actor, now: datetime | None = No
     if card.account_id is None:
         raise Refusal("nothing_to_redeem", product=card.product.name)
     account = Account.objects.select_for_update().get(pk=card.account_id)
+    so_far = PunchCard.objects.select_for_update().values_list("recognised_minor", flat=True)
+    worth = card.price_minor - so_far.get(pk=card.pk)
     left = int(account.credits_posted - account.debits_posted)
     if card.expires_at is None or card.expires_at > now or left <= 0:
         raise Refusal("nothing_to_redeem", product=card.product.name)
     currency = Business.get().currency
     issued = ledger.house_account(Account.Kind.ISSUED, store=card.store, unit=card.unit)
     legs = [Leg(account, issued, left, Transfer.Code.EXPIRY)]
-    worth = card.price_minor - recognised(card)
     if worth > 0:
         deferred = ledger.house_account(Account.Kind.DEFERRED, store=card.store, unit=currency)
         breakage = ledger.house_account(Account.Kind.BREAKAGE, store=card.store, unit=currency)
@@ -560,7 +611,29 @@ def expire(card: PunchCard, *, key: str, actor: Actor, now: datetime | None = No
     )
     if not receipt.replayed:
         PunchUse.objects.create(card=card, batch=receipt.batch, count=left, value=max(worth, 0))
+        if worth > 0:
+            _recognise(card.pk, worth)
     return receipt
+
+
+def _recognise(card_id: int, amount: int) -> None:
+    """Add ``amount`` (negative: give it back) to what the card has made revenue."""
+    PunchCard.objects.filter(pk=card_id).update(recognised_minor=F("recognised_minor") + amount)
+
+
+def give_back_recognised(batch: Batch) -> None:
+    """A use or an expiry reversed: what it made revenue is the card's again (registered
+    with ``sales.reverse``, in the reversal's transaction)."""
+    if batch.code not in (Batch.Code.REDEMPTION, Batch.Code.EXPIRY):
+        return
+    for use in PunchUse.objects.filter(batch=batch, value__gt=0):
+        _recognise(use.card_id, -use.value)
+
+
+def refuse_used_pass(batch: Batch) -> None:
+    """A pass that has been used is not taken back (registered with ``sales.reverse``)."""
+    if batch.code == Batch.Code.PACKAGE and pass_used(batch):
+        raise Refusal("pass_used")
 
 
 def passes_due(now: datetime | None = None) -> QuerySet[Pass]:

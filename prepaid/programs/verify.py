@@ -28,10 +28,11 @@ def deferred_money() -> list[Violation]:
     )
     for store, total in waiting.values_list("store_id").annotate(total=Sum("price_minor")):
         held[store] += int(total or 0)
+    violations = _kept_recognised()
     booked: dict[int, int] = defaultdict(int)
     for account in Account.objects.filter(kind=Account.Kind.DEFERRED, customer__isnull=True):
         booked[int(account.store_id or 0)] += ledger.balance(account)
-    return [
+    return violations + [
         Violation(
             "punch_cards",
             f"store {store}: deferred money is {booked.get(store, 0)}, the uses not redeemed"
@@ -39,4 +40,22 @@ def deferred_money() -> list[Violation]:
         )
         for store in sorted(set(held) | set(booked))
         if booked.get(store, 0) != held.get(store, 0)
+    ]
+
+
+def _kept_recognised() -> list[Violation]:
+    """Each card's running total of what it made revenue equals its uses' sum."""
+    sums = dict(
+        PunchUse.objects.filter(batch__reversed_by__isnull=True)
+        .values_list("card_id")
+        .annotate(total=Sum("value"))
+    )
+    return [
+        Violation(
+            "punch_cards",
+            f"punch card {card}: keeps {kept} as made revenue, its uses add up to"
+            f" {int(sums.get(card) or 0)}",
+        )
+        for card, kept in PunchCard.objects.values_list("pk", "recognised_minor")
+        if kept != int(sums.get(card) or 0)
     ]

@@ -9,7 +9,7 @@ its one transaction, answers replays and writes the outcome and the events.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -484,6 +484,12 @@ def cash_out(
     )
 
 
+# What the programs (``prepaid.programs``, which sits above this module) do about a
+# reversal, registered when the app is ready: checks that may refuse it before anything
+# moves, and the rows beside the ledger that follow it in the same transaction.
+BEFORE_REVERSAL: list[Callable[[Batch], None]] = []
+AFTER_REVERSAL: list[Callable[[Batch], None]] = []
+
 UNDOABLE = (Batch.Code.SALE, Batch.Code.TOP_UP, Batch.Code.PACKAGE, Batch.Code.REDEMPTION)
 
 
@@ -521,6 +527,8 @@ def reverse(batch: Batch, *, key: str, actor: Actor, reason: str) -> Receipt:
         raise AlreadyReversed(batch.pk)  # before "spent": the reversal took it back
     if batch.code == Batch.Code.TOP_UP:
         _check_unspent(batch)
+    for check in BEFORE_REVERSAL:
+        check(batch)
     same_store = actor.device is not None and actor.device.store_id == batch.store_id
     at_original = replace(actor, store=batch.store, device=actor.device if same_store else None)
     try:
@@ -532,6 +540,8 @@ def reverse(batch: Batch, *, key: str, actor: Actor, reason: str) -> Receipt:
             raise Refusal("punch_card_used") from None
         raise Refusal("reversal_below_floor") from None
     if not receipt.replayed:
+        for follow in AFTER_REVERSAL:
+            follow(batch)
         audit.record(
             "transaction.reversed",
             f"transaction:{batch.pk}",

@@ -200,6 +200,12 @@ class LineIn(Input):
 class SaleIn(Input):
     lines: list[LineIn] = Field(min_length=1, max_length=100)
     note: str = Field("", max_length=255, examples=["Delivery"])
+    coupon: str = Field(
+        "",
+        max_length=40,
+        description="A coupon's code, as printed or scanned: what it takes off is not charged",
+        examples=[""],
+    )
 
 
 class RefundIn(Input):
@@ -219,7 +225,13 @@ class LineOut(Schema):
     unit: str = Field(examples=["gallon"])
     quantity: str = Field(examples=["5.000"])
     unit_price: str = Field(examples=["0.3490"])
-    amount: str = Field(examples=["1.75"])
+    amount: str = Field(description="What the line was charged", examples=["1.75"])
+    discount: str = Field(
+        "0.00",
+        description="What was taken off the line before it was charged (a coupon's share);"
+        " its price was amount + discount",
+        examples=["0.00"],
+    )
 
 
 class TransactionOut(Schema):
@@ -246,6 +258,10 @@ class TransactionOut(Schema):
     staff: str | None = Field(description="Staff member, or null when done by a token")
     token: str | None = Field(description="API token's name, or null")
     created_at: datetime
+    discount: str = Field(
+        "0.00", description="What a coupon took off the sale (the sum of its lines')"
+    )
+    coupon: str | None = Field(None, description="The code of the coupon the sale took")
     lines: list[LineOut] = Field(default_factory=list)
     reverses: int | None = Field(None, description="The transaction this one reverses")
     reversed_by: int | None = Field(None, description="The transaction that reversed this one")
@@ -320,3 +336,4 @@ class RedemptionOut(TransactionOut):
     punch_card: PunchCardOut = Field(description="The card used (the first, when several)")
     cards: list[UsedCardOut] = Field(description="Each card used: how many uses, how many left")
     remaining: int = Field(description="Uses of the product left on all the customer's cards")
+

@@ -7,7 +7,7 @@ integer minor units.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
@@ -337,3 +337,65 @@ class RedemptionOut(TransactionOut):
     cards: list[UsedCardOut] = Field(description="Each card used: how many uses, how many left")
     remaining: int = Field(description="Uses of the product left on all the customer's cards")
 
+
+# -- coupons ------------------------------------------------------------------------
+
+
+class CouponIn(Input):
+    kind: str = Field(description="amount, percent or product", examples=["amount"])
+    value: int | str = Field(
+        description='amount: money off, major unit ("5.00"); percent: a whole percent,'
+        " 1–100; product: units given free (usually 1)",
+        examples=["5.00"],
+    )
+    product: int | None = Field(
+        None,
+        description="product: the product given free; amount or percent: the only"
+        " product it comes off (null: the whole sale)",
+    )
+    valid_until: date | None = Field(
+        None, description="The last day it is taken (the shop's calendar); null: no end"
+    )
+    count: int = Field(1, ge=1, le=1000, description="How many codes to issue")
+    valid_from: date | None = Field(None, description="The first day it is taken")
+    min_spend: str = Field(
+        "0", description="The sale, before any discount, must cost at least this", pattern=AMOUNT
+    )
+    uses: int | None = Field(
+        1, ge=1, description="How many sales may take each code (null: no limit)"
+    )
+    per_customer: int | None = Field(
+        None, ge=1, description="How many sales of one customer may take it (null: no limit)"
+    )
+    customer: str | None = Field(None, description="Only this customer (code) may take it")
+    series: str = Field(
+        "", max_length=80, description="A name for the codes issued together", examples=["Flyer"]
+    )
+
+
+class CouponsIssued(Schema):
+    codes: list[str] = Field(examples=[["W4NT-3DQX"]])
+    series: str
+
+
+class CouponOut(Schema):
+    code: str = Field(examples=["W4NT-3DQX"])
+    kind: str = Field(examples=["amount"])
+    value: str | int = Field(description="Money off (amount), percent, or units free")
+    product: int | None
+    min_spend: str
+    valid_from: date | None
+    valid_until: date | None
+    uses: int | None = Field(description="Sales each code may be taken on (null: no limit)")
+    per_customer: int | None
+    used: int | None = Field(description="Sales that took it and were not reversed")
+    customer: str | None
+    series: str
+    withdrawn: bool
+    currency: str
+    created_at: datetime
+
+
+class CouponPage(Schema):
+    results: list[CouponOut]
+    next: str | None

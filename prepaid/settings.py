@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "prepaid.catalog",
     "prepaid.sales",
     "prepaid.programs",  # punch cards (and the other stored-value programs)
+    "prepaid.coupons",  # codes that take money off a sale
     "prepaid.reports",
     "prepaid.operations",  # the envelope every operation runs in; its outcomes; the outbox
     "prepaid.closing",  # day closes (Z-reports), settlement files; runs in the envelope

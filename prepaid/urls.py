@@ -8,7 +8,7 @@ from django.views import defaults
 
 from prepaid.api.api import api
 from prepaid.api.errors import ApiError
-from prepaid.backoffice import closing, customers, imports, reports, shop, webhooks
+from prepaid.backoffice import closing, coupons, customers, imports, reports, shop, webhooks
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
 
@@ -84,6 +84,14 @@ urlpatterns += [
     path("shop/tokens/new/", shop.new_token, name="token_new"),
     path("shop/tokens/<int:token_id>/revoke/", shop.revoke_token, name="revoke_token"),
     path("activity/", shop.activity, name="activity"),
+    path("shop/coupons/", coupons.coupon_list, name="coupons"),
+    path("shop/coupons/print/", coupons.coupon_print, name="coupon_print"),
+    path("shop/coupons/coupons.csv", coupons.coupon_export, name="coupon_export"),
+    path(
+        "shop/coupons/<int:coupon_id>/withdraw/",
+        coupons.coupon_withdraw,
+        name="coupon_withdraw",
+    ),
 ]
 
 

@@ -12,7 +12,17 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from prepaid.api import catalog, closes, customers, errors, money, programs, reports, webhooks
+from prepaid.api import (
+    catalog,
+    closes,
+    coupons,
+    customers,
+    errors,
+    money,
+    programs,
+    reports,
+    webhooks,
+)
 from prepaid.api.auth import Bearer
 from prepaid.api.errors import ApiError
 from prepaid.api.schemas import ErrorOut, Health
@@ -45,6 +55,7 @@ api.add_router("", customers.router)
 api.add_router("", money.router)
 api.add_router("", catalog.router)
 api.add_router("", programs.router)
+api.add_router("", coupons.router)
 api.add_router("", webhooks.router)
 api.add_router("", reports.router)
 api.add_router("", closes.router)

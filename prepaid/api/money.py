@@ -88,7 +88,9 @@ def top_up(request: HttpRequest, code: str, body: TopUpIn) -> HttpResponse:
         "Each line is a product (id or SKU) × quantity, priced now and rounded half-up."
         " The balance pays: paid and bonus money by the shop's spend order, then credit."
         " 409 `insufficient_funds` with `available` when it does not cover the total;"
-        " nothing is posted then.",
+        " nothing is posted then. A `coupon` takes its discount off the lines it is for;"
+        " 409 `coupon_not_valid` with a `reason` when it cannot be taken (unknown, used,"
+        " expired…), and nothing is posted.",
     ),
 )
 def sell(request: HttpRequest, code: str, body: SaleIn) -> HttpResponse:
@@ -97,7 +99,8 @@ def sell(request: HttpRequest, code: str, body: SaleIn) -> HttpResponse:
         (str(line.product), str(decimal(line.quantity, field=f"lines.{number}.quantity", places=3)))
         for number, line in enumerate(body.lines)
     )
-    return _run(request, token, Sale(customer=code, lines=lines, note=body.note))
+    operation = Sale(customer=code, lines=lines, note=body.note, coupon=body.coupon.strip())
+    return _run(request, token, operation)
 
 
 @router.post(

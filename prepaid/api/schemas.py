@@ -7,7 +7,7 @@ integer minor units.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
@@ -229,6 +229,12 @@ class LineIn(Input):
 class SaleIn(Input):
     lines: list[LineIn] = Field(min_length=1, max_length=100)
     note: str = Field("", max_length=255, examples=["Delivery"])
+    coupon: str = Field(
+        "",
+        max_length=40,
+        description="A coupon's code, as printed or scanned: what it takes off is not charged",
+        examples=[""],
+    )
 
 
 class RefundIn(Input):
@@ -248,7 +254,13 @@ class LineOut(Schema):
     unit: str = Field(examples=["gallon"])
     quantity: str = Field(examples=["5.000"])
     unit_price: str = Field(examples=["0.3490"])
-    amount: str = Field(examples=["1.75"])
+    amount: str = Field(description="What the line was charged", examples=["1.75"])
+    discount: str = Field(
+        "0.00",
+        description="What was taken off the line before it was charged (a coupon's share);"
+        " its price was amount + discount",
+        examples=["0.00"],
+    )
 
 
 class TransactionOut(Schema):
@@ -275,6 +287,10 @@ class TransactionOut(Schema):
     staff: str | None = Field(description="Staff member, or null when done by a token")
     token: str | None = Field(description="API token's name, or null")
     created_at: datetime
+    discount: str = Field(
+        "0.00", description="What a coupon took off the sale (the sum of its lines')"
+    )
+    coupon: str | None = Field(None, description="The code of the coupon the sale took")
     lines: list[LineOut] = Field(default_factory=list)
     reverses: int | None = Field(None, description="The transaction this one reverses")
     reversed_by: int | None = Field(None, description="The transaction that reversed this one")
@@ -360,3 +376,66 @@ class RedemptionOut(TransactionOut):
     cards: list[UsedCardOut] = Field(description="Each card used: how many uses, how many left")
     passes: list[UsedPassOut] = Field(description="Each pass used (passes are used first)")
     remaining: int = Field(description="Uses of the product left on all the customer's cards")
+
+
+# -- coupons ------------------------------------------------------------------------
+
+
+class CouponIn(Input):
+    kind: str = Field(description="amount, percent or product", examples=["amount"])
+    value: int | str = Field(
+        description='amount: money off, major unit ("5.00"); percent: a whole percent,'
+        " 1–100; product: units given free (usually 1)",
+        examples=["5.00"],
+    )
+    product: int | None = Field(
+        None,
+        description="product: the product given free; amount or percent: the only"
+        " product it comes off (null: the whole sale)",
+    )
+    valid_until: date | None = Field(
+        None, description="The last day it is taken (the shop's calendar); null: no end"
+    )
+    count: int = Field(1, ge=1, le=1000, description="How many codes to issue")
+    valid_from: date | None = Field(None, description="The first day it is taken")
+    min_spend: str = Field(
+        "0", description="The sale, before any discount, must cost at least this", pattern=AMOUNT
+    )
+    uses: int | None = Field(
+        1, ge=1, description="How many sales may take each code (null: no limit)"
+    )
+    per_customer: int | None = Field(
+        None, ge=1, description="How many sales of one customer may take it (null: no limit)"
+    )
+    customer: str | None = Field(None, description="Only this customer (code) may take it")
+    series: str = Field(
+        "", max_length=80, description="A name for the codes issued together", examples=["Flyer"]
+    )
+
+
+class CouponsIssued(Schema):
+    codes: list[str] = Field(examples=[["W4NT-3DQX"]])
+    series: str
+
+
+class CouponOut(Schema):
+    code: str = Field(examples=["W4NT-3DQX"])
+    kind: str = Field(examples=["amount"])
+    value: str | int = Field(description="Money off (amount), percent, or units free")
+    product: int | None
+    min_spend: str
+    valid_from: date | None
+    valid_until: date | None
+    uses: int | None = Field(description="Sales each code may be taken on (null: no limit)")
+    per_customer: int | None
+    used: int | None = Field(description="Sales that took it and were not reversed")
+    customer: str | None
+    series: str
+    withdrawn: bool
+    currency: str
+    created_at: datetime
+
+
+class CouponPage(Schema):
+    results: list[CouponOut]
+    next: str | None

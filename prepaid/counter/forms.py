@@ -51,12 +51,16 @@ class SellForm(forms.Form):
     )
     # "1": the quantity is uses of the customer's punch cards, not money from the balance.
     use_card = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # Typed, or scanned from the coupon's QR (a USB scanner types the code, then Enter).
+    coupon = forms.CharField(label=_("Coupon"), max_length=40, required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         quantity = data.get("quantity")
         if data.get("use_card") and quantity is not None and quantity != quantity.to_integral():
             self.add_error("quantity", _("A punch card is used by whole uses."))
+        if data.get("use_card") and data.get("coupon"):
+            self.add_error("coupon", _("A coupon takes money off a sale, not a punch card use."))
         return data
 
 

@@ -214,7 +214,7 @@ def sell(request: CounterRequest, code: str) -> HttpResponse:
         operation = Redeem(customer=person.code, product=str(data["product"].pk), quantity=count)
     else:
         line = (str(data["product"].pk), str(data["quantity"]))
-        operation = Sale(customer=person.code, lines=(line,))
+        operation = Sale(customer=person.code, lines=(line,), coupon=data["coupon"])
     try:
         sold = _run(request, operation, data["key"])
     except Refusal as refusal:
@@ -308,6 +308,9 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         "punch": punch,
         "passes": passes,
         "paid_in": programs.paid_for(batch),
+        "coupon_use": batch.coupon_uses.select_related("coupon").first()
+        if batch.code == Batch.Code.SALE
+        else None,
     }
     return render(request, "counter/receipt.html", context)
 

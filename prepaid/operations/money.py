@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from prepaid.catalog import services as catalog
 from prepaid.catalog.models import TopUpPlan
+from prepaid.coupons import services as coupons
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Batch, PaymentMethod
 from prepaid.lib import rows
@@ -76,13 +77,15 @@ class TopUp(Operation):
 
 @dataclass(frozen=True)
 class Sale(Operation):
-    """Products by id or SKU × quantities (decimal text), charged to the balance."""
+    """Products by id or SKU × quantities (decimal text), charged to the balance, less
+    what the ``coupon`` (its code, if any) takes off."""
 
     action: ClassVar[str] = "sell"
 
     customer: str
     lines: tuple[tuple[str, str], ...]
     note: str = ""
+    coupon: str = ""
 
     def perform(self, context: Context) -> Done:
         currency = context.business.currency
@@ -96,16 +99,30 @@ class Sale(Operation):
             if product is None:
                 raise Refusal("unknown_product", field=f"lines.{number}.product", product=reference)
             lines.append(sales.Line(product, Decimal(quantity)))
-        sold = sales.sell(
-            customer,
-            lines,
-            key=context.ledger_key,
-            actor=context.actor,
-            note=self.note,
-            read=(mine, revenue),
-            pending=context.pending,
-        )
-        data = present.sold(sold, customer, currency)
+        coupon = None
+        if self.coupon.strip():
+            taken = coupons.sell(
+                customer,
+                lines,
+                coupon=self.coupon,
+                key=context.ledger_key,
+                actor=context.actor,
+                note=self.note,
+                read=(mine, revenue),
+                pending=context.pending,
+            )
+            sold, coupon = taken.sold, taken.coupon.code
+        else:
+            sold = sales.sell(
+                customer,
+                lines,
+                key=context.ledger_key,
+                actor=context.actor,
+                note=self.note,
+                read=(mine, revenue),
+                pending=context.pending,
+            )
+        data = present.sold(sold, customer, currency, coupon=coupon)
         context.emit("sale.created", data, customer=customer)
         return Done(data, batch=sold.batch)
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from prepaid.catalog.models import Product, TopUpPlan
+from prepaid.coupons.models import Coupon
 from prepaid.customers.models import Customer
 from prepaid.customers.services import NewCustomer
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
@@ -30,7 +31,10 @@ def batches() -> QuerySet[Batch]:
     return Batch.objects.select_related(
         "customer", "store", "staff", "api_token", "reversed_by"
     ).prefetch_related(
-        "transfers__debit_account", "transfers__credit_account", "sale_lines__product"
+        "transfers__debit_account",
+        "transfers__credit_account",
+        "sale_lines__product",
+        "coupon_uses__coupon",
     )
 
 
@@ -170,15 +174,29 @@ def transaction(
         "staff": staff,
         "token": token,
         "created_at": batch.created_at,
+        "discount": money(sum(line.discount_minor for line in batch.sale_lines.all()), currency),
+        "coupon": _coupon(batch),
         "lines": [_line(line, currency) for line in batch.sale_lines.all()],
         "reverses": batch.reverses_id,
         "reversed_by": reversal.pk if reversal is not None else None,
     }
 
 
-def sold(sale: sales.Sold, customer: Customer, currency: str) -> dict[str, Any]:
+def _coupon(batch: Batch) -> str | None:
+    """The code of the coupon a sale took, if any (only sales with a discount look)."""
+    if batch.code != Batch.Code.SALE:
+        return None
+    if not any(line.discount_minor for line in batch.sale_lines.all()):
+        return None
+    use = next(iter(batch.coupon_uses.all()), None)
+    return use.coupon.code if use is not None else None
+
+
+def sold(
+    sale: sales.Sold, customer: Customer, currency: str, *, coupon: str | None = None
+) -> dict[str, Any]:
     """A fresh sale, from what posting it returned: no query. The same fields and
-    values as ``transaction`` reading it back."""
+    values as ``transaction`` reading it back. ``coupon``: the code it took, if any."""
     assert sale.after is not None, "a replayed sale is answered from the stored answer"
     batch = sale.batch
     change: dict[str, int] = {Account.Kind.WALLET: 0, Account.Kind.BONUS: 0}
@@ -205,6 +223,8 @@ def sold(sale: sales.Sold, customer: Customer, currency: str) -> dict[str, Any]:
         "staff": batch.staff.name if batch.staff else None,
         "token": batch.api_token.name if batch.api_token else None,
         "created_at": batch.created_at,
+        "discount": money(sum(line.discount_minor for line in sale.lines), currency),
+        "coupon": coupon,
         "lines": [_line(line, currency) for line in sale.lines],
         "reverses": None,
         "reversed_by": None,
@@ -260,6 +280,7 @@ def _line(line: SaleLine, currency: str) -> dict[str, Any]:
         "quantity": str(line.quantity),
         "unit_price": str(line.unit_price),
         "amount": money(line.amount_minor, currency),
+        "discount": money(line.discount_minor, currency),
     }
 
 
@@ -315,4 +336,29 @@ def plan(item: TopUpPlan, currency: str) -> dict[str, Any]:
         "amount": money(item.amount_minor, currency),
         "bonus": money(item.bonus_minor, currency),
         "currency": currency,
+    }
+
+
+def coupon(item: Coupon, currency: str, *, used: int | None = None) -> dict[str, Any]:
+    """A coupon as ``GET /coupons`` lists it; ``used``: its uses whose sale was not
+    reversed (``coupons.counted``)."""
+    value: str | int = item.value
+    if item.kind == Coupon.Kind.AMOUNT:
+        value = money(item.value, currency)
+    return {
+        "code": item.code,
+        "kind": item.kind,
+        "value": value,
+        "product": item.product_id,
+        "min_spend": money(item.min_spend_minor, currency),
+        "valid_from": item.valid_from,
+        "valid_until": item.valid_until,
+        "uses": item.uses_allowed,
+        "per_customer": item.per_customer,
+        "used": used if used is not None else getattr(item, "used", None),
+        "customer": item.customer.code if item.customer_id and item.customer else None,
+        "series": item.series,
+        "withdrawn": item.withdrawn_at is not None,
+        "currency": currency,
+        "created_at": item.created_at,
     }

@@ -20,6 +20,10 @@ class SaleLine(models.Model):
     # The part of the amount paid from the bonus balance (the rest came from the paid
     # balance or credit): the sale's split, shared over its lines in proportion.
     from_bonus_minor = models.BigIntegerField(_("paid from bonus"), default=0)
+    # What was taken off the line before it was charged (a coupon's share, later a
+    # tier's): its price was ``amount_minor + discount_minor``. The amount stays what
+    # was charged, so everything that sums sales sums money that moved.
+    discount_minor = models.BigIntegerField(_("discount"), default=0)
 
     class Meta:
         verbose_name = _("sale line")

@@ -76,6 +76,32 @@ class Sold(ledger.Receipt):
 
 
 @dataclass(frozen=True)
+class Discount:
+    """Money taken off a sale before it is charged: what comes off each line, in the
+    order of the sale's lines (a coupon's, ``prepaid.coupons``; a tier's later, added
+    line by line with ``plus``). No transfer moves it: the shop simply charges less,
+    and each line keeps what was taken off it (``SaleLine.discount_minor``)."""
+
+    per_line: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_line)
+
+    def plus(self, other: Discount) -> Discount:
+        """Two discounts on the same lines, together."""
+        pairs = zip(self.per_line, other.per_line, strict=True)
+        return Discount(tuple(mine + theirs for mine, theirs in pairs))
+
+
+def discount_over(amount_minor: int, amounts: Sequence[int], eligible: Sequence[bool]) -> Discount:
+    """``amount_minor`` taken off the ``eligible`` lines in proportion to their
+    ``amounts`` (``share``: whole minor units that add up exactly, none above its line)."""
+    weights = [amount if chosen else 0 for amount, chosen in zip(amounts, eligible, strict=True)]
+    return Discount(tuple(share(min(amount_minor, sum(weights)), weights)))
+
+
+@dataclass(frozen=True)
 class Accounts:
     """A customer's wallet and bonus account as read before posting."""
 
@@ -335,8 +361,10 @@ def sell(
     note: str = "",
     read: tuple[Accounts, Account] | None = None,
     pending: rows.Pending | None = None,
+    discount: Discount | None = None,
 ) -> Sold:
-    """Charge the customer's balance for the lines, priced now and snapshotted.
+    """Charge the customer's balance for the lines, priced now and snapshotted, less
+    ``discount`` (what a coupon takes off each line).
 
     The split between paid and bonus money follows the shop's spend order, on the
     balances as read; the posting's guarded updates re-check every floor, so a sale
@@ -351,11 +379,16 @@ def sell(
     unit = business.currency
     check_open(customer)
     priced = price(lines, unit)
-    total = sum(amount for _, amount in priced)
-    request = {
+    taken = _taken(priced, discount)
+    total = sum(amount for _, amount in priced) - sum(taken)
+    if total <= 0:
+        raise Refusal("sale_costs_nothing", field="lines")
+    request: dict[str, object] = {
         "sale": customer.pk,
         "lines": [[line.product.pk, str(line.quantity)] for line in lines],
     }
+    if discount is not None:
+        request["discount"] = list(taken)
     mine, revenue = read or (
         accounts(customer),
         ledger.house_account(Account.Kind.REVENUE, store=actor.store, unit=unit),
@@ -387,7 +420,7 @@ def sell(
         raise InsufficientFunds(mine.wallet.pk, available=available, requested=requested) from None
     if receipt.replayed:
         return Sold(receipt.batch, replayed=True)
-    recorded = _lines(receipt.batch, priced, from_bonus)
+    recorded = _lines(receipt.batch, priced, taken, from_bonus)
     if pending is not None:
         pending.add(*recorded)
     else:
@@ -402,8 +435,23 @@ def sell(
     )
 
 
-def _lines(batch: Batch, priced: list[tuple[Line, int]], from_bonus: int) -> list[SaleLine]:
-    bonus_parts = share(from_bonus, [amount for _, amount in priced])
+def _taken(priced: list[tuple[Line, int]], discount: Discount | None) -> list[int]:
+    """What comes off each priced line: never below nothing, never above its price."""
+    if discount is None:
+        return [0] * len(priced)
+    if len(discount.per_line) != len(priced):
+        raise ValueError("a discount names what comes off each line of the sale")
+    for (_, amount), off in zip(priced, discount.per_line, strict=True):
+        if not 0 <= off <= amount:
+            raise ValueError(f"a line of {amount} cannot have {off} taken off")
+    return list(discount.per_line)
+
+
+def _lines(
+    batch: Batch, priced: list[tuple[Line, int]], taken: list[int], from_bonus: int
+) -> list[SaleLine]:
+    charged = [amount - off for (_, amount), off in zip(priced, taken, strict=True)]
+    bonus_parts = share(from_bonus, charged)
     return [
         SaleLine(
             batch=batch,
@@ -412,8 +460,11 @@ def _lines(batch: Batch, priced: list[tuple[Line, int]], from_bonus: int) -> lis
             unit_price=Decimal(line.product.unit_price).quantize(PRICE_QUANTUM),
             amount_minor=amount,
             from_bonus_minor=bonus_part,
+            discount_minor=off,
         )
-        for (line, amount), bonus_part in zip(priced, bonus_parts, strict=True)
+        for (line, _), amount, off, bonus_part in zip(
+            priced, charged, taken, bonus_parts, strict=True
+        )
     ]
 
 

@@ -36,6 +36,8 @@ class Kind:
     request itself (a missing reason, an unknown product) are not kept: the caller may
     correct the request and send it again under the same key.
     ``by_field``: another wording for a refusal about that field.
+    ``by_reason``: another wording per value of the refusal's ``reason`` parameter (why
+    a coupon is not valid), which also travels as a machine-readable code.
     """
 
     status: int
@@ -43,6 +45,7 @@ class Kind:
     stored: bool = False
     money: tuple[str, ...] = ()
     by_field: Mapping[str, str | Promise] | None = None
+    by_reason: Mapping[str, str | Promise] | None = None
 
 
 REFUSALS: dict[str, Kind] = {
@@ -79,6 +82,30 @@ REFUSALS: dict[str, Kind] = {
     "balance_not_zero": Kind(409, _("Refund the balance before closing the account.")),
     "credit_limit_below_balance": Kind(
         409, _("The balance is already below that limit; top up first.")
+    ),
+    # -- coupons: the coupon's own state and rules say no (prepaid.coupons) -------------
+    "coupon_not_valid": Kind(
+        409,
+        _("Coupon %(coupon)s cannot be used for this sale."),
+        stored=True,
+        money=("minimum",),
+        by_reason={
+            "unknown": _("There is no coupon %(coupon)s; check the code."),
+            "withdrawn": _("Coupon %(coupon)s was withdrawn."),
+            "used": _("Coupon %(coupon)s has already been used."),
+            "expired": _("Coupon %(coupon)s was valid until %(day)s."),
+            "not_yet": _("Coupon %(coupon)s is valid from %(day)s."),
+            "other_customer": _("Coupon %(coupon)s was issued to another customer."),
+            "customer_limit": _(
+                "This customer has used coupon %(coupon)s as many times as it allows."
+            ),
+            "product": _("Coupon %(coupon)s is for %(product)s, which is not in this sale."),
+            "min_spend": _("Coupon %(coupon)s needs a sale of at least %(minimum)s."),
+            "whole_sale": _(
+                "Coupon %(coupon)s would take off the whole sale; a sale must cost something."
+            ),
+            "nothing": _("Coupon %(coupon)s takes nothing off this sale."),
+        },
     ),
     # -- the request: corrected and sent again, under the same key if need be ----------
     "amount_not_positive": Kind(422, _("Enter an amount of more than zero.")),
@@ -215,6 +242,7 @@ class Refusal(Exception):
         """The refusal in the active language, money written for the shop's region."""
         kind = self.kind
         template = (kind.by_field or {}).get(self.field or "", kind.message)
+        template = (kind.by_reason or {}).get(str(self.params.get("reason", "")), template)
         values = dict(self.params)
         for name in kind.money:
             if isinstance(values.get(name), int):

@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "package.sell": SELLERS,  # sell a punch card (paid like a top-up)
     "redeem": SELLERS,  # use a punch card's uses
     "expire": OWNER,  # post what has ended (run on a schedule by the shop itself)
+    "coupons.issue": MANAGERS,  # issue coupons (a batch, a sheet, a CSV), list, withdraw
     # the shop
     "products.read": EVERYONE,
     "catalog.write": MANAGERS,  # products, prices, payment methods, plans, bonus rules,

@@ -20,6 +20,7 @@ def business(request: HttpRequest) -> dict[str, object]:
         "can_read_reports": allowed(staff, "reports.read"),
         "can_change_settings": allowed(staff, "settings"),
         "can_manage_catalog": allowed(staff, "catalog.write"),
+        "can_issue_coupons": allowed(staff, "coupons.issue"),
         "can_manage_staff": allowed(staff, "staff.write"),
         "can_see_activity": allowed(staff, "activity"),
         "can_manage_webhooks": allowed(staff, "webhooks"),

@@ -2,7 +2,8 @@
 
 Each ```http block is a request; the ```json block after it starts with the expected
 status, then a JSON object that must be a subset of the answer ("…" matches any value).
-"K7MQ-4XZP" stands for the customer's code, product and plan 1 for the real ids.
+"K7MQ-4XZP" stands for the customer's code, "W4NT-3DQX" for a coupon's, product and plan 1
+for the real ids; "$OWNER_TOKEN" is an owner's token, any other a cashier's.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+COUPON = "W4NT-3DQX"  # stands for the first code the guide's coupons example issued
 EXAMPLE = re.compile(r"```http\n(?P<request>.*?)```\s*```json\n(?P<answer>.*?)```", re.S)
 
 
@@ -71,15 +73,18 @@ def test_every_example_in_the_guide_answers_as_written(api):
         '"plan": 1': f'"plan": {plan.pk}',
     }
     code = "K7MQ-4XZP"
+    coupon = COUPON
     for request, answer in examples():
         head, _, body = request.partition("\n\n")
         line, *header_lines = head.strip().splitlines()
         method, path = line.split(" ", 1)
         headers = dict(h.split(": ", 1) for h in header_lines)
         if "Authorization" in headers:
-            headers["Authorization"] = f"Bearer {api.cashier.key}"
+            caller = api.owner if "$OWNER_TOKEN" in headers["Authorization"] else api.cashier
+            headers["Authorization"] = f"Bearer {caller.key}"
         for written, real in ids.items():
             body = body.replace(written, real)
+        body = body.replace(COUPON, coupon)
         path = path.replace("K7MQ-4XZP", code)
         response = api.cashier.client.generic(
             method,
@@ -90,12 +95,15 @@ def test_every_example_in_the_guide_answers_as_written(api):
         )
         status, _, expected_text = answer.partition("\n")
         expected_text = expected_text.replace('"product": 1', f'"product": {water.pk}')
+        expected_text = expected_text.replace(COUPON, coupon)
         expected = json.loads(expected_text.replace("K7MQ-4XZP", code))
         actual = response.json()
         assert response.status_code == int(status), (line, actual)
         if "code" in actual and method == "POST" and path == "/api/v1/customers":
             code = actual["code"]
             expected["code"] = code
+        if method == "POST" and path == "/api/v1/coupons":
+            coupon = actual["codes"][0]
         assert matches(expected, actual), (line, expected, actual)
         if headers.get("Idempotency-Key") == "till-1-0002" and '"quantity": "5"' in body:
             replayed = response.get("Idempotent-Replayed")

@@ -130,6 +130,19 @@
       }
     });
     form.querySelector("#quantity").addEventListener("input", update);
+    // The coupon: a USB scanner types its code and Enter. Enter here does not sell: it
+    // moves to Confirm, which the cashier presses (or Enter again) after a look.
+    var coupon = form.querySelector("#coupon");
+    if (coupon) {
+      coupon.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter") return;
+        event.preventDefault();
+        document.getElementById("confirm").focus();
+      });
+      coupon.addEventListener("input", function () {
+        document.getElementById("coupon-note").hidden = !coupon.value.trim();
+      });
+    }
     form.addEventListener("submit", function (event) {
       if (!form.querySelector("#product").value) {
         event.preventDefault();

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from prepaid.lib.money import MoneyError, from_minor, to_minor
-from prepaid.staff.models import Business, Device, Staff, Store
+from prepaid.staff.models import Business, Device, ExpiryRules, Staff, Store
 
 
 class SetupForm(forms.Form):
@@ -110,8 +110,16 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Business
-        fields = ("name", "spend_order", "time_zone", "counter_idle_minutes")
-        widgets = {"spend_order": forms.RadioSelect}
+        fields = (
+            "name",
+            "spend_order",
+            "time_zone",
+            "counter_idle_minutes",
+            "bonus_expiry_days",
+            "expiry_rules",
+            "paid_expiry_days",
+        )
+        widgets = {"spend_order": forms.RadioSelect, "expiry_rules": forms.RadioSelect}
         help_texts = {
             "spend_order": _(
                 "Which balance a sale uses first. Proportional is the usual choice for shops"
@@ -124,6 +132,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         zones = sorted(zoneinfo.available_timezones())
         self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])
+        self.fields["expiry_rules"].required = False
         business = self.instance
         for name in self.MONEY:
             minor = getattr(business, f"{name}_minor", None)
@@ -136,9 +145,30 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             raise forms.ValidationError(_("Between 1 and 720 minutes."))
         return minutes
 
+    def clean_expiry_rules(self) -> str:
+        """Left out (an older form, a script): the rules stay as they are."""
+        return str(self.cleaned_data.get("expiry_rules") or self.instance.expiry_rules)
+
+    def clean_bonus_expiry_days(self) -> int | None:
+        days = self.cleaned_data.get("bonus_expiry_days")
+        if days is not None and not 1 <= days <= 3650:
+            raise forms.ValidationError(_("Between 1 and 3650 days, or empty."))
+        return days
+
+    def clean_paid_expiry_days(self) -> int | None:
+        days = self.cleaned_data.get("paid_expiry_days")
+        if days is not None and not 1 <= days <= 36500:
+            raise forms.ValidationError(_("Between 1 and 36500 days, or empty."))
+        return days
+
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         business = self.instance
+        if data.get("paid_expiry_days") and data.get("expiry_rules") != ExpiryRules.PAID_MAY_EXPIRE:
+            self.add_error(
+                "paid_expiry_days",
+                _("Paid money expires only under rules that let it: choose them first."),
+            )
         for name in self.MONEY:
             value = data.get(name)
             try:

@@ -44,17 +44,18 @@ _last_expiry: list[float] = []  # when this process last looked (monotonic clock
 
 def expiry_chore(now: datetime | None) -> int:
     """Every ten minutes (the worker goes round every second; the cards that ended long
-    ago stay in the look-up): post the punch cards and passes that have ended, as
-    ``prepaid expire`` does. A round given its own ``now`` (tests, a catch-up) always looks.
-    Upkeep like the reports' interim: answers 0, so the worker does not go round again
-    for it."""
+    ago stay in the look-up): post the punch cards and passes that have ended and the
+    bonus (and paid money) that has expired, as ``prepaid expire`` does. A round given
+    its own ``now`` (tests, a catch-up) always looks. Upkeep like the reports' interim:
+    answers 0, so the worker does not go round again for it."""
     import time
 
-    from prepaid.operations.programs import earn_due, expire_due
+    from prepaid.operations.programs import earn_due, expire_balances, expire_due
 
     if now is None and _last_expiry and time.monotonic() - _last_expiry[0] < EXPIRY_EVERY:
         return 0
     _last_expiry[:] = [time.monotonic()]
     expire_due(now)
     earn_due(now)
+    expire_balances(now)
     return 0

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.catalog.models import Product
+from prepaid.ledger.models import Account
 from prepaid.ledger.services import Actor
 from prepaid.lib import rows
 from prepaid.operations import present
@@ -20,6 +21,7 @@ from prepaid.operations.envelope import Context, Done, Operation, run
 from prepaid.operations.money import find_customer, find_method, shown
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package, Pass, PunchCard
+from prepaid.sales import expiry
 from prepaid.sales import services as sales
 from prepaid.staff.refusals import Refusal
 
@@ -160,6 +162,49 @@ def earn_due(now: datetime | None = None) -> int:
             continue  # reversed or earned meanwhile
         earned += 1
     return earned
+
+
+@dataclass(frozen=True)
+class ExpireBalance(Operation):
+    """Post the bonus (or paid money, where the rules allow) that has expired on one
+    customer account (``prepaid expire``; the worker runs it too). Scheduled."""
+
+    action: ClassVar[str] = "expire"
+    scheduled: ClassVar[bool] = True
+
+    account: int
+
+    def perform(self, context: Context) -> Done:
+        found = Account.objects.filter(pk=self.account, customer__isnull=False).first()
+        if found is None:
+            raise Refusal("not_found", what=_("account"))
+        receipt = expiry.expire(found, key=context.ledger_key, actor=context.actor)
+        customer = receipt.batch.customer
+        data, posted = shown(context, receipt.batch, customer)
+        return Done(data, batch=posted)
+
+
+def expire_balances(now: datetime | None = None) -> tuple[int, int]:
+    """Post the expired bonus and paid money of every account, each under the key
+    ``<account>:<day>`` (once a day, however often it runs). Answers how many accounts
+    and how much money (minor units) were posted."""
+    now = now or timezone.now()
+    day = now.date().isoformat()
+    accounts = amount = 0
+    for item in expiry.due(now):
+        actor = Actor(store=expiry.store_of_last_credit(item.account_id), at=now)
+        try:
+            run(
+                ExpireBalance(account=item.account_id),
+                actor=actor,
+                scope="expire-balance",
+                key=f"{item.account_id}:{day}",
+            )
+        except Refusal:
+            continue  # spent or posted meanwhile
+        accounts += 1
+        amount += item.amount
+    return accounts, amount
 
 
 def expire_due(now: datetime | None = None) -> tuple[int, int]:

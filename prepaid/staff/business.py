@@ -20,6 +20,9 @@ SETTINGS = (
     "top_up_minimum_minor",
     "top_up_maximum_minor",
     "first_top_up_bonus_minor",
+    "bonus_expiry_days",
+    "expiry_rules",
+    "paid_expiry_days",
 )
 
 

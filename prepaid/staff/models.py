@@ -29,6 +29,15 @@ _REQUEST_BUSINESS: ContextVar[list[Business | None] | None] = ContextVar(
 )
 
 
+class ExpiryRules(models.TextChoices):
+    """What the law where the shop trades lets it do with money customers paid in: a
+    setting the owner chooses (docs/programs.md lists what we know), not legal advice.
+    Bonus may expire under either (it was given, not paid)."""
+
+    PAID_NEVER = "paid_never", _("Paid money never expires")
+    PAID_MAY_EXPIRE = "paid_may_expire", _("Paid money may expire (where the law allows it)")
+
+
 class Business(models.Model):
     """The one business this installation serves (a singleton, row id 1).
 
@@ -56,6 +65,27 @@ class Business(models.Model):
     )
     first_top_up_bonus_minor = models.BigIntegerField(
         _("first top-up bonus"), default=0, help_text=_("Added to a customer's first top-up")
+    )
+    bonus_expiry_days = models.PositiveIntegerField(
+        _("bonus expires after (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Bonus not spent this many days after it was given expires. Empty: never"),
+    )
+    expiry_rules = models.CharField(
+        _("rules for paid money"),
+        max_length=20,
+        choices=ExpiryRules.choices,
+        default=ExpiryRules.PAID_NEVER,
+    )
+    paid_expiry_days = models.PositiveIntegerField(
+        _("paid money expires after (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only with rules that let paid money expire: paid money not spent this many days"
+            " after it was paid in expires. Empty: never"
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

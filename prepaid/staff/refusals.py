@@ -201,6 +201,7 @@ REFUSALS: dict[str, Kind] = {
         _("Uses of this punch card were redeemed: undo those first."),
         stored=True,
     ),
+    "nothing_to_expire": Kind(409, _("Nothing on this account has expired.")),
     "pass_used": Kind(409, _("This pass has been used: undo its uses first."), stored=True),
     "close_other_store": Kind(
         403, _("You close the days of your own stores; %(name)s is not one of them.")

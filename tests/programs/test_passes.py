@@ -179,7 +179,7 @@ def test_an_ended_pass_is_earned_once_and_a_reversed_sale_never(actor):
 
     out = StringIO()
     call_command("expire", stdout=out)
-    assert out.getvalue() == "Expired 0 punch card(s), 0 use(s); earned 0 pass(es).\n"
+    assert out.getvalue().startswith("Expired 0 punch card(s), 0 use(s); earned 0 pass(es);")
 
 
 def test_a_pass_needs_its_days_and_a_price(api):

@@ -97,6 +97,14 @@ class PunchCardOut(Schema):
     expires_at: datetime | None = Field(description="When it ends (null: no end)")
 
 
+class TierOut(Schema):
+    name: str = Field(examples=["Gold"])
+    since: datetime
+    discount_percent: str = Field(
+        description="Off what the customer buys (a product may have its own)", examples=["5"]
+    )
+
+
 class PassOut(Schema):
     id: int
     name: str = Field(examples=["Unlimited refills, 30 days"])
@@ -131,7 +139,7 @@ class CustomerOut(Schema):
     )
     credit_limit: str = Field(examples=["0.00"])
     currency: str = Field(description="ISO 4217", examples=["PHP"])
-    tier: str | None = Field(None, description="Loyalty tier, when tiers are set up")
+    tier: TierOut | None = Field(None, description="The customer's member tier, if any")
     punch_cards: list[PunchCardOut] = Field(
         default_factory=list,
         description="Punch cards with uses left and not ended, in the order they are used",
@@ -257,9 +265,12 @@ class LineOut(Schema):
     amount: str = Field(description="What the line was charged", examples=["1.75"])
     discount: str = Field(
         "0.00",
-        description="What was taken off the line before it was charged (a coupon's share);"
-        " its price was amount + discount",
+        description="What was taken off the line before it was charged (a coupon's share"
+        " and the customer's tier's); its price was amount + discount",
         examples=["0.00"],
+    )
+    tier_discount: str = Field(
+        "0.00", description="The part of the discount the customer's tier took", examples=["0.00"]
     )
 
 

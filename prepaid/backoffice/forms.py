@@ -86,7 +86,7 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["kind"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = Note.Kind.choices
+        field.choices = [c for c in Note.Kind.choices if c[0] != Note.Kind.TIER]  # the shop's
 
 
 class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -118,8 +118,15 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "bonus_expiry_days",
             "expiry_rules",
             "paid_expiry_days",
+            "tier_basis",
+            "tier_window",
         )
-        widgets = {"spend_order": forms.RadioSelect, "expiry_rules": forms.RadioSelect}
+        widgets = {
+            "spend_order": forms.RadioSelect,
+            "expiry_rules": forms.RadioSelect,
+            "tier_basis": forms.RadioSelect,
+            "tier_window": forms.RadioSelect,
+        }
         help_texts = {
             "spend_order": _(
                 "Which balance a sale uses first. Proportional is the usual choice for shops"
@@ -132,7 +139,8 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         zones = sorted(zoneinfo.available_timezones())
         self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])
-        self.fields["expiry_rules"].required = False
+        for name in ("expiry_rules", "tier_basis", "tier_window"):
+            self.fields[name].required = False
         business = self.instance
         for name in self.MONEY:
             minor = getattr(business, f"{name}_minor", None)
@@ -145,9 +153,18 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             raise forms.ValidationError(_("Between 1 and 720 minutes."))
         return minutes
 
+    def _kept(self, name: str) -> str:
+        """A choice left out (an older form, a script) stays as it is."""
+        return str(self.cleaned_data.get(name) or getattr(self.instance, name))
+
     def clean_expiry_rules(self) -> str:
-        """Left out (an older form, a script): the rules stay as they are."""
-        return str(self.cleaned_data.get("expiry_rules") or self.instance.expiry_rules)
+        return self._kept("expiry_rules")
+
+    def clean_tier_basis(self) -> str:
+        return self._kept("tier_basis")
+
+    def clean_tier_window(self) -> str:
+        return self._kept("tier_window")
 
     def clean_bonus_expiry_days(self) -> int | None:
         days = self.cleaned_data.get("bonus_expiry_days")

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -28,10 +29,12 @@ from prepaid.backoffice.shop_forms import (
     ProductForm,
     StaffForm,
     StoreForm,
+    TierForm,
     TokenForm,
 )
 from prepaid.catalog import services as catalog
-from prepaid.catalog.models import BonusRule, Product, TopUpPlan
+from prepaid.catalog import tiers
+from prepaid.catalog.models import BonusRule, Product, Tier, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import MoneyError, from_minor, to_minor
 from prepaid.programs import services as programs
@@ -82,6 +85,7 @@ def products(request: StaffRequest) -> HttpResponse:
         "rules": BonusRule.objects.all(),
         "packages": Package.objects.filter(kind=Package.Kind.COUNT).select_related("product"),
         "passes": Package.objects.filter(kind=Package.Kind.TIME).select_related("product"),
+        "tiers": Tier.objects.annotate(member_count=Count("members")),
     }
     return render(request, "backoffice/products.html", context)
 
@@ -253,6 +257,46 @@ def time_pass(request: StaffRequest, package_id: int | None = None) -> HttpRespo
                 messages.success(request, _("Pass saved."))
                 return redirect("products")
     return _form_page(request, form, item.name if item else _("New pass"), "products")
+
+
+@requires("catalog.write")
+def tier(request: StaffRequest, tier_id: int | None = None) -> HttpResponse:
+    """A member tier: its threshold, its discounts, its bonus multiplier."""
+    item = get_object_or_404(Tier, pk=tier_id) if tier_id else None
+    products = list(Product.objects.filter(active=True))
+    initial: dict[str, Any] = {}
+    if item is not None:
+        initial = {
+            "name": item.name,
+            "threshold": _major(item.threshold_minor),
+            "discount": Decimal(item.discount_bp) / 100,
+            "bonus_multiplier": item.bonus_multiplier,
+        }
+        for price in item.prices.all():
+            initial[f"product_{price.product_id}"] = Decimal(price.discount_bp) / 100
+    form = TierForm(request.POST or None, initial=initial, products=products)
+    if request.method == "POST" and form.is_valid():
+        threshold = _minor(form, "threshold")
+        if threshold is not None:
+            data = form.cleaned_data
+            try:
+                tiers.save_tier(
+                    item,
+                    name=data["name"],
+                    threshold_minor=threshold,
+                    discount_bp=int(data["discount"] * 100),
+                    bonus_multiplier=data["bonus_multiplier"],
+                    product_bp=form.product_rates(),
+                    by=request.staff,
+                )
+            except Refusal as refusal:
+                form.add_error(
+                    refusal.field if refusal.field in form.fields else None, refusal.message()
+                )
+            else:
+                messages.success(request, _("Tier saved."))
+                return redirect("products")
+    return _form_page(request, form, item.name if item else _("New tier"), "products")
 
 
 @requires("catalog.write")

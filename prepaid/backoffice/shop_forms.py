@@ -4,6 +4,7 @@ staff, stores, counters and API tokens. Amounts are typed in the major unit."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -105,6 +106,53 @@ class PassForm(forms.Form):
         help_text=_("Monday to Sunday. Empty: no cap"),
     )  # fmt: skip
     active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
+
+
+class TierForm(forms.Form):
+    """A member tier: from which figure, what it takes off (overall, or per product),
+    and what it multiplies a top-up's bonus by. One percent field per product: empty
+    means the tier's overall discount."""
+
+    name = forms.CharField(label=_("Name"), max_length=60, help_text=_("e.g. Gold"))
+    threshold = forms.DecimalField(
+        label=_("From"),
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        help_text=_("Paid in (or spent, as the settings say) since joining or in 12 months"),
+    )
+    discount = forms.DecimalField(
+        label=_("Discount (%)"), min_value=0, max_value=100, decimal_places=2, initial=0
+    )
+    bonus_multiplier = forms.DecimalField(
+        label=_("Bonus multiplier"),
+        min_value=0,
+        max_value=10,
+        decimal_places=2,
+        initial=1,
+        help_text=_("A top-up's bonus times this: 1.5 gives half as much again"),
+    )
+
+    def __init__(self, *args: Any, products: list[Product], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.products = products
+        for product in products:
+            self.fields[f"product_{product.pk}"] = forms.DecimalField(
+                label=_("%(product)s (%%)") % {"product": product.name},
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                required=False,
+                help_text=_("Empty: the tier's discount"),
+            )
+
+    def product_rates(self) -> dict[Product, int]:
+        """The products given a discount of their own, in basis points."""
+        rates = {}
+        for product in self.products:
+            value = self.cleaned_data.get(f"product_{product.pk}")
+            if value is not None:
+                rates[product] = int(value * 100)
+        return rates
 
 
 class BonusRuleForm(forms.Form):

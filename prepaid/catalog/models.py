@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from prepaid.customers.models import Customer
 from prepaid.staff.models import ApiToken, Staff
 
 COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such as #1e88e5."))
@@ -111,3 +112,75 @@ class BonusRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.every_minor} → +{self.bonus_minor}"
+
+
+class Tier(models.Model):
+    """A member tier: customers whose deposits (or spending, as the shop chose) reach
+    ``threshold_minor`` over their lifetime or the last twelve months are in it, and get
+    ``discount_bp`` off what they buy (hundredths of a percent: 500 is 5%; a product of
+    its own ``TierPrice`` overrides it) and their top-up bonus multiplied by
+    ``bonus_multiplier``."""
+
+    name = models.CharField(_("name"), max_length=60)
+    threshold_minor = models.BigIntegerField(_("from"))
+    discount_bp = models.PositiveIntegerField(_("discount"), default=0)
+    bonus_multiplier = models.DecimalField(
+        _("bonus multiplier"), max_digits=4, decimal_places=2, default=1
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["threshold_minor", "id"]
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(threshold_minor__gt=0), name="tier_threshold_positive"
+            ),
+            models.CheckConstraint(condition=Q(discount_bp__lte=10000), name="tier_discount_max"),
+            models.CheckConstraint(
+                condition=Q(bonus_multiplier__gte=0) & Q(bonus_multiplier__lte=10),
+                name="tier_bonus_multiplier_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TierPrice(models.Model):
+    """A tier's own discount on one product (instead of the tier's overall one)."""
+
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="prices")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    discount_bp = models.PositiveIntegerField(_("discount"))
+
+    class Meta:
+        verbose_name = _("tier discount on a product")
+        verbose_name_plural = _("tier discounts on products")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tier", "product"], name="tier_price_once"),
+            models.CheckConstraint(condition=Q(discount_bp__lte=10000), name="tier_price_max"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tier_id}: {self.product_id}"
+
+
+class CustomerTier(models.Model):
+    """The tier a customer is in, since when, and the figure that put them there. One
+    row per customer, written only when the tier changes (never by every posting)."""
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.CASCADE, related_name="tier_held"
+    )
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="members")
+    since = models.DateTimeField()
+    qualifying_minor = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("customer's tier")
+        verbose_name_plural = _("customers' tiers")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.tier_id}"

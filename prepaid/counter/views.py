@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from prepaid.catalog import tiers
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.closing.running import running
 from prepaid.closing.spans import Place
@@ -116,6 +117,7 @@ def _panel(
     balances = sales.balances(customer)
     cards = programs.holdings(customer)
     passes = programs.passes(customer)
+    member = tiers.held(customer.pk)
     left = programs.uses_left(cards)
     products = list(Product.objects.filter(active=True))
     for product in products:
@@ -125,10 +127,14 @@ def _panel(
         extra = product  # what the template reads beside the product's own fields
         extra.by_pass, extra.pass_left = covered, today  # type: ignore[attr-defined]
         extra.redeemable = None if today is None else today + left.get(product.pk, 0)  # type: ignore[attr-defined]
+        bp = member.rate(product.pk) if member else 0
+        extra.tier_bp = bp  # type: ignore[attr-defined]
+        extra.tier_price = product.unit_price * (10000 - bp) / 10000  # type: ignore[attr-defined]
     packages = Package.objects.filter(active=True).select_related("product")
     context = {
         "cards": cards,
         "passes": passes,
+        "member": member,
         "packages": packages,
         "package_form": package_form or PackageForm(initial={"key": new_key()}),
         "show_package": show_package,
@@ -311,6 +317,7 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         "coupon_use": batch.coupon_uses.select_related("coupon").first()
         if batch.code == Batch.Code.SALE
         else None,
+        "tier_discount": sum(line.tier_discount_minor for line in batch.sale_lines.all()),
     }
     return render(request, "counter/receipt.html", context)
 

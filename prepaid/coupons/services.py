@@ -32,6 +32,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from prepaid.catalog import tiers
 from prepaid.catalog.models import Product
 from prepaid.coupons.models import Coupon, CouponUse
 from prepaid.customers.models import Customer
@@ -331,6 +332,7 @@ def sell(
     note: str = "",
     read: tuple[sales.Accounts, Account] | None = None,
     pending: rows.Pending | None = None,
+    tier: tiers.Held | None = None,
 ) -> CouponSale:
     """A sale with a coupon (the module docstring): ``sales.sell`` with the coupon's
     discount, and the coupon's use written with the sale lines (``pending``)."""
@@ -345,6 +347,7 @@ def sell(
         read=read,
         pending=pending,
         discount=taken.discount,
+        tier=tier,
     )
     if sold.replayed:
         return CouponSale(sold, taken.coupon)

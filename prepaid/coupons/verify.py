@@ -29,9 +29,9 @@ ORDER BY c.code LIMIT 20
 
 DISCOUNTS = """
 WITH lines AS (
-    SELECT batch_id, SUM(discount_minor) AS discount
+    SELECT batch_id, SUM(discount_minor - tier_discount_minor) AS discount
     FROM sales_saleline GROUP BY batch_id
-    HAVING SUM(discount_minor) <> 0
+    HAVING SUM(discount_minor - tier_discount_minor) <> 0
 ), used AS (
     SELECT batch_id, SUM(discount_minor) AS discount
     FROM coupons_couponuse GROUP BY batch_id

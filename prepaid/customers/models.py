@@ -125,6 +125,7 @@ class Note(models.Model):
         NOTE = "note", _("Note")
         COMPLAINT = "complaint", _("Complaint")
         COMPLIMENT = "compliment", _("Compliment")
+        TIER = "tier", _("Tier")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="timeline")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.NOTE)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.apps import AppConfig
 
@@ -40,6 +40,7 @@ def reports_chores(now: datetime | None) -> int:
 
 EXPIRY_EVERY = 600.0  # seconds between the worker's looks for punch cards that have ended
 _last_expiry: list[float] = []  # when this process last looked (monotonic clock)
+_last_review: list[date] = []  # the day this process last reviewed the tiers
 
 
 def expiry_chore(now: datetime | None) -> int:
@@ -50,6 +51,9 @@ def expiry_chore(now: datetime | None) -> int:
     answers 0, so the worker does not go round again for it."""
     import time
 
+    from django.utils import timezone
+
+    from prepaid.catalog import tiers
     from prepaid.operations.programs import earn_due, expire_balances, expire_due
 
     if now is None and _last_expiry and time.monotonic() - _last_expiry[0] < EXPIRY_EVERY:
@@ -58,4 +62,8 @@ def expiry_chore(now: datetime | None) -> int:
     expire_due(now)
     earn_due(now)
     expire_balances(now)
+    day = (now or timezone.now()).date()
+    if now is not None or _last_review[:1] != [day]:
+        _last_review[:] = [day]
+        tiers.review(now)  # once a day: every member's figure added up again
     return 0

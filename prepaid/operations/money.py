@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext as _
 
 from prepaid.catalog import services as catalog
+from prepaid.catalog import tiers
 from prepaid.catalog.models import TopUpPlan
 from prepaid.coupons import services as coupons
 from prepaid.customers.models import Customer
@@ -89,9 +90,10 @@ class Sale(Operation):
 
     def perform(self, context: Context) -> Done:
         currency = context.business.currency
-        customer, mine, revenue = sales.customer_for_sale(
+        customer, mine, revenue, member = sales.customer_for_sale(
             self.customer, store_id=context.actor.store.pk
         )
+        tier = tiers.held(customer.pk) if member is not None else None
         products = catalog.find_products([reference for reference, _ in self.lines])
         lines = []
         for number, (reference, quantity) in enumerate(self.lines):
@@ -110,6 +112,7 @@ class Sale(Operation):
                 note=self.note,
                 read=(mine, revenue),
                 pending=context.pending,
+                tier=tier,
             )
             sold, coupon = taken.sold, taken.coupon.code
         else:
@@ -121,6 +124,7 @@ class Sale(Operation):
                 note=self.note,
                 read=(mine, revenue),
                 pending=context.pending,
+                tier=tier,
             )
         data = present.sold(sold, customer, currency, coupon=coupon)
         context.emit("sale.created", data, customer=customer)

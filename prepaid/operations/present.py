@@ -4,10 +4,12 @@ events. Money as decimal strings of the major unit."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 
+from prepaid.catalog import tiers
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.coupons.models import Coupon
 from prepaid.customers.models import Customer
@@ -68,7 +70,7 @@ def customer(
         "available": money(max(balances.available, 0), currency),
         "credit_limit": money(balances.credit_limit, currency),
         "currency": currency,
-        "tier": None,
+        "tier": _tier(person),
         "punch_cards": _punch_cards(person),
         "passes": _passes(person),
         "created_at": created_at or getattr(person, "created_at", None),
@@ -81,6 +83,20 @@ def _punch_cards(person: Customer | NewCustomer) -> list[dict[str, Any]]:
     if not isinstance(person, Customer) or person.pk is None:
         return []
     return [punch_card(held.card, held.remaining) for held in programs.holdings(person)]
+
+
+def _tier(person: Customer | NewCustomer) -> dict[str, Any] | None:
+    """The customer's tier and since when (none for a customer just imported)."""
+    if not isinstance(person, Customer) or person.pk is None:
+        return None
+    found = tiers.held(person.pk)
+    if found is None:
+        return None
+    return {
+        "name": found.tier.name,
+        "since": found.since,
+        "discount_percent": str(Decimal(found.tier.discount_bp) / 100),
+    }
 
 
 def _passes(person: Customer | NewCustomer) -> list[dict[str, Any]]:
@@ -281,6 +297,7 @@ def _line(line: SaleLine, currency: str) -> dict[str, Any]:
         "unit_price": str(line.unit_price),
         "amount": money(line.amount_minor, currency),
         "discount": money(line.discount_minor, currency),
+        "tier_discount": money(line.tier_discount_minor, currency),
     }
 
 

@@ -24,6 +24,8 @@ class SaleLine(models.Model):
     # tier's): its price was ``amount_minor + discount_minor``. The amount stays what
     # was charged, so everything that sums sales sums money that moved.
     discount_minor = models.BigIntegerField(_("discount"), default=0)
+    # The part of the discount the customer's tier took (the rest was a coupon's).
+    tier_discount_minor = models.BigIntegerField(_("tier discount"), default=0)
 
     class Meta:
         verbose_name = _("sale line")

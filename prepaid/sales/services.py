@@ -17,7 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from prepaid.catalog import services as catalog
-from prepaid.catalog.models import Product, TopUpPlan
+from prepaid.catalog import tiers
+from prepaid.catalog.models import CustomerTier, Product, TopUpPlan
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.customers.services import Author
@@ -29,7 +30,7 @@ from prepaid.lib.money import price_line
 from prepaid.lib.transactions import stepped
 from prepaid.sales.models import SaleLine
 from prepaid.staff import audit
-from prepaid.staff.models import Business, SpendOrder, Store
+from prepaid.staff.models import Business, SpendOrder, Store, TierBasis
 from prepaid.staff.refusals import Refusal
 
 Actor = ledger.Actor
@@ -151,19 +152,24 @@ _CUSTOMER_WITH_ACCOUNTS = (
     " LEFT JOIN ledger_account b ON b.customer_id = c.id AND b.kind = %s AND b.unit = %s"
     " LEFT JOIN ledger_account r ON r.kind = %s AND r.store_id = %s AND r.unit = %s"
     " AND r.customer_id IS NULL AND r.payment_method_id IS NULL"
+    " LEFT JOIN catalog_customertier m ON m.customer_id = c.id"
     " WHERE c.code = %s"
 )
 
 
-def customer_for_sale(code: str, *, store_id: int) -> tuple[Customer, Accounts, Account]:
-    """The customer with this code (``not_found`` otherwise), its accounts and the
-    store's revenue account, in one query; what is missing is opened."""
+def customer_for_sale(
+    code: str, *, store_id: int
+) -> tuple[Customer, Accounts, Account, CustomerTier | None]:
+    """The customer with this code (``not_found`` otherwise), its accounts, the store's
+    revenue account and the customer's tier (if any), in one query; what is missing is
+    opened."""
     unit = Business.get().currency
     found = rows.joined(
         (Customer, "c", False),
         (Account, "w", True),
         (Account, "b", True),
         (Account, "r", True),
+        (CustomerTier, "m", True),
         tail=_CUSTOMER_WITH_ACCOUNTS,
         params=[
             str(Account.Kind.WALLET),
@@ -178,8 +184,9 @@ def customer_for_sale(code: str, *, store_id: int) -> tuple[Customer, Accounts, 
     )
     if found is None:
         raise Refusal("not_found", what=str(Customer._meta.verbose_name))
-    customer, wallet, bonus, revenue = found
+    customer, wallet, bonus, revenue, member = found
     assert isinstance(customer, Customer)
+    assert member is None or isinstance(member, CustomerTier)
     if wallet is None or bonus is None:
         wallet, bonus = ledger.customer_accounts(customer, unit=unit)
     if revenue is None:
@@ -187,7 +194,7 @@ def customer_for_sale(code: str, *, store_id: int) -> tuple[Customer, Accounts, 
         revenue = ledger.house_account(Account.Kind.REVENUE, store=store, unit=unit)
     assert isinstance(wallet, Account) and isinstance(bonus, Account)
     assert isinstance(revenue, Account)
-    return customer, Accounts(wallet, bonus), revenue
+    return customer, Accounts(wallet, bonus), revenue, member
 
 
 # -- top-up -----------------------------------------------------------------------------
@@ -211,10 +218,12 @@ def top_up(
 
     1. The shop's rules: the method must be active (and given a reference when it asks
        for one); the amount within the minimum and maximum; a plan paid in full.
-    2. The bonus: the plan's, else the best bonus rule's, plus the first-top-up bonus
-       for a customer with no top-up yet (not counting reversed ones). ``bonus_minor``
-       overrides 1–2 for the import and the demo.
+    2. The bonus: the plan's, else the best bonus rule's, times the customer's tier's
+       bonus multiplier, plus the first-top-up bonus for a customer with no top-up yet
+       (not counting reversed ones). ``bonus_minor`` overrides 1–2 for the import and
+       the demo.
     3. One batch: TOP_UP from the method's house account, BONUS from promotion.
+    4. A shop that tiers by deposit moves the customer up as the top-up posts.
     """
     business = Business.get()
     unit = business.currency
@@ -225,6 +234,11 @@ def top_up(
     if bonus_minor is None:
         _check_top_up(business, amount_minor, method=method, plan=plan, reference=reference)
         bonus_minor = catalog.bonus_for(amount_minor, plan=plan)
+        member = tiers.held(customer.pk) if bonus_minor else None
+        if member is not None and member.tier.bonus_multiplier != 1:
+            bonus_minor = int(
+                (bonus_minor * member.tier.bonus_multiplier).quantize(Decimal(1), ROUND_HALF_UP)
+            )
         if business.first_top_up_bonus_minor:
             ledger.lock(mine.wallet)  # two first top-ups at once must not both get it
             if not _has_top_up(customer):
@@ -243,7 +257,7 @@ def top_up(
         "reference": reference,
         "bonus": bonus_minor if overridden else None,
     }
-    return ledger.post(
+    receipt = ledger.post(
         key,
         legs,
         code=Batch.Code.TOP_UP,
@@ -253,6 +267,9 @@ def top_up(
         reference=reference,
         request=request,
     )
+    if not receipt.replayed and business.tier_basis == TierBasis.DEPOSIT:
+        tiers.reach(customer, now=receipt.batch.created_at, by=actor.by)
+    return receipt
 
 
 def _check_top_up(
@@ -362,9 +379,11 @@ def sell(
     read: tuple[Accounts, Account] | None = None,
     pending: rows.Pending | None = None,
     discount: Discount | None = None,
+    tier: tiers.Held | None = None,
 ) -> Sold:
     """Charge the customer's balance for the lines, priced now and snapshotted, less
-    ``discount`` (what a coupon takes off each line).
+    ``discount`` (what a coupon takes off each line) and then the customer's ``tier``
+    discount on what is left of each line (its product's rate, else the tier's).
 
     The split between paid and bonus money follows the shop's spend order, on the
     balances as read; the posting's guarded updates re-check every floor, so a sale
@@ -380,6 +399,13 @@ def sell(
     check_open(customer)
     priced = price(lines, unit)
     taken = _taken(priced, discount)
+    by_tier = [0] * len(priced)
+    if tier is not None:
+        by_tier = [
+            tiers.off(amount - off, tier.rate(line.product.pk))
+            for (line, amount), off in zip(priced, taken, strict=True)
+        ]
+        taken = [off + extra for off, extra in zip(taken, by_tier, strict=True)]
     total = sum(amount for _, amount in priced) - sum(taken)
     if total <= 0:
         raise Refusal("sale_costs_nothing", field="lines")
@@ -387,7 +413,7 @@ def sell(
         "sale": customer.pk,
         "lines": [[line.product.pk, str(line.quantity)] for line in lines],
     }
-    if discount is not None:
+    if discount is not None or tier is not None:
         request["discount"] = list(taken)
     mine, revenue = read or (
         accounts(customer),
@@ -420,11 +446,13 @@ def sell(
         raise InsufficientFunds(mine.wallet.pk, available=available, requested=requested) from None
     if receipt.replayed:
         return Sold(receipt.batch, replayed=True)
-    recorded = _lines(receipt.batch, priced, taken, from_bonus)
+    recorded = _lines(receipt.batch, priced, taken, from_bonus, by_tier)
     if pending is not None:
         pending.add(*recorded)
     else:
         SaleLine.objects.bulk_create(recorded)
+    if business.tier_basis == TierBasis.SPEND:
+        tiers.reach(customer, now=receipt.batch.created_at, by=actor.by)
     return Sold(
         receipt.batch,
         replayed=False,
@@ -448,7 +476,11 @@ def _taken(priced: list[tuple[Line, int]], discount: Discount | None) -> list[in
 
 
 def _lines(
-    batch: Batch, priced: list[tuple[Line, int]], taken: list[int], from_bonus: int
+    batch: Batch,
+    priced: list[tuple[Line, int]],
+    taken: list[int],
+    from_bonus: int,
+    by_tier: list[int],
 ) -> list[SaleLine]:
     charged = [amount - off for (_, amount), off in zip(priced, taken, strict=True)]
     bonus_parts = share(from_bonus, charged)
@@ -461,9 +493,10 @@ def _lines(
             amount_minor=amount,
             from_bonus_minor=bonus_part,
             discount_minor=off,
+            tier_discount_minor=tiered,
         )
-        for (line, _), amount, off, bonus_part in zip(
-            priced, charged, taken, bonus_parts, strict=True
+        for (line, _), amount, off, bonus_part, tiered in zip(
+            priced, charged, taken, bonus_parts, by_tier, strict=True
         )
     ]
 

@@ -23,6 +23,8 @@ SETTINGS = (
     "bonus_expiry_days",
     "expiry_rules",
     "paid_expiry_days",
+    "tier_basis",
+    "tier_window",
 )
 
 

@@ -38,6 +38,16 @@ class ExpiryRules(models.TextChoices):
     PAID_MAY_EXPIRE = "paid_may_expire", _("Paid money may expire (where the law allows it)")
 
 
+class TierBasis(models.TextChoices):
+    DEPOSIT = "deposit", _("Money paid in (top-ups)")
+    SPEND = "spend", _("Money spent (sales)")
+
+
+class TierWindow(models.TextChoices):
+    LIFETIME = "lifetime", _("Since the customer joined")
+    YEAR = "year", _("The last twelve months")
+
+
 class Business(models.Model):
     """The one business this installation serves (a singleton, row id 1).
 
@@ -86,6 +96,15 @@ class Business(models.Model):
             "Only with rules that let paid money expire: paid money not spent this many days"
             " after it was paid in expires. Empty: never"
         ),
+    )
+    tier_basis = models.CharField(
+        _("tiers count"), max_length=10, choices=TierBasis.choices, default=TierBasis.DEPOSIT
+    )
+    tier_window = models.CharField(
+        _("tiers count over"),
+        max_length=10,
+        choices=TierWindow.choices,
+        default=TierWindow.LIFETIME,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -187,6 +187,7 @@ def test_a_sale_answers_the_lines_and_the_new_balances(api, water):
             "unit_price": "0.2500",
             "amount": "0.63",
             "discount": "0.00",
+            "tier_discount": "0.00",
         }
     ]
     assert body["balance"] == "9.37" and body["currency"] == "PHP"

@@ -42,6 +42,15 @@ def quantity(value: Decimal | None, raw: str = "") -> str:
 
 
 @register.filter
+def percent_bp(basis_points: int | None) -> str:
+    """Hundredths of a percent as a percentage in the reader's language: 250 → "2.5%"."""
+    if basis_points is None:
+        return ""
+    value = format(Decimal(int(basis_points)).scaleb(-2).normalize(), "f")
+    return f"{number_format(Decimal(value))}%"
+
+
+@register.filter
 def transaction_kind(code: str) -> str:
     """A transaction's code as the reader reads it: "top_up" → "Top-up"."""
     try:

@@ -95,6 +95,10 @@
     // price × quantity carries 7 decimals; round half up to the currency's.
     var divisor = Math.pow(10, 7 - places);
     var minor = Math.floor((price * quantity + divisor / 2) / divisor);
+    // The customer's tier takes its share off the line (half up, as the server does);
+    // a coupon's comes off when the sale is confirmed.
+    var discount = Number(chosen.dataset.discount || 0);
+    if (discount) minor -= Math.floor((minor * discount + 5000) / 10000);
     var available = Number(panel.dataset.paid) + Number(panel.dataset.bonus) + Number(panel.dataset.credit);
     total.textContent = format(minor, currency);
     after.textContent = format(Number(panel.dataset.paid) + Number(panel.dataset.bonus) - minor, currency);

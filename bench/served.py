@@ -52,9 +52,11 @@ def server(
         _wait_until_up("127.0.0.1", port, process, timeout, data_dir / "server.log")
         yield "127.0.0.1", port
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
+            os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=15)
+        except ProcessLookupError:
+            pass  # it stopped by itself (the error above says why)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -19,11 +19,14 @@ from prepaid.api.schemas import (
     PackageIn,
     PackageOut,
     PackageSaleOut,
+    PointsIn,
+    PointsOut,
     RedemptionIn,
     RedemptionOut,
 )
 from prepaid.catalog.models import Product
 from prepaid.operations import present
+from prepaid.operations.money import RedeemPoints
 from prepaid.operations.programs import BuyPackage, Redeem
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
@@ -113,3 +116,19 @@ def redeem(request: HttpRequest, code: str, body: RedemptionIn) -> HttpResponse:
     token = require(request, "redeem")
     operation = Redeem(customer=code, product=str(body.product), quantity=body.quantity)
     return _run(request, token, operation)
+
+
+@router.post(
+    "/customers/{code}/points/redemptions",
+    response={201: PointsOut, **ERRORS},
+    **_money_endpoint(
+        "points.redeem",
+        "Redeem points for bonus money",
+        "`points` of the customer's points become bonus money at the shop's point value."
+        " 409 `not_enough_points` beyond what they hold, `points_not_redeemable` when the"
+        " shop gives points no value; nothing is posted then.",
+    ),
+)
+def redeem_points(request: HttpRequest, code: str, body: PointsIn) -> HttpResponse:
+    token = require(request, "points.redeem")
+    return _run(request, token, RedeemPoints(customer=code, points=body.points))

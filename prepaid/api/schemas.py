@@ -97,6 +97,10 @@ class PunchCardOut(Schema):
     expires_at: datetime | None = Field(description="When it ends (null: no end)")
 
 
+class PointsIn(Input):
+    points: int = Field(ge=1, le=10**12, description="How many points to redeem", examples=[100])
+
+
 class TierOut(Schema):
     name: str = Field(examples=["Gold"])
     since: datetime
@@ -140,6 +144,7 @@ class CustomerOut(Schema):
     credit_limit: str = Field(examples=["0.00"])
     currency: str = Field(description="ISO 4217", examples=["PHP"])
     tier: TierOut | None = Field(None, description="The customer's member tier, if any")
+    points: str = Field("0", description="Points held (a whole number, as text)", examples=["120"])
     punch_cards: list[PunchCardOut] = Field(
         default_factory=list,
         description="Punch cards with uses left and not ended, in the order they are used",
@@ -302,6 +307,9 @@ class TransactionOut(Schema):
         "0.00", description="What a coupon took off the sale (the sum of its lines')"
     )
     coupon: str | None = Field(None, description="The code of the coupon the sale took")
+    points_earned: int | None = Field(
+        None, description="A fresh sale's answer: the points it earned (on its paid part)"
+    )
     lines: list[LineOut] = Field(default_factory=list)
     reverses: int | None = Field(None, description="The transaction this one reverses")
     reversed_by: int | None = Field(None, description="The transaction that reversed this one")
@@ -360,6 +368,11 @@ class PlanOut(Schema):
     amount: str = Field(examples=["100.00"])
     bonus: str = Field(examples=["10.00"])
     currency: str
+
+
+class PointsOut(TransactionOut):
+    points: int = Field(description="The points redeemed")
+    points_balance: int = Field(description="The points the customer holds now")
 
 
 class PackageSaleOut(TransactionOut):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -93,7 +94,13 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     """What an owner may change after set-up. The currency is fixed: every amount in the
     ledger is in its minor unit."""
 
-    MONEY = ("top_up_minimum", "top_up_maximum", "first_top_up_bonus")
+    MONEY = (
+        "top_up_minimum",
+        "top_up_maximum",
+        "first_top_up_bonus",
+        "points_every",
+        "point_value",
+    )
 
     top_up_minimum = forms.DecimalField(
         label=_("Smallest top-up"), min_value=0, required=False, help_text=_("Empty: no minimum")
@@ -108,6 +115,19 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text=_("Added to a new customer's first top-up; 0 for none"),
     )
 
+    points_every = forms.DecimalField(
+        label=_("A point for every"),
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text=_("Paid money spent (bonus never earns points). Empty: no points"),
+    )
+    point_value = forms.DecimalField(
+        label=_("A point is worth"),
+        min_value=0,
+        required=False,
+        help_text=_("Bonus money a point gives when redeemed; 0: points are not redeemed"),
+    )
+
     class Meta:
         model = Business
         fields = (
@@ -118,6 +138,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "bonus_expiry_days",
             "expiry_rules",
             "paid_expiry_days",
+            "points_expiry_days",
             "tier_basis",
             "tier_window",
         )
@@ -172,6 +193,12 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             raise forms.ValidationError(_("Between 1 and 3650 days, or empty."))
         return days
 
+    def clean_points_expiry_days(self) -> int | None:
+        days = self.cleaned_data.get("points_expiry_days")
+        if days is not None and not 1 <= days <= 3650:
+            raise forms.ValidationError(_("Between 1 and 3650 days, or empty."))
+        return days
+
     def clean_paid_expiry_days(self) -> int | None:
         days = self.cleaned_data.get("paid_expiry_days")
         if days is not None and not 1 <= days <= 36500:
@@ -193,7 +220,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             except MoneyError:
                 self.add_error(name, _("Enter an amount with at most the currency's decimals."))
                 continue
-            if name == "first_top_up_bonus":
+            if name in ("first_top_up_bonus", "point_value"):
                 minor = minor or 0
             setattr(business, f"{name}_minor", minor)
         smallest, largest = business.top_up_minimum_minor, business.top_up_maximum_minor

@@ -271,6 +271,7 @@ def tier(request: StaffRequest, tier_id: int | None = None) -> HttpResponse:
             "threshold": _major(item.threshold_minor),
             "discount": Decimal(item.discount_bp) / 100,
             "bonus_multiplier": item.bonus_multiplier,
+            "points_multiplier": item.points_multiplier,
         }
         for price in item.prices.all():
             initial[f"product_{price.product_id}"] = Decimal(price.discount_bp) / 100
@@ -286,6 +287,11 @@ def tier(request: StaffRequest, tier_id: int | None = None) -> HttpResponse:
                     threshold_minor=threshold,
                     discount_bp=int(data["discount"] * 100),
                     bonus_multiplier=data["bonus_multiplier"],
+                    points_multiplier=(
+                        Decimal(1)
+                        if data["points_multiplier"] is None
+                        else data["points_multiplier"]
+                    ),
                     product_bp=form.product_rates(),
                     by=request.staff,
                 )

@@ -131,6 +131,15 @@ class TierForm(forms.Form):
         initial=1,
         help_text=_("A top-up's bonus times this: 1.5 gives half as much again"),
     )
+    points_multiplier = forms.DecimalField(
+        label=_("Points multiplier"),
+        min_value=0,
+        max_value=10,
+        decimal_places=2,
+        initial=1,
+        required=False,
+        help_text=_("The points a sale earns times this"),
+    )
 
     def __init__(self, *args: Any, products: list[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -127,6 +127,9 @@ class Tier(models.Model):
     bonus_multiplier = models.DecimalField(
         _("bonus multiplier"), max_digits=4, decimal_places=2, default=1
     )
+    points_multiplier = models.DecimalField(
+        _("points multiplier"), max_digits=4, decimal_places=2, default=1
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -186,6 +186,7 @@ def save_tier(
     threshold_minor: int,
     discount_bp: int,
     bonus_multiplier: Decimal,
+    points_multiplier: Decimal = Decimal(1),
     product_bp: dict[Product, int] | None = None,
     by: Staff | ApiToken | None,
 ) -> Tier:
@@ -200,6 +201,12 @@ def save_tier(
     ):
         raise Refusal(
             "validation_error", field="discount", detail=_("A discount is 0 to 100 percent.")
+        )
+    if not Decimal(0) <= points_multiplier <= Decimal(10):
+        raise Refusal(
+            "validation_error",
+            field="points_multiplier",
+            detail=_("A points multiplier is 0 to 10 (1: the points as they are)."),
         )
     if not Decimal(0) <= bonus_multiplier <= Decimal(10):
         raise Refusal(
@@ -221,6 +228,7 @@ def save_tier(
         tier = tier or Tier()
         tier.name, tier.threshold_minor = name, threshold_minor
         tier.discount_bp, tier.bonus_multiplier = discount_bp, bonus_multiplier
+        tier.points_multiplier = points_multiplier
         tier.save()
         if product_bp is not None:
             TierPrice.objects.filter(tier=tier).delete()
@@ -239,6 +247,7 @@ def _described(tier: Tier) -> dict[str, object]:
         "threshold": tier.threshold_minor,
         "discount_bp": tier.discount_bp,
         "bonus_multiplier": str(tier.bonus_multiplier),
+        "points_multiplier": str(tier.points_multiplier),
         "products": {str(p.product_id): p.discount_bp for p in tier.prices.all()},
     }
 

@@ -42,12 +42,13 @@ from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import to_minor
 from prepaid.lib.phones import mask_phone
 from prepaid.operations.envelope import Operation, Result, run
-from prepaid.operations.money import Reversal, Sale, TopUp
+from prepaid.operations.money import RedeemPoints, Reversal, Sale, TopUp
 from prepaid.operations.programs import BuyPackage, Redeem
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
 from prepaid.reports.customers import history, last_sale, with_balances
 from prepaid.reports.queries import customer_change
+from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.staff import counters
 from prepaid.staff.models import Business
@@ -135,6 +136,9 @@ def _panel(
         "cards": cards,
         "passes": passes,
         "member": member,
+        "points_held": (held_points := points.balance(customer)),
+        "points_worth": held_points * Business.get().point_value_minor,
+        "points_key": new_key(),
         "packages": packages,
         "package_form": package_form or PackageForm(initial={"key": new_key()}),
         "show_package": show_package,
@@ -279,6 +283,25 @@ def package(request: CounterRequest, code: str) -> HttpResponse:
         done = _run(request, operation, data["key"])
     except Refusal as refusal:
         return _refused(request, person, form, refusal, panel="package")
+    return redirect("counter_receipt", batch_id=done.batch_id)
+
+
+@require_POST
+@at_counter
+def use_points(request: CounterRequest, code: str) -> HttpResponse:
+    """The customer's points (all they hold, as the button offers) become bonus money."""
+    person = _customer(code)
+    try:
+        count = int(request.POST.get("points", ""))
+    except ValueError:
+        count = 0
+    operation = RedeemPoints(customer=person.code, points=count)
+    try:
+        done = _run(request, operation, request.POST.get("key", "") or new_key())
+    except Refusal as refusal:
+        if refusal.code == "idempotency_key_reused" and refusal.original is not None:
+            return _original(refusal.original)
+        return _panel(request, person, refusal=refusal.message())
     return redirect("counter_receipt", batch_id=done.batch_id)
 
 

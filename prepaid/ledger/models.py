@@ -97,6 +97,9 @@ class Account(models.Model):
         UNITS = "units", _("Punch card counts")
         ISSUED = "issued", _("Counts issued")
         DEFERRED = "deferred", _("Paid for counts not used yet")
+        # Points (prepaid.sales.points): a customer's points, in the unit "pt", issued
+        # from and returned to the store's ISSUED account of that unit.
+        POINTS = "points", _("Points")
 
     CUSTOMER_KINDS: ClassVar = (Kind.WALLET, Kind.BONUS)
 
@@ -183,6 +186,7 @@ class Batch(models.Model):
         EXPIRY = "expiry", _("Expiry")
         PACKAGE = "package", _("Punch card sold")
         REDEMPTION = "redemption", _("Punch card used")
+        POINTS = "points", _("Points redeemed")
 
     key = models.CharField(max_length=255, unique=True)
     fingerprint = models.CharField(max_length=64, help_text="Digest of the request")
@@ -244,6 +248,8 @@ class Transfer(models.Model):
         ISSUE = "issue", _("Counts issued")
         REDEEM = "redeem", _("Count used")
         RECOGNISE = "recognise", _("Revenue of a count used")
+        POINTS = "points", _("Points earned")
+        POINTS_USED = "points_used", _("Points used")
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="transfers")
     debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")

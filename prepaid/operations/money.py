@@ -22,6 +22,7 @@ from prepaid.lib import rows
 from prepaid.lib.codes import normalize_code
 from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation
+from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.staff.refusals import Refusal
 from prepaid.staff.roles import may
@@ -183,6 +184,25 @@ class Reversal(Operation):
             batch, key=context.ledger_key, actor=context.actor, reason=self.reason
         )
         return _answer(context, "reversal.created", receipt.batch, batch.customer)
+
+
+@dataclass(frozen=True)
+class RedeemPoints(Operation):
+    """``points`` of the customer's points become bonus money at the shop's point value."""
+
+    action: ClassVar[str] = "points.redeem"
+
+    customer: str
+    points: int
+
+    def perform(self, context: Context) -> Done:
+        customer = find_customer(self.customer)
+        receipt = points.redeem(customer, self.points, key=context.ledger_key, actor=context.actor)
+        data, posted = shown(context, receipt.batch, customer)
+        data["points"] = self.points
+        data["points_balance"] = points.balance(customer)
+        context.emit("points.redeemed", data, customer=customer)
+        return Done(data, batch=posted)
 
 
 def _answer(context: Context, event: str, batch: Batch, customer: Customer | None) -> Done:

@@ -52,6 +52,7 @@ EVENT_TYPES: dict[str, str | Promise] = {
     "punch_card.sold": _("A customer bought a punch card"),
     "punch_card.redeemed": _("Uses of a pass or a punch card were redeemed"),
     "pass.sold": _("A customer bought a pass"),
+    "points.redeemed": _("A customer's points became bonus money"),
     "day.closed": _("A day or a counter's shift was closed, or counted again"),
     "day.approved": _("A day close was approved"),
     "day.returned": _("A day close was sent back to be counted again"),

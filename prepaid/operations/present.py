@@ -20,6 +20,7 @@ from prepaid.lib.phones import mask_phone
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package, Pass, PunchCard
 from prepaid.reports.queries import customer_change
+from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.sales.models import SaleLine
 
@@ -71,6 +72,9 @@ def customer(
         "credit_limit": money(balances.credit_limit, currency),
         "currency": currency,
         "tier": _tier(person),
+        "points": str(points.balance(person))
+        if isinstance(person, Customer) and person.pk
+        else "0",
         "punch_cards": _punch_cards(person),
         "passes": _passes(person),
         "created_at": created_at or getattr(person, "created_at", None),
@@ -192,10 +196,18 @@ def transaction(
         "created_at": batch.created_at,
         "discount": money(sum(line.discount_minor for line in batch.sale_lines.all()), currency),
         "coupon": _coupon(batch),
+        "points_earned": _points_earned(batch),
         "lines": [_line(line, currency) for line in batch.sale_lines.all()],
         "reverses": batch.reverses_id,
         "reversed_by": reversal.pk if reversal is not None else None,
     }
+
+
+def _points_earned(batch: Batch) -> int | None:
+    """The points a sale earned (transfers prefetched); None for anything else."""
+    if batch.code != Batch.Code.SALE:
+        return None
+    return sum(t.amount for t in batch.transfers.all() if t.code == Transfer.Code.POINTS)
 
 
 def _coupon(batch: Batch) -> str | None:
@@ -241,6 +253,7 @@ def sold(
         "created_at": batch.created_at,
         "discount": money(sum(line.discount_minor for line in sale.lines), currency),
         "coupon": coupon,
+        "points_earned": sale.points,
         "lines": [_line(line, currency) for line in sale.lines],
         "reverses": None,
         "reversed_by": None,

@@ -14,6 +14,7 @@ transaction of its own that the shop makes itself (``Batch.Code.EXPIRY``, no sta
 
     bonus:C  → promotion:S   due   EXPIRY   (given, not paid: the promotion takes it back)
     wallet:C → breakage:S    due   EXPIRY   (paid, never to be claimed)
+    points:C → issued:S(pt)  due   EXPIRY   (points, ``points_expiry_days``)
 
 at the store where the customer's money last came in. ``prepaid expire`` and the
 worker post what is due once a day however often they run (the key is the account and
@@ -32,6 +33,7 @@ from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.lib.transactions import stepped
+from prepaid.sales import points
 from prepaid.staff.models import Business, ExpiryRules, Store
 from prepaid.staff.refusals import Refusal
 
@@ -55,7 +57,13 @@ def cutoffs(business: Business, now: datetime) -> dict[str, datetime]:
         found[Account.Kind.BONUS.value] = now - timedelta(days=business.bonus_expiry_days)
     if business.expiry_rules == ExpiryRules.PAID_MAY_EXPIRE and business.paid_expiry_days:
         found[Account.Kind.WALLET.value] = now - timedelta(days=business.paid_expiry_days)
+    if business.points_expiry_days:
+        found[Account.Kind.POINTS.value] = now - timedelta(days=business.points_expiry_days)
     return found
+
+
+def _unit(kind: str, business: Business) -> str:
+    return points.UNIT if kind == Account.Kind.POINTS else business.currency
 
 
 # Per customer account of the kind with money on it: what came in up to the cut-off,
@@ -80,7 +88,7 @@ def due(now: datetime | None = None) -> list[Due]:
         with connection.cursor() as cursor:
             cursor.execute(
                 _DUE,
-                [kind, business.currency, connection.ops.adapt_datetimefield_value(cutoff)],
+                [kind, _unit(kind, business), connection.ops.adapt_datetimefield_value(cutoff)],
             )
             for account, customer, amount in cursor.fetchall():
                 found.append(Due(int(account), int(customer), kind, int(amount), cutoff))
@@ -125,10 +133,13 @@ def expire(account: Account, *, key: str, actor: ledger.Actor) -> ledger.Receipt
     amount = _due_now(locked, cutoff)
     if amount <= 0:
         raise Refusal("nothing_to_expire")
-    kind = Account.Kind.PROMOTION if locked.kind == Account.Kind.BONUS else Account.Kind.BREAKAGE
+    kind = {
+        Account.Kind.BONUS: Account.Kind.PROMOTION,
+        Account.Kind.POINTS: Account.Kind.ISSUED,
+    }.get(Account.Kind(locked.kind), Account.Kind.BREAKAGE)
     house = ledger.house_account(kind, store=actor.store, unit=locked.unit)
     customer = Customer.objects.get(pk=locked.customer_id)
-    what = "bonus" if locked.kind == Account.Kind.BONUS else "paid money"
+    what = {"bonus": "bonus", "points": "points"}.get(locked.kind, "paid money")
     return ledger.post(
         key,
         [ledger.Leg(locked, house, amount, Transfer.Code.EXPIRY)],

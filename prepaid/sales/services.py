@@ -28,6 +28,7 @@ from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib import rows
 from prepaid.lib.money import price_line
 from prepaid.lib.transactions import stepped
+from prepaid.sales import points
 from prepaid.sales.models import SaleLine
 from prepaid.staff import audit
 from prepaid.staff.models import Business, SpendOrder, Store, TierBasis
@@ -74,6 +75,7 @@ class Sold(ledger.Receipt):
 
     lines: tuple[SaleLine, ...] = ()
     after: Balances | None = None
+    points: int = 0  # earned by the sale
 
 
 @dataclass(frozen=True)
@@ -427,6 +429,10 @@ def sell(
         for account, amount in ((mine.wallet, from_paid), (mine.bonus, from_bonus))
         if amount
     ]
+    multiplier = tier.tier.points_multiplier if tier is not None else Decimal(1)
+    earned = points.earned(from_paid, business, multiplier)
+    if earned:
+        legs.append(points.earning_leg(customer, earned, store_id=actor.store.pk))
     try:
         receipt = ledger.post(
             key,
@@ -460,6 +466,7 @@ def sell(
         legs=receipt.legs,
         lines=tuple(recorded),
         after=mine.balances(receipt.balances),
+        points=earned,
     )
 
 
@@ -620,6 +627,8 @@ def reverse(batch: Batch, *, key: str, actor: Actor, reason: str) -> Receipt:
     except InsufficientFunds:
         if batch.code == Batch.Code.TOP_UP:
             raise Refusal("top_up_spent") from None
+        if batch.code == Batch.Code.SALE:  # only its points can fall short
+            raise Refusal("points_used") from None
         if batch.code == Batch.Code.PACKAGE:
             raise Refusal("punch_card_used") from None
         raise Refusal("reversal_below_floor") from None

@@ -1,6 +1,6 @@
 """What ``prepaid verify`` checks of the sales: the lines of every sale agree with the
 money it moved (their amounts with its sale transfers, their bonus parts with what the
-bonus balance paid)."""
+bonus balance paid; the points a sale earned move apart)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ WITH lines AS (
     FROM ledger_transfer t
     JOIN ledger_batch b ON b.id = t.batch_id
     JOIN ledger_account a ON a.id = t.debit_account_id
-    WHERE b.code = 'sale'
+    WHERE b.code = 'sale' AND t.code = 'sale'
     GROUP BY t.batch_id
 )
 SELECT l.batch_id, l.amount, m.amount, l.from_bonus, m.from_bonus

@@ -23,6 +23,9 @@ SETTINGS = (
     "bonus_expiry_days",
     "expiry_rules",
     "paid_expiry_days",
+    "points_every_minor",
+    "point_value_minor",
+    "points_expiry_days",
     "tier_basis",
     "tier_window",
 )

@@ -97,6 +97,23 @@ class Business(models.Model):
             " after it was paid in expires. Empty: never"
         ),
     )
+    points_every_minor = models.BigIntegerField(
+        _("paid money per point"),
+        null=True,
+        blank=True,
+        help_text=_("A point for every this much paid money spent. Empty: no points"),
+    )
+    point_value_minor = models.BigIntegerField(
+        _("a point is worth"),
+        default=0,
+        help_text=_("What a point gives as bonus when redeemed; 0: points are not redeemed"),
+    )
+    points_expiry_days = models.PositiveIntegerField(
+        _("points expire after (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Points not used this many days after they were earned expire. Empty: never"),
+    )
     tier_basis = models.CharField(
         _("tiers count"), max_length=10, choices=TierBasis.choices, default=TierBasis.DEPOSIT
     )

@@ -201,6 +201,16 @@ REFUSALS: dict[str, Kind] = {
         _("Uses of this punch card were redeemed: undo those first."),
         stored=True,
     ),
+    "points_not_redeemable": Kind(409, _("This shop does not redeem points.")),
+    "points_not_valid": Kind(422, _("Enter a whole number of points, at least 1.")),
+    "not_enough_points": Kind(
+        409, _("The customer has %(points)s points, fewer than that."), stored=True
+    ),
+    "points_used": Kind(
+        409,
+        _("The points this sale earned have been redeemed: it cannot be reversed."),
+        stored=True,
+    ),
     "nothing_to_expire": Kind(409, _("Nothing on this account has expired.")),
     "pass_used": Kind(409, _("This pass has been used: undo its uses first."), stored=True),
     "close_other_store": Kind(

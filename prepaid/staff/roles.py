@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reverse.any": MANAGERS,  # anyone's, at any time
     "package.sell": SELLERS,  # sell a punch card (paid like a top-up)
     "redeem": SELLERS,  # use a punch card's uses
+    "points.redeem": SELLERS,  # points into bonus money
     "expire": OWNER,  # post what has ended (run on a schedule by the shop itself)
     "coupons.issue": MANAGERS,  # issue coupons (a batch, a sheet, a CSV), list, withdraw
     # the shop

@@ -60,6 +60,7 @@ def sample(api, caller, path, method, customer, product):
             "method": "cash",
         },
         ("post", "/api/v1/customers/{code}/redemptions"): {"product": product.pk, "quantity": 1},
+        ("post", "/api/v1/customers/{code}/points/redemptions"): {"points": 1},
         ("post", "/api/v1/coupons"): {"kind": "percent", "value": 10},
     }
     # A transaction of the caller's own where one is needed, so "own" never hides a 403.

@@ -148,7 +148,7 @@ def test_every_refusal_code_has_its_words_in_every_language(shop):
         params: dict[str, object] = {name: 1 for name in kind.money}
         for name in ("what", "detail", "product", "phone", "method", "plan", "name", "existing"):
             params[name] = "x"
-        params["minutes"] = 5
+        params["minutes"] = params["points"] = 5
         params["coupon"] = params["day"] = "x"
         english = words(code, "en", **params)
         assert english and "%(" not in english, code

@@ -1,7 +1,7 @@
 """The ledger against a reference model in plain Python, under random sequences of
-top-ups, bonuses, sales, refunds, punch cards bought and used, reversals and replays,
-each run as the interfaces run it: an operation through the envelope
-(``prepaid.operations``).
+top-ups, bonuses, sales (with coupons), refunds, punch cards bought and used, points
+earned and redeemed, reversals and replays, each run as the interfaces run it: an
+operation through the envelope (``prepaid.operations``).
 
 After every step the database's balances equal the model's and ``verify`` passes. In CI
 the run is derandomized (a fixed seed), so a failure there reproduces locally.
@@ -27,13 +27,16 @@ from hypothesis.stateful import (
 )
 
 from prepaid.catalog import services as catalog
+from prepaid.coupons import services as coupons
+from prepaid.coupons.models import Coupon
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.operations.envelope import run
-from prepaid.operations.money import Refund, Reversal, Sale, TopUp
+from prepaid.operations.money import RedeemPoints, Refund, Reversal, Sale, TopUp
 from prepaid.operations.programs import BuyPackage, Redeem
 from prepaid.programs import services as programs
 from prepaid.programs.models import PunchCard
+from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.staff.models import Business, SpendOrder
 from prepaid.staff.refusals import Refusal
@@ -47,6 +50,11 @@ AMOUNTS = st.integers(min_value=1, max_value=50_000)
 class Wallet:
     paid: int = 0
     bonus: int = 0
+    points: int = 0
+
+
+POINT_EVERY = 100  # a point for every 1.00 of paid money spent
+POINT_VALUE = 1  # a point gives 0.01 of bonus
 
 
 @dataclass
@@ -72,6 +80,7 @@ class Posted:
     batch_id: int
     reversed: bool = field(default=False)
     uses: list[tuple[int, int]] = field(default_factory=list)
+    points: int = 0
 
 
 def rows() -> tuple[int, int, list[tuple[int, int, int]]]:
@@ -94,10 +103,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self.count = 0
         self.refusals: list[tuple[str, str, dict[str, int], int]] = []
         self.cards: list[Card] = []
+        self.coupons: list[str] = []
 
     @initialize(order=st.sampled_from(list(SpendOrder)))
     def choose_spend_order(self, order):
-        Business.objects.filter(pk=1).update(spend_order=order)
+        Business.objects.filter(pk=1).update(
+            spend_order=order, points_every_minor=POINT_EVERY, point_value_minor=POINT_VALUE
+        )
         self.order = order
 
     def split(self, wallet: Wallet, cents: int) -> tuple[int, int]:
@@ -123,7 +135,11 @@ class LedgerMachine(RuleBasedStateMachine):
         if name == "top_up":
             return TopUp(code, options["amount"], "cash", plan=options.get("plan"))
         if name == "sell":
-            return Sale(code, ((str(self.product.pk), str(options["cents"])),))
+            index = options.get("coupon")
+            coupon = "" if index is None else (self.coupons + ["ZZZZ-ZZZZ"] * index)[index]
+            return Sale(code, ((str(self.product.pk), str(options["cents"])),), coupon=coupon)
+        if name == "points":
+            return RedeemPoints(code, options["points"])
         if name == "package":
             return BuyPackage(code, options["package"], "cash")
         if name == "redeem":
@@ -133,13 +149,16 @@ class LedgerMachine(RuleBasedStateMachine):
     def call(self, name: str, options: dict[str, int], customer: int, key: str):
         return run(self.operation(name, options, customer), actor=self.actor, scope="t", key=key)
 
-    def record(self, name, options, customer, paid, bonus) -> Posted:
+    def record(self, name, options, customer, paid, bonus, earned=0) -> Posted:
         key = self.next_key()
         outcome = self.call(name, options, customer, key)
         assert not outcome.replayed
         self.model[customer].paid += paid
         self.model[customer].bonus += bonus
-        return Posted(key, customer, (name, options), paid, bonus, outcome.batch_id)
+        self.model[customer].points += earned
+        posted = Posted(key, customer, (name, options), paid, bonus, outcome.batch_id)
+        posted.points = earned
+        return posted
 
     def refused(self, code: str, action) -> None:
         before = rows()
@@ -171,7 +190,39 @@ class LedgerMachine(RuleBasedStateMachine):
         if cents < 1:
             return self.top_up(customer, 100)
         from_paid, from_bonus = self.split(wallet, cents)
-        return self.record("sell", {"cents": cents}, customer, -from_paid, -from_bonus)
+        earned = from_paid // POINT_EVERY  # on the paid part only
+        return self.record("sell", {"cents": cents}, customer, -from_paid, -from_bonus, earned)
+
+    @rule(target=posted, customer=st.integers(0, 1), share=st.floats(0.01, 1.0), off=AMOUNTS)
+    def sale_with_a_coupon(self, customer, share, off):
+        """A single-use coupon of ``off``: charged less by it; used again, refused."""
+        wallet = self.model[customer]
+        cents = int((wallet.paid + wallet.bonus) * share)
+        if cents < 2:
+            return self.top_up(customer, 100)
+        off = 1 + off % (cents - 1)  # something to take off, something left to pay
+        (coupon,) = coupons.issue(coupons.Terms(Coupon.Kind.AMOUNT, off), by=None)
+        self.coupons.append(coupon.code)
+        options = {"cents": cents, "coupon": len(self.coupons) - 1}
+        from_paid, from_bonus = self.split(wallet, cents - off)
+        earned = from_paid // POINT_EVERY
+        done = self.record("sell", options, customer, -from_paid, -from_bonus, earned)
+        again = {"cents": 1, "coupon": options["coupon"]}
+        key = self.next_key()
+        self.refused("coupon_not_valid", lambda: self.call("sell", again, customer, key))
+        return done
+
+    @rule(target=posted, customer=st.integers(0, 1), share=st.floats(0.01, 1.0))
+    def redeem_points(self, customer, share):
+        held = self.model[customer].points
+        count = int(held * share)
+        if count < 1:
+            key = self.next_key()
+            options = {"points": held + 1}
+            self.refused("not_enough_points", lambda: self.call("points", options, customer, key))
+            return self.top_up(customer, 100)
+        done = self.record("points", {"points": count}, customer, 0, count * POINT_VALUE, -count)
+        return done
 
     @rule(customer=st.integers(0, 1), extra=AMOUNTS)
     def sale_beyond_balance(self, customer, extra):
@@ -253,6 +304,9 @@ class LedgerMachine(RuleBasedStateMachine):
             if self.cards[index].remaining < bought:
                 self.refused("punch_card_used", lambda: self.reverse(batch_id))
                 return
+        if operation.points > 0 and wallet.points < operation.points:
+            self.refused("points_used", lambda: self.reverse(batch_id))
+            return
         if wallet.paid - operation.paid < 0 or wallet.bonus - operation.bonus < 0:
             spent = "top_up_spent" if operation.call[0] == "top_up" else "reversal_below_floor"
             self.refused(spent, lambda: self.reverse(batch_id))
@@ -260,6 +314,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.reverse(batch_id)
         wallet.paid -= operation.paid
         wallet.bonus -= operation.bonus
+        wallet.points -= operation.points
         for index, uses in operation.uses:
             self.cards[index].remaining -= uses
         operation.reversed = True
@@ -287,11 +342,12 @@ class LedgerMachine(RuleBasedStateMachine):
         for customer, wallet in zip(self.customers, self.model, strict=True):
             balances = sales.balances(customer)
             assert (balances.paid, balances.bonus) == (wallet.paid, wallet.bonus)
+            assert points.balance(customer) == wallet.points
         cards = {
             c.pk: programs.remaining_of(c) for c in PunchCard.objects.select_related("account")
         }
         assert cards == {card.card_id: card.remaining for card in self.cards}
-        assert_ledger_sound()  # with the punch cards' deferred money
+        assert_ledger_sound()  # with the punch cards' deferred money and the coupons' uses
 
 
 @pytest.mark.django_db

@@ -367,6 +367,10 @@ class PlanOut(Schema):
     name: str = Field(examples=["100 → +10"])
     amount: str = Field(examples=["100.00"])
     bonus: str = Field(examples=["10.00"])
+    gift_points: int = Field(0, description="Points given with the top-up")
+    gift_coupon: str = Field(
+        "0.00", description="A coupon of this much off, given to the customer with it"
+    )
     currency: str
 
 

@@ -147,19 +147,28 @@ def plan(request: StaffRequest, plan_id: int | None = None) -> HttpResponse:
             "name": item.name,
             "amount": _major(item.amount_minor),
             "bonus": _major(item.bonus_minor),
+            "gift_points": item.gift_points,
+            "gift_coupon": _major(item.gift_coupon_minor),
+            "gift_coupon_days": item.gift_coupon_days,
             "position": item.position,
             "active": item.active,
         }
     form = PlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         amount, bonus = _minor(form, "amount"), _minor(form, "bonus")
-        if amount is not None and bonus is not None:
+        if form.cleaned_data["gift_coupon"] is None:
+            form.cleaned_data["gift_coupon"] = Decimal(0)
+        coupon = _minor(form, "gift_coupon")
+        if amount is not None and bonus is not None and coupon is not None:
             try:
                 catalog.save_plan(
                     item,
                     name=form.cleaned_data["name"],
                     amount_minor=amount,
                     bonus_minor=bonus,
+                    gift_points=form.cleaned_data["gift_points"] or 0,
+                    gift_coupon_minor=coupon,
+                    gift_coupon_days=form.cleaned_data["gift_coupon_days"] or 30,
                     active=form.cleaned_data["active"],
                     position=form.cleaned_data["position"],
                     by=request.staff,

@@ -53,6 +53,24 @@ class PlanForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60, help_text=_("e.g. 100 → +10"))
     amount = forms.DecimalField(label=_("Customer pays"), min_value=Decimal("0.01"), max_digits=14)
     bonus = forms.DecimalField(label=_("Bonus"), min_value=0, max_digits=14, initial=0)
+    gift_points = forms.IntegerField(
+        label=_("Gift points"), min_value=0, max_value=10**9, initial=0, required=False
+    )
+    gift_coupon = forms.DecimalField(
+        label=_("Gift coupon"),
+        min_value=0,
+        max_digits=14,
+        initial=0,
+        required=False,
+        help_text=_("An amount off a later sale, for this customer only; 0: none"),
+    )
+    gift_coupon_days = forms.IntegerField(
+        label=_("Gift coupon valid for (days)"),
+        min_value=1,
+        max_value=3650,
+        initial=30,
+        required=False,
+    )
     position = forms.IntegerField(label=_("Position"), min_value=0, max_value=32767, initial=0)
     active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
 

@@ -77,6 +77,11 @@ class TopUpPlan(models.Model):
     name = models.CharField(_("name"), max_length=60)
     amount_minor = models.BigIntegerField(_("amount"))
     bonus_minor = models.BigIntegerField(_("bonus"), default=0)
+    # Gifts with the top-up (赠送积分、赠送卡券): points, and a coupon of an amount off
+    # for this customer only, valid a number of days.
+    gift_points = models.PositiveIntegerField(_("gift points"), default=0)
+    gift_coupon_minor = models.BigIntegerField(_("gift coupon"), default=0)
+    gift_coupon_days = models.PositiveIntegerField(_("gift coupon valid for (days)"), default=30)
     active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

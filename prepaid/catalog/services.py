@@ -224,16 +224,25 @@ def save_plan(
     bonus_minor: int,
     active: bool = True,
     position: int = 0,
+    gift_points: int = 0,
+    gift_coupon_minor: int = 0,
+    gift_coupon_days: int = 30,
     by: Author,
 ) -> TopUpPlan:
     if amount_minor <= 0:
         raise CatalogError(_("A plan's amount must be more than zero."), field="amount")
     if bonus_minor < 0:
         raise CatalogError(_("A bonus cannot be negative."), field="bonus")
+    if not 0 <= gift_points <= 10**9 or gift_coupon_minor < 0:
+        raise CatalogError(_("A gift cannot be negative."), field="gift_points")
+    if not 1 <= gift_coupon_days <= 3650:
+        raise CatalogError(_("Between 1 and 3650 days."), field="gift_coupon_days")
     plan = plan or TopUpPlan()
     before = None if plan.pk is None else _plan_snapshot(plan)
     plan.name = name.strip() or str(amount_minor)
     plan.amount_minor, plan.bonus_minor = amount_minor, bonus_minor
+    plan.gift_points, plan.gift_coupon_minor = gift_points, gift_coupon_minor
+    plan.gift_coupon_days = gift_coupon_days
     plan.active, plan.position = active, position
     plan.save()
     audit.record("plan.saved", f"plan:{plan.pk}", by=by, before=before, after=_plan_snapshot(plan))
@@ -245,6 +254,9 @@ def _plan_snapshot(plan: TopUpPlan) -> dict[str, Any]:
         "name": plan.name,
         "amount_minor": plan.amount_minor,
         "bonus_minor": plan.bonus_minor,
+        "gift_points": plan.gift_points,
+        "gift_coupon_minor": plan.gift_coupon_minor,
+        "gift_coupon_days": plan.gift_coupon_days,
         "active": plan.active,
     }
 

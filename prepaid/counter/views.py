@@ -37,7 +37,7 @@ from prepaid.counter.forms import (
 )
 from prepaid.customers import lookup
 from prepaid.customers.models import Customer
-from prepaid.ledger.models import Batch
+from prepaid.ledger.models import Batch, Transfer
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import to_minor
 from prepaid.lib.phones import mask_phone
@@ -341,6 +341,10 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         if batch.code == Batch.Code.SALE
         else None,
         "tier_discount": sum(line.tier_discount_minor for line in batch.sale_lines.all()),
+        "points_moved": sum(
+            t.amount for t in batch.transfers.all() if t.code == Transfer.Code.POINTS
+        ),
+        "gift_coupons": list(batch.gift_coupons.all()),
     }
     return render(request, "counter/receipt.html", context)
 

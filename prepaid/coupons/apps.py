@@ -14,3 +14,11 @@ class Config(AppConfig):
 
         register(coupon_uses)
         register(coupon_discounts)
+
+        from prepaid.coupons import services
+        from prepaid.sales.services import AFTER_REVERSAL, BEFORE_REVERSAL
+
+        if services.refuse_used_gift not in BEFORE_REVERSAL:
+            BEFORE_REVERSAL.append(services.refuse_used_gift)
+        if services.withdraw_gifts not in AFTER_REVERSAL:
+            AFTER_REVERSAL.append(services.withdraw_gifts)

@@ -65,6 +65,14 @@ class Coupon(models.Model):
         verbose_name=_("only for"),
     )
     series = models.CharField(_("series"), max_length=80, blank=True, db_index=True)
+    gift_of = models.ForeignKey(
+        Batch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gift_coupons",
+        help_text="The top-up whose plan gave it",
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
@@ -33,10 +33,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.catalog import tiers
-from prepaid.catalog.models import Product
+from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.coupons.models import Coupon, CouponUse
 from prepaid.customers.models import Customer
-from prepaid.ledger.models import Account
+from prepaid.ledger.models import Account, Batch
 from prepaid.lib import rows
 from prepaid.lib.codes import new_code, normalize_code
 from prepaid.lib.money import price_line
@@ -362,3 +362,44 @@ def sell(
     else:
         use.save()
     return CouponSale(sold, taken.coupon, (use,))
+
+
+# -- a top-up plan's gift ----------------------------------------------------------------
+
+
+def give(customer: Customer, plan: TopUpPlan, batch: Batch, *, today: date) -> Coupon | None:
+    """The coupon a top-up plan gives with the top-up ``batch``: an amount off, for this
+    customer only, valid the plan's days from ``today`` (none when the plan gives none)."""
+    if not plan.gift_coupon_minor:
+        return None
+    terms = Terms(
+        Coupon.Kind.AMOUNT,
+        plan.gift_coupon_minor,
+        valid_until=today + timedelta(days=plan.gift_coupon_days),
+        customer=customer,
+    )
+    (coupon,) = issue(terms, series=plan.name, by=None)
+    Coupon.objects.filter(pk=coupon.pk).update(gift_of=batch)
+    coupon.gift_of = batch
+    return coupon
+
+
+def refuse_used_gift(batch: Batch) -> None:
+    """A top-up whose gift coupon was used is not taken back (registered with
+    ``sales.reverse``): the discount was given for it."""
+    if (
+        batch.code == Batch.Code.TOP_UP
+        and CouponUse.objects.filter(
+            coupon__gift_of=batch, batch__reversed_by__isnull=True
+        ).exists()
+    ):
+        raise Refusal("gift_used")
+
+
+def withdraw_gifts(batch: Batch) -> None:
+    """A top-up taken back takes its gift coupon with it (registered with
+    ``sales.reverse``, in the reversal's transaction)."""
+    if batch.code == Batch.Code.TOP_UP:
+        Coupon.objects.filter(gift_of=batch, withdrawn_at__isnull=True).update(
+            withdrawn_at=timezone.now()
+        )

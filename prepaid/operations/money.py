@@ -6,10 +6,12 @@ is also the data of its event.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.catalog import services as catalog
@@ -74,7 +76,16 @@ class TopUp(Operation):
             key=context.ledger_key,
             actor=context.actor,
         )
-        return _answer(context, "top_up.created", receipt.batch, customer)
+        gift = None
+        if plan is not None and plan.gift_coupon_minor:
+            zone = zoneinfo.ZoneInfo(context.business.time_zone)
+            today = timezone.localdate(receipt.batch.created_at, zone)
+            gift = coupons.give(customer, plan, receipt.batch, today=today)
+        data, posted = shown(context, receipt.batch, customer)
+        data["gift_points"] = plan.gift_points if plan is not None else 0
+        data["gift_coupon"] = present.coupon(gift, context.business.currency) if gift else None
+        context.emit("top_up.created", data, customer=customer)
+        return Done(data, batch=posted)
 
 
 @dataclass(frozen=True)

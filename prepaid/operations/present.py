@@ -365,6 +365,8 @@ def plan(item: TopUpPlan, currency: str) -> dict[str, Any]:
         "name": item.name,
         "amount": money(item.amount_minor, currency),
         "bonus": money(item.bonus_minor, currency),
+        "gift_points": item.gift_points,
+        "gift_coupon": money(item.gift_coupon_minor, currency),
         "currency": currency,
     }
 

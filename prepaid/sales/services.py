@@ -224,7 +224,8 @@ def top_up(
        bonus multiplier, plus the first-top-up bonus for a customer with no top-up yet
        (not counting reversed ones). ``bonus_minor`` overrides 1–2 for the import and
        the demo.
-    3. One batch: TOP_UP from the method's house account, BONUS from promotion.
+    3. One batch: TOP_UP from the method's house account, BONUS from promotion, and
+       the plan's gift points (its gift coupon is issued by the operation).
     4. A shop that tiers by deposit moves the customer up as the top-up posts.
     """
     business = Business.get()
@@ -251,6 +252,8 @@ def top_up(
     if bonus_minor:
         promotion = ledger.house_account(Account.Kind.PROMOTION, store=store, unit=unit)
         legs.append(ledger.Leg(promotion, mine.bonus, bonus_minor, Transfer.Code.BONUS))
+    if plan is not None and plan.gift_points:  # the plan's gift (a coupon: the operation's)
+        legs.append(points.earning_leg(customer, plan.gift_points, store_id=store.pk))
     request = {
         "top_up": customer.pk,
         "amount": amount_minor,
@@ -616,10 +619,10 @@ def reverse(batch: Batch, *, key: str, actor: Actor, reason: str) -> Receipt:
         raise Refusal("reason_required", field="reason")
     if Batch.objects.filter(reverses=batch).exists():
         raise AlreadyReversed(batch.pk)  # before "spent": the reversal took it back
+    for check in BEFORE_REVERSAL:  # the programs' own reasons first: the more telling
+        check(batch)
     if batch.code == Batch.Code.TOP_UP:
         _check_unspent(batch)
-    for check in BEFORE_REVERSAL:
-        check(batch)
     same_store = actor.device is not None and actor.device.store_id == batch.store_id
     at_original = replace(actor, store=batch.store, device=actor.device if same_store else None)
     try:

@@ -201,6 +201,11 @@ REFUSALS: dict[str, Kind] = {
         _("Uses of this punch card were redeemed: undo those first."),
         stored=True,
     ),
+    "gift_used": Kind(
+        409,
+        _("The coupon this top-up gave has been used: it cannot be reversed."),
+        stored=True,
+    ),
     "points_not_redeemable": Kind(409, _("This shop does not redeem points.")),
     "points_not_valid": Kind(422, _("Enter a whole number of points, at least 1.")),
     "not_enough_points": Kind(

@@ -31,3 +31,24 @@ def test_the_counter_turns_points_into_bonus(till, maria, actor, business):
     assert "Points redeemed" in receipt and "$0.20" in receipt
     assert points.balance(maria) == 0
     assert_ledger_sound()
+
+
+def test_the_receipt_of_a_plan_with_gifts_lists_them(till, maria, business):
+    from prepaid.catalog import services as catalog
+    from tests.factories import method
+
+    plan = catalog.save_plan(
+        None, name="500 → +50", amount_minor=50000, bonus_minor=5000, gift_points=100,
+        gift_coupon_minor=2000, gift_coupon_days=7, by=None,
+    )  # fmt: skip
+    panel = till.get(f"/counter/c/{maria.code}/").content.decode()
+    done = till.post(
+        f"/counter/c/{maria.code}/top-up/",
+        {"key": form_key(panel, 'id="top-up-form"'), "plan": plan.pk, "amount": "",
+         "method": method("cash").pk},
+    )  # fmt: skip
+    assert done.status_code == 302
+    receipt = till.get(done["Location"]).content.decode()
+    assert 'id="points-line"' in receipt and "+100" in receipt
+    assert "Gift coupon" in receipt and "$20.00" in receipt
+    assert_ledger_sound()

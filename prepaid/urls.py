@@ -36,6 +36,11 @@ urlpatterns = [
         customers.customer_reverse,
         name="customer_reverse",
     ),
+    path(
+        "customers/<str:code>/punch-cards/<int:card_id>/refund/",
+        customers.customer_card_refund,
+        name="customer_card_refund",
+    ),
     path("c/<str:token>", portal.card, name="portal"),
     path("c/<str:token>/qr.svg", portal.qr, name="portal_qr"),
     path("api/v1/", api.urls),

@@ -16,6 +16,7 @@ from prepaid.api.money import ERRORS, _money_endpoint, _run
 from prepaid.api.permissions import endpoint, require
 from prepaid.api.schemas import (
     BuyPackageIn,
+    CardRefundIn,
     PackageIn,
     PackageOut,
     PackageSaleOut,
@@ -27,7 +28,7 @@ from prepaid.api.schemas import (
 from prepaid.catalog.models import Product
 from prepaid.operations import present
 from prepaid.operations.money import RedeemPoints
-from prepaid.operations.programs import BuyPackage, Redeem
+from prepaid.operations.programs import BuyPackage, Redeem, RefundPunchCard
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
 from prepaid.staff.models import Business
@@ -132,3 +133,21 @@ def redeem(request: HttpRequest, code: str, body: RedemptionIn) -> HttpResponse:
 def redeem_points(request: HttpRequest, code: str, body: PointsIn) -> HttpResponse:
     token = require(request, "points.redeem")
     return _run(request, token, RedeemPoints(customer=code, points=body.points))
+
+
+@router.post(
+    "/punch-cards/{card_id}/refund",
+    response={201: PackageSaleOut, **ERRORS},
+    **_money_endpoint(
+        "refund",
+        "Refund the uses left on a punch card",
+        "Where the shop allows it (a setting): the uses left go back to the store and what"
+        " they are worth of the card's price is paid out by `method`, with a reason. 409"
+        " `card_refund_not_allowed` when the shop does not refund cards, `nothing_to_refund`"
+        " for a card without uses left or one that has ended.",
+    ),
+)
+def refund_card(request: HttpRequest, card_id: int, body: CardRefundIn) -> HttpResponse:
+    token = require(request, "refund")
+    operation = RefundPunchCard(card=card_id, method=body.method, reason=body.reason)
+    return _run(request, token, operation)

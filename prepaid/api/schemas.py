@@ -250,6 +250,11 @@ class SaleIn(Input):
     )
 
 
+class CardRefundIn(Input):
+    method: str = Field(description="The payment method the money goes out by", examples=["cash"])
+    reason: str = Field(min_length=1, max_length=255, examples=["Moving away"])
+
+
 class RefundIn(Input):
     amount: str = Field(description="Paid money handed back", examples=["20.00"], pattern=AMOUNT)
     method: str = Field(examples=["cash"])

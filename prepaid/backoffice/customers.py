@@ -22,7 +22,7 @@ from prepaid.customers import lookup
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer, Note, Tag
-from prepaid.ledger.models import Batch
+from prepaid.ledger.models import Batch, PaymentMethod
 from prepaid.lib.money import from_minor, to_minor
 from prepaid.lib.phones import display_phone
 from prepaid.operations.customers import (
@@ -34,7 +34,9 @@ from prepaid.operations.customers import (
 )
 from prepaid.operations.envelope import Operation
 from prepaid.operations.money import Reversal
+from prepaid.operations.programs import RefundPunchCard
 from prepaid.programs import services as programs
+from prepaid.programs.models import PunchCard
 from prepaid.reports import customers as customer_report
 from prepaid.sales import services as sales
 from prepaid.staff.models import Business
@@ -102,6 +104,8 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
         "timeline": customer.timeline.select_related("author")[:50],
         "note_form": NoteForm(),
         "can_correct": allowed(request.staff, "reverse.any"),
+        "can_refund_cards": Business.get().punch_card_refunds and allowed(request.staff, "refund"),
+        "methods": PaymentMethod.objects.filter(active=True),
         "reversal_key": uuid.uuid4().hex,
     }
     return render(request, "backoffice/customer.html", context)
@@ -130,6 +134,33 @@ def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpRes
             messages.error(request, refusal.message())
     else:
         messages.success(request, _("Transaction reversed."))
+    return redirect("customer", code=customer.code)
+
+
+@require_POST
+@requires("refund")
+def customer_card_refund(request: StaffRequest, code: str, card_id: int) -> HttpResponse:
+    """A manager pays back the uses left on one of the customer's punch cards."""
+    customer = _customer(code)
+    card = get_object_or_404(PunchCard, pk=card_id, customer=customer)
+    form_key = request.POST.get("key", "").strip()[:64]
+    if not form_key:
+        messages.error(request, _("Reload the page and try again."))
+        return redirect("customer", code=customer.code)
+    operation = RefundPunchCard(
+        card=card.pk,
+        method=request.POST.get("method", ""),
+        reason=request.POST.get("reason", ""),
+    )
+    try:
+        perform(request, operation, form_key)
+    except Refusal as refusal:
+        if refusal.code == "idempotency_key_reused":
+            messages.info(request, _("This form was sent before; nothing more was done."))
+        else:
+            messages.error(request, refusal.message())
+    else:
+        messages.success(request, _("The uses left were refunded."))
     return redirect("customer", code=customer.code)
 
 

@@ -139,6 +139,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "expiry_rules",
             "paid_expiry_days",
             "points_expiry_days",
+            "punch_card_refunds",
             "tier_basis",
             "tier_window",
         )

@@ -250,6 +250,7 @@ class Transfer(models.Model):
         RECOGNISE = "recognise", _("Revenue of a count used")
         POINTS = "points", _("Points earned")
         POINTS_USED = "points_used", _("Points used")
+        RETURN = "return", _("Counts returned")
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="transfers")
     debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")

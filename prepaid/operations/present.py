@@ -327,6 +327,8 @@ def _total(code: str, paid: int, bonus: int, batch: Batch | None = None) -> int:
         return sum(t.amount for t in batch.transfers.all() if _reverses_program_money(t))
     if code in (Batch.Code.SALE, Batch.Code.REVERSAL):
         return abs(paid) + abs(bonus)
+    if code == Batch.Code.REFUND and not paid and batch is not None:  # a punch card's
+        return sum(t.amount for t in batch.transfers.all() if t.code == Transfer.Code.REFUND)
     return abs(paid)
 
 

@@ -92,6 +92,34 @@ class Redeem(Operation):
         return Done(data, batch=used.receipt.batch)
 
 
+@dataclass(frozen=True)
+class RefundPunchCard(Operation):
+    """Pay back the uses left on a punch card (where the shop allows it), through
+    ``method``, with a reason: a manager's refund."""
+
+    action: ClassVar[str] = "refund"
+
+    card: int
+    method: str
+    reason: str
+
+    def perform(self, context: Context) -> Done:
+        card = PunchCard.objects.select_related("customer", "product").filter(pk=self.card).first()
+        if card is None:
+            raise Refusal("not_found", what=_("punch card"))
+        receipt = programs.refund_card(
+            card,
+            method=find_method(self.method),
+            reason=self.reason,
+            key=context.ledger_key,
+            actor=context.actor,
+        )
+        data, posted = shown(context, receipt.batch, card.customer)
+        data["punch_card"] = present.punch_card(card, 0)
+        context.emit("refund.created", data, customer=card.customer)
+        return Done(data, batch=posted)
+
+
 def _product(reference: str) -> Product:
     """The product by id or SKU (one no longer sold too: a card bought for it still
     holds its uses)."""

@@ -616,6 +616,55 @@ def expire(card: PunchCard, *, key: str, actor: Actor, now: datetime | None = No
     return receipt
 
 
+@stepped
+def refund_card(
+    card: PunchCard, *, method: PaymentMethod, reason: str, key: str, actor: Actor
+) -> Receipt:
+    """Pay back the uses left on a card that has not ended, where the shop allows it
+    (``Business.punch_card_refunds``): what they are worth of the card's price (what the
+    store still holds for it) goes out through ``method``; the uses go back to the
+    store. A refund, like a cash-out: it shows under refunds by method and in the
+    drawer; a reversal of it gives the uses and the money back."""
+    reason = reason.strip()
+    if not Business.get().punch_card_refunds:
+        raise Refusal("card_refund_not_allowed")
+    if not reason:
+        raise Refusal("reason_required", field="reason")
+    check_payment(method, "")
+    locked = PunchCard.objects.select_for_update().select_related("store").get(pk=card.pk)
+    if locked.account_id is None:
+        raise Refusal("nothing_to_refund")
+    account = Account.objects.select_for_update().get(pk=locked.account_id)
+    now = actor.at or timezone.now()
+    left = int(account.credits_posted - account.debits_posted)
+    if left <= 0 or (locked.expires_at is not None and locked.expires_at <= now):
+        raise Refusal("nothing_to_refund")
+    worth = locked.price_minor - locked.recognised_minor
+    currency = Business.get().currency
+    issued = ledger.house_account(Account.Kind.ISSUED, store=locked.store, unit=locked.unit)
+    legs = [Leg(account, issued, left, Transfer.Code.RETURN)]
+    if worth > 0:
+        deferred = ledger.house_account(Account.Kind.DEFERRED, store=locked.store, unit=currency)
+        paid_out = ledger.house_account(
+            Account.Kind.PAYMENT, store=actor.store, unit=currency, method=method
+        )
+        legs.append(Leg(deferred, paid_out, worth, Transfer.Code.REFUND))
+    receipt = ledger.post(
+        key,
+        legs,
+        code=Batch.Code.REFUND,
+        actor=actor,
+        customer=locked.customer,
+        note=reason,
+        request={"refund_card": locked.pk, "method": method.code, "reason": reason},
+    )
+    if not receipt.replayed:
+        PunchUse.objects.create(card=locked, batch=receipt.batch, count=left, value=max(worth, 0))
+        if worth > 0:
+            _recognise(locked.pk, worth)
+    return receipt
+
+
 def _recognise(card_id: int, amount: int) -> None:
     """Add ``amount`` (negative: give it back) to what the card has made revenue."""
     PunchCard.objects.filter(pk=card_id).update(recognised_minor=F("recognised_minor") + amount)
@@ -624,7 +673,7 @@ def _recognise(card_id: int, amount: int) -> None:
 def give_back_recognised(batch: Batch) -> None:
     """A use or an expiry reversed: what it made revenue is the card's again (registered
     with ``sales.reverse``, in the reversal's transaction)."""
-    if batch.code not in (Batch.Code.REDEMPTION, Batch.Code.EXPIRY):
+    if batch.code not in (Batch.Code.REDEMPTION, Batch.Code.EXPIRY, Batch.Code.REFUND):
         return
     for use in PunchUse.objects.filter(batch=batch, value__gt=0):
         _recognise(use.card_id, -use.value)

@@ -26,6 +26,7 @@ SETTINGS = (
     "points_every_minor",
     "point_value_minor",
     "points_expiry_days",
+    "punch_card_refunds",
     "tier_basis",
     "tier_window",
 )

@@ -114,6 +114,14 @@ class Business(models.Model):
         blank=True,
         help_text=_("Points not used this many days after they were earned expire. Empty: never"),
     )
+    punch_card_refunds = models.BooleanField(
+        _("refund unused punch card uses"),
+        default=False,
+        help_text=_(
+            "A manager may pay back the uses left on a punch card, at what the card's price"
+            " gives them"
+        ),
+    )
     tier_basis = models.CharField(
         _("tiers count"), max_length=10, choices=TierBasis.choices, default=TierBasis.DEPOSIT
     )

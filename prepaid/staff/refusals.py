@@ -201,6 +201,12 @@ REFUSALS: dict[str, Kind] = {
         _("Uses of this punch card were redeemed: undo those first."),
         stored=True,
     ),
+    "card_refund_not_allowed": Kind(
+        409, _("This shop does not refund the uses left on punch cards.")
+    ),
+    "nothing_to_refund": Kind(
+        409, _("This punch card has no uses left to refund, or it has ended."), stored=True
+    ),
     "gift_used": Kind(
         409,
         _("The coupon this top-up gave has been used: it cannot be reversed."),

@@ -61,6 +61,7 @@ def sample(api, caller, path, method, customer, product):
         },
         ("post", "/api/v1/customers/{code}/redemptions"): {"product": product.pk, "quantity": 1},
         ("post", "/api/v1/customers/{code}/points/redemptions"): {"points": 1},
+        ("post", "/api/v1/punch-cards/{card_id}/refund"): {"method": "cash", "reason": "r"},
         ("post", "/api/v1/coupons"): {"kind": "percent", "value": 10},
     }
     # A transaction of the caller's own where one is needed, so "own" never hides a 403.
@@ -72,6 +73,7 @@ def sample(api, caller, path, method, customer, product):
         path.replace("{code}", customer)
         .replace("{product_id}", str(product.pk))
         .replace("{transaction_id}", str(made["id"]))
+        .replace("{card_id}", "1")  # none: the role is checked before the card is looked for
         .removeprefix("/api/v1")
     )
     params = {

@@ -1,18 +1,21 @@
 """What the HTTP benchmark posts: one ``Kind`` per API operation compared with a plain
-sale, each a set-up of the shop, a path and a body. A new kind (a sale with a tier
-discount, points and a coupon…) is one more entry in ``KINDS``; ``bench.http_sales``
-runs, counts and reports every kind the same way.
+sale, each a set-up of the shop, a path and a body. A new kind is one more entry in
+``KINDS``; ``bench.http_sales`` runs, counts and reports every kind the same way.
 
 The set-ups run once per database, in a child process whose Django points at it, after
 the ledger benchmark's seed (customers with a wallet) and ``http_sales.prepare_shop``
-(bonus accounts, the product, the cashier's token). Whatever they add must leave
-``prepaid verify`` clean: the benchmark runs it at the end.
+(bonus accounts, the product, the cashier's token), all before the first case: what one
+adds is there during every kind's cases, so it must leave the others as they were (the
+program sale's tiers are its own customers'; its points rate earns nothing on a plain
+sale of 0.01). Whatever they add must leave ``prepaid verify`` clean: the benchmark
+runs it at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -34,24 +37,31 @@ CARD_PRICE_MINOR = CARD_USES  # 0.01 a use
 
 @dataclass(frozen=True)
 class Kind:
-    """An API operation the benchmark posts: ``setup(shop)`` prepares the database once
-    (Django set up; None: nothing to add), ``path`` is formatted with the customer's
-    ``code``, ``body(shop)`` is the JSON sent. ``goal``: the least rate it must reach as
-    a share of a plain sale's (PostgreSQL, random, 4 clients), with the words the target
-    line prints; None for the sale itself."""
+    """An API operation the benchmark posts.
+
+    ``setup(shop)`` prepares the database once (Django set up; None: nothing to add) and
+    answers the kind's own shop, if it differs (its customers, what its bodies need in
+    ``Shop.extra``), else None. ``path`` is formatted with the customer's ``code``.
+    ``body(shop, slot, count)`` is the JSON of a client's ``count``-th request (from 0):
+    ``slot`` is the client process's own number in the run (``Shop.slots``), so a body
+    may take something no other request takes (a coupon). ``check(answer)``: what is
+    wrong with the first counted request's JSON answer (nothing: an empty list).
+    ``goal``: the least rate it must reach as a share of a plain sale's (PostgreSQL,
+    random, 4 clients), with the words the target line prints; None for the sale."""
 
     name: str
-    setup: Callable[[Shop], None] | None
+    setup: Callable[[Shop], Shop | None] | None
     path: str
-    body: Callable[[Shop], dict[str, Any]]
+    body: Callable[[Shop, int, int], dict[str, Any]]
     goal: tuple[float, str] | None = None
+    check: Callable[[dict[str, Any]], list[str]] | None = None
 
 
-def sale_body(shop: Shop) -> dict[str, Any]:
+def sale_body(shop: Shop, slot: int, count: int) -> dict[str, Any]:
     return {"lines": [{"product": str(shop.product_id), "quantity": "1"}]}
 
 
-def redemption_body(shop: Shop) -> dict[str, Any]:
+def redemption_body(shop: Shop, slot: int, count: int) -> dict[str, Any]:
     return {"product": shop.product_id, "quantity": 1}
 
 
@@ -190,6 +200,134 @@ def write_dicts(model: type[Model], rows: Iterator[dict[str, Any]]) -> None:
     common.write(model, columns, (tuple(row[c] for c in columns) for row in chain([first], rows)))
 
 
+# The program sale (issue #11): a member of a tier taking a coupon and earning points.
+# Its customers are members of their own, registered beside the seeded ones: a tier
+# member's every sale reads the tier, so the plain sale's customers stay out of it; and
+# the worker's daily tier review, which adds up every member's deposits when it starts
+# (a fresh server each case), stays a second's work in the warm-up.
+MEMBERS = 1_000
+PROGRAM_PRICE = Decimal("25.00")  # a 5-gallon refill: room for both discounts
+TIER_DISCOUNT_BP = 500  # Gold: 5% off what the coupon leaves
+TIER_THRESHOLD_MINOR = 100  # deposits of 1.00 make a member Gold
+COUPON_OFF_MINOR = 200  # 2.00 off: 25.00 − 2.00 − 5% = 21.85 charged
+# A point per 1.00 of paid money spent (21 a program sale); a plain sale of 0.01 earns
+# none, so it stays a plain sale (no points leg) though the setting is the shop's.
+POINTS_EVERY_MINOR = 100
+POINT_VALUE_MINOR = 1
+# Coupon codes: customer-code-like (``lib.codes``), the k-th starting from this index
+# (codes starting with P, for "promo"; distinct from every benchmark customer's).
+COUPON_FIRST = 20 * 31**7
+
+
+def members_first(shop: Shop) -> int:
+    """The index (``seed.customer_code``) of the first member: after the seeded
+    customers and the hot one."""
+    return shop.customers + 1
+
+
+def coupon_code(index: int) -> str:
+    return seed.customer_code(COUPON_FIRST + index)
+
+
+def coupons_needed(shop: Shop) -> int:
+    return shop.slots * shop.per_slot
+
+
+def make_members(shop: Shop) -> Shop:
+    """The program sale's shop: a Gold tier (5% off from 1.00 deposited); points on (a
+    point per 1.00 of paid money, worth 0.01); a product of 25.00; ``MEMBERS`` customers
+    (at most as many as the seed's) and a hot one of their own, each topped up through
+    ``sales.top_up`` (which moves them up to Gold, as a deposit that crosses the
+    threshold does: audited, in their timeline) and holding a points account (as
+    every member who earned before does); and ``coupons_needed`` single-use coupons of
+    2.00 off, written in bulk (COPY on PostgreSQL), so every request of the run takes
+    one of its own (``program_sale_body``): taking one locks its row and counts its
+    uses, which is the cost to measure (one coupon shared by all would be a hot row no
+    shop has)."""
+    from django.db import connection, transaction
+
+    from prepaid.catalog import tiers
+    from prepaid.catalog.models import Product
+    from prepaid.coupons.models import Coupon
+    from prepaid.customers.models import Customer
+    from prepaid.ledger import services as ledger
+    from prepaid.ledger.models import Account, PaymentMethod
+    from prepaid.sales import points
+    from prepaid.sales import services as sales
+    from prepaid.staff.models import Business, Staff, Store
+
+    count = min(MEMBERS, shop.customers)
+    first = members_first(shop)
+    with transaction.atomic():
+        store = Store.objects.get()
+        staff = Staff.objects.filter(role=Staff.Role.CASHIER).order_by("pk").first()
+        assert staff is not None, "the seed's cashier is missing"
+        Business.objects.filter(pk=1).update(
+            points_every_minor=POINTS_EVERY_MINOR, point_value_minor=POINT_VALUE_MINOR
+        )
+        tiers.save_tier(
+            None,
+            name="Gold",
+            threshold_minor=TIER_THRESHOLD_MINOR,
+            discount_bp=TIER_DISCOUNT_BP,
+            bonus_multiplier=Decimal(1),
+            by=None,
+        )
+        product = Product.objects.create(
+            name="5-gallon refill", unit="piece", unit_price=PROGRAM_PRICE
+        )
+        method, _ = PaymentMethod.objects.get_or_create(code="cash", defaults={"name": "Cash"})
+        actor = ledger.Actor(store=store, staff=staff)
+        customers = Customer.objects.bulk_create(
+            Customer(code=seed.customer_code(first + i), name=f"Bench member {i}")
+            for i in range(count + 1)
+        )
+        for i, customer in enumerate(customers):
+            amount = seed.HOT_BALANCE if i == count else seed.BALANCE
+            sales.top_up(customer, amount, method=method, key=f"bench-member-{i}", actor=actor)
+            points.account(customer)
+        ledger.house_account(Account.Kind.ISSUED, store=store, unit=points.UNIT)
+        common.write(
+            Coupon,
+            ("code", "kind", "value", "series"),
+            (
+                (coupon_code(i), "amount", COUPON_OFF_MINOR, "bench")
+                for i in range(coupons_needed(shop))
+            ),
+        )
+    seed.settle(connection)
+    return replace(
+        shop,
+        first=first,
+        customers=count,
+        hot_code=seed.customer_code(first + count),
+        extra={"product_id": product.pk},
+    )
+
+
+def program_sale_body(shop: Shop, slot: int, count: int) -> dict[str, Any]:
+    """A sale of the 25.00 refill with the ``count``-th coupon of the client's slot (one
+    past the last coupon written when the slot is spent: refused, so counted as not
+    201 rather than taking a coupon another request took)."""
+    index = slot * shop.per_slot + count if count < shop.per_slot else coupons_needed(shop)
+    lines = [{"product": str(shop.extra["product_id"]), "quantity": "1"}]
+    return {"lines": lines, "coupon": coupon_code(index)}
+
+
+def program_sale_check(answer: dict[str, Any]) -> list[str]:
+    """A program sale's answer shows the three programs at work."""
+    problems = []
+    if Decimal(answer.get("discount") or "0") <= 0:
+        problems.append(f"no discount ({answer.get('discount')!r})")
+    if not any(Decimal(line.get("tier_discount", "0")) > 0 for line in answer.get("lines", [])):
+        problems.append("no tier discount on any line")
+    if not (answer.get("points_earned") or 0) > 0:
+        problems.append(f"no points earned ({answer.get('points_earned')!r})")
+    if not answer.get("coupon"):
+        problems.append("no coupon")
+    return problems
+
+
 SALE = Kind("sale", None, "/api/v1/customers/{code}/sales", sale_body)
 KINDS = {
     kind.name: kind
@@ -202,8 +340,13 @@ KINDS = {
             redemption_body,
             goal=(1.0, "Redemption at least as fast as a sale"),
         ),
-        # A sale with a tier discount, points earned and a coupon (issue #11) will be
-        # Kind("program_sale", <tiers, points rule, a coupon per customer>, the sales
-        # path, <lines and the coupon>, goal=(0.85, "Program sale within 15% of a sale")).
+        Kind(
+            "program_sale",
+            make_members,
+            SALE.path,
+            program_sale_body,
+            goal=(0.85, "Sale with tier, points and coupon within 15% of a plain sale"),
+            check=program_sale_check,
+        ),
     )
 }

@@ -8,7 +8,8 @@ runs as docs/install.md advises (one worker process on SQLite, two on PostgreSQL
 or 16 client processes, each with one keep-alive connection, post requests of one kind
 for a fixed time: to random customers, or all to the hot one. The kinds
 (``bench.http_kinds``): ``sale``, a sale of one product; ``redemption``, one use of a
-punch card every customer holds. Each request is a real API request: token,
+punch card every customer holds; ``program_sale``, a sale to a tier member with a
+coupon of its own, earning points. Each request is a real API request: token,
 Idempotency-Key, JSON body, the service, the stored idempotent answer. The raw-SQL
 baseline of the ledger benchmark runs on the same database with as many workers, so the
 ratio compares like with like on this machine at this moment; every kind is compared
@@ -28,7 +29,8 @@ import tempfile
 import time
 import uuid
 from array import array
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -46,14 +48,29 @@ OUT_DIR = ROOT / "var" / "bench"
 TARGET = {"backend": "postgres", "accounts": "random", "clients": 4}
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 25.0
+# More requests a second than one client process could send (they are ~30–150): the
+# per-request things a kind writes for each client (coupons) are sized by it.
+MAX_CLIENT_RATE = 1_000
 
 
 @dataclass(frozen=True)
 class Shop:
+    """What the clients post with: the cashier's token, the product a sale sells, the
+    customers (codes of the indexes ``first`` … ``first + customers − 1``, and a hot one)
+    and what a kind's set-up adds for its bodies (``extra``). Every client process of a
+    kind's cases has a slot of its own, numbered from 1 (0: the request
+    ``statements_per_request`` counts): ``slots`` of them, of ``per_slot`` requests at
+    most each, so a kind may write a thing per request (a coupon) no other request
+    takes."""
+
     token: str
     product_id: int
     customers: int
     hot_code: str
+    first: int = 0
+    slots: int = 1
+    per_slot: int = 2
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--customers", default=100_000, type=int)
     parser.add_argument(
         "--kinds",
-        default="sale,redemption",
+        default="sale,redemption,program_sale",
         type=kinds,
         help=f"what the clients post, each in its own case: {', '.join(KINDS)}",
     )
@@ -129,20 +146,32 @@ def prepare_shop(env: dict[str, str], customers: int) -> Shop:
     return Shop(key, product.pk, customers, seed.customer_code(customers))
 
 
-def prepare_kind(env: dict[str, str], shop: Shop, name: str) -> None:
-    """In a child process: what the kind needs beside the shop (a punch card each…)."""
+def prepare_kind(env: dict[str, str], shop: Shop, name: str) -> Shop:
+    """In a child process: what the kind needs beside the shop (a punch card each, tier
+    members and coupons…); answers the kind's shop."""
     setup = KINDS[name].setup
-    if setup is not None:
-        seed.setup_django(env)
-        setup(shop)
+    if setup is None:
+        return shop
+    seed.setup_django(env)
+    return setup(shop) or shop
 
 
-def statements_per_request(env: dict[str, str], shop: Shop, name: str) -> dict[str, int]:
+def slots(args: argparse.Namespace) -> tuple[int, int]:
+    """``Shop.slots`` and ``Shop.per_slot`` for this run: a slot per client process of a
+    kind's cases (both accounts, every number of clients) and one for the counted
+    request; each as long as a client could post in a case's warm-up and duration."""
+    cases = 0 if args.setup_only else 2 * sum(args.clients)
+    per_slot = max(2, int((args.warmup + args.duration) * MAX_CLIENT_RATE))
+    return 1 + cases, per_slot
+
+
+def statements_per_request(env: dict[str, str], shop: Shop, name: str) -> dict[str, Any]:
     """In a child process: the SQL statements of one API request of the kind, counted
     in-process by Django (after a first request has warmed the token's last use and the
-    house accounts). The transaction's BEGIN and COMMIT count too (added where Django
-    did not record them), and so does the connection's health check: the figure is what
-    the database server receives (checked against PostgreSQL's log_statement once)."""
+    house accounts), and what the kind's ``check`` finds wrong with its answer. The
+    transaction's BEGIN and COMMIT count too (added where Django did not record them),
+    and so does the connection's health check: the figure is what the database server
+    receives (checked against PostgreSQL's log_statement once)."""
     seed.setup_django(env)
     from django.db import connection
     from django.test import Client as DjangoClient
@@ -150,17 +179,18 @@ def statements_per_request(env: dict[str, str], shop: Shop, name: str) -> dict[s
 
     kind = KINDS[name]
     browser = DjangoClient(SERVER_NAME="127.0.0.1")
-    body = json.dumps(kind.body(shop))
-    path = kind.path.format(code=seed.customer_code(1))
+    path = kind.path.format(code=seed.customer_code(shop.first + 1))
 
-    def request() -> int:
+    def request(count: int) -> tuple[int, Any]:
+        body = json.dumps(kind.body(shop, 0, count))
         headers = {"Authorization": f"Bearer {shop.token}", "Idempotency-Key": uuid.uuid4().hex}
         response = browser.post(path, body, content_type="application/json", headers=headers)
-        return int(response.status_code)
+        status = int(response.status_code)
+        return status, json.loads(response.content) if status == 201 else None
 
-    request()
+    request(0)
     with CaptureQueriesContext(connection) as queries:
-        status = request()
+        status, answer = request(1)
     sql = [query["sql"] for query in queries.captured_queries]
     savepoints = sum(1 for text in sql if "SAVEPOINT" in text)
     control = sum(1 for word in ("BEGIN", "COMMIT") if not any(t.startswith(word) for t in sql))
@@ -168,7 +198,8 @@ def statements_per_request(env: dict[str, str], shop: Shop, name: str) -> dict[s
     # before the first query of each request) goes around the recorded cursor.
     health = 1 if connection.settings_dict.get("CONN_HEALTH_CHECKS") else 0
     counted = len(sql) + control + health
-    return {"status": status, "statements": counted, "savepoints": savepoints}
+    problems = kind.check(answer) if kind.check is not None and answer is not None else []
+    return {"status": status, "statements": counted, "savepoints": savepoints, "problems": problems}
 
 
 def client(
@@ -180,16 +211,16 @@ def client(
     barrier: Any,
     results: Any,
     number: int,
+    slot: int,
 ) -> None:
     """One client process: requests of the kind for warm-up + duration seconds;
-    latencies of the second."""
+    latencies of the second. ``slot``: its own in the run (``Shop``)."""
     name, accounts = case
     warmup, duration = timing
     kind = KINDS[name]
     picker = random.Random(number)
     connection = Client(host, port, token=shop.token)
-    body = kind.body(shop)
-    latencies, errors = array("q"), 0
+    latencies, errors, count = array("q"), 0, 0
     barrier.wait()
     began = time.monotonic()
     measuring_from, ends = began + warmup, began + warmup + duration
@@ -197,8 +228,10 @@ def client(
         code = (
             shop.hot_code
             if accounts == "hot"
-            else seed.customer_code(picker.randrange(shop.customers))
+            else seed.customer_code(shop.first + picker.randrange(shop.customers))
         )
+        body = kind.body(shop, slot, count)
+        count += 1
         sent = time.perf_counter_ns()
         status, _ = connection.request(
             "POST", kind.path.format(code=code), body, key=uuid.uuid4().hex
@@ -219,11 +252,16 @@ def run_case(
     case: tuple[str, str],
     clients: int,
     timing: tuple[float, float],
+    first_slot: int = 1,
 ) -> Measure:
-    """``clients`` processes posting requests of ``case`` = (kind, accounts)."""
+    """``clients`` processes posting requests of ``case`` = (kind, accounts), in the
+    slots from ``first_slot`` on."""
     barrier, results = ctx.Barrier(clients), ctx.Queue()
     processes = [
-        ctx.Process(target=client, args=(*address, shop, case, timing, barrier, results, number))
+        ctx.Process(
+            target=client,
+            args=(*address, shop, case, timing, barrier, results, number, first_slot + number),
+        )
         for number in range(clients)
     ]
     for process in processes:
@@ -254,24 +292,34 @@ def run_backend(
     with scratch_database(backend, scratch, f"bench_http_{os.getpid()}") as env:
         fixture = ledger_bench.seeded(ctx, backend, env, args.customers)
         shop = ledger_bench.in_child(ctx, prepare_shop, env, args.customers)
-        counted = {}
+        count, per_slot = slots(args)
+        shop = replace(shop, slots=count, per_slot=per_slot)
+        counted, shops = {}, {}
         for name in args.kinds:
             began = time.monotonic()
-            ledger_bench.in_child(ctx, prepare_kind, env, shop, name)
-            counted[name] = ledger_bench.in_child(ctx, statements_per_request, env, shop, name)
+            shops[name] = ledger_bench.in_child(ctx, prepare_kind, env, shop, name)
+            counted[name] = ledger_bench.in_child(
+                ctx, statements_per_request, env, shops[name], name
+            )
+            problems = counted[name]["problems"]
+            wrong = f"; WRONG: {', '.join(problems)}" if problems else ""
             print(
                 f"{backend}: an API {name} is {counted[name]['statements']} SQL statements"
                 f" ({counted[name]['savepoints']} of them SAVEPOINT/RELEASE; answer"
-                f" {counted[name]['status']}; set up in {time.monotonic() - began:.0f} s)",
+                f" {counted[name]['status']}{wrong}; set up in {time.monotonic() - began:.0f} s)",
                 flush=True,
             )
+        next_slot = dict.fromkeys(args.kinds, 1)
         for accounts in () if args.setup_only else ("random", "hot"):
             for clients in args.clients:
                 measured = {}
                 for name in args.kinds:
                     with server(env["DATABASE_URL"], scratch, workers=workers) as address:
                         case = (name, accounts)
-                        measured[name] = run_case(ctx, address, shop, case, clients, timing)
+                        measured[name] = run_case(
+                            ctx, address, shops[name], case, clients, timing, next_slot[name]
+                        )
+                    next_slot[name] += clients
                 raw_case = Case(backend, "raw", accounts, clients)
                 raw = ledger_bench.run_case(ctx, env, raw_case, fixture, timing)
                 sale = measured.get(SALE.name)
@@ -296,7 +344,7 @@ def run_backend(
 
 
 HEADER = (
-    f"{'backend':<8} {'kind':<10} {'accounts':<7} {'clients':>7} | {'req/s':>7} {'p50 ms':>7}"
+    f"{'backend':<8} {'kind':<12} {'accounts':<7} {'clients':>7} | {'req/s':>7} {'p50 ms':>7}"
     f" {'p99 ms':>7} | {'raw tx/s':>8} | http/raw | {'÷ sale':>6}"
 )
 
@@ -305,7 +353,7 @@ def format_row(row: dict[str, Any]) -> str:
     http = row["http"]
     vs_sale = "" if row["vs_sale"] is None else f"{row['vs_sale']:.2f}"
     text = (
-        f"{row['backend']:<8} {row['kind']:<10} {row['accounts']:<7} {row['clients']:>7} |"
+        f"{row['backend']:<8} {row['kind']:<12} {row['accounts']:<7} {row['clients']:>7} |"
         f" {http['rate']:>7,.0f} {http['p50_ms']:>7.2f} {http['p99_ms']:>7.2f} |"
         f" {row['raw']['rate']:>8,.0f} | {row['ratio']:>8.0%} | {vs_sale:>6}"
     )

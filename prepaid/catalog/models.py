@@ -135,6 +135,9 @@ class Tier(models.Model):
     points_multiplier = models.DecimalField(
         _("points multiplier"), max_digits=4, decimal_places=2, default=1
     )
+    # Whether it has discounts of its own on some products (``TierPrice``): a sale reads
+    # them only then.
+    priced = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,8 +16,9 @@ change is in the audit trail and in the customer's timeline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -32,6 +33,7 @@ from prepaid.staff.models import ApiToken, Business, Staff, TierBasis, TierWindo
 from prepaid.staff.refusals import Refusal
 
 YEAR = timedelta(days=365)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_THRESHOLD_MINOR = 10**15
 
 
@@ -66,8 +68,16 @@ def held(customer_id: int) -> Held | None:
         return None
     member, tier = found
     assert isinstance(member, CustomerTier) and isinstance(tier, Tier)
+    return held_as(tier, member.since)
+
+
+def held_as(tier: Tier, since: datetime) -> Held:
+    """A tier read already (with the sale's customer), with its own product discounts:
+    one more read only for a tier that has some."""
+    if not tier.priced:
+        return Held(tier, since, {})
     prices = rows.many(TierPrice, "tier_id = %s", [tier.pk])
-    return Held(tier, member.since, {price.product_id: price.discount_bp for price in prices})
+    return Held(tier, since, {price.product_id: price.discount_bp for price in prices})
 
 
 def off(amount_minor: int, bp: int) -> int:
@@ -75,33 +85,34 @@ def off(amount_minor: int, bp: int) -> int:
     return (amount_minor * bp + 5000) // 10000
 
 
+_SPEND = (
+    "SELECT b.customer_id, COALESCE(SUM(l.amount_minor), 0) FROM ledger_batch b"
+    " JOIN sales_saleline l ON l.batch_id = b.id"
+    " WHERE {who} AND b.code = 'sale' AND b.created_at >= %s"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_batch r WHERE r.reverses_id = b.id)"
+    " GROUP BY b.customer_id"
+)
+_DEPOSIT = (
+    "SELECT b.customer_id, COALESCE(SUM(t.amount), 0) FROM ledger_batch b"
+    " JOIN ledger_transfer t ON t.batch_id = b.id AND t.code = 'top_up'"
+    " WHERE {who} AND b.code = 'top_up' AND b.created_at >= %s"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_batch r WHERE r.reverses_id = b.id)"
+    " GROUP BY b.customer_id"
+)
+
+
+def _figures(who: str, params: list[Any], now: datetime, business: Business) -> dict[int, int]:
+    start = now - YEAR if business.tier_window == TierWindow.YEAR else EPOCH
+    sql = (_SPEND if business.tier_basis == TierBasis.SPEND else _DEPOSIT).format(who=who)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, connection.ops.adapt_datetimefield_value(start)])
+        return {int(customer): int(total) for customer, total in cursor.fetchall()}
+
+
 def qualifying(customer_id: int, now: datetime, business: Business | None = None) -> int:
     """What counts towards the customer's tier at ``now`` (the module docstring)."""
-    business = business or Business.get()
-    since = (
-        now - YEAR
-        if business.tier_window == TierWindow.YEAR
-        else datetime(1970, 1, 1, tzinfo=now.tzinfo)
-    )
-    moment = connection.ops.adapt_datetimefield_value(since)
-    if business.tier_basis == TierBasis.SPEND:
-        sql = (
-            "SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_batch b"
-            " JOIN sales_saleline l ON l.batch_id = b.id"
-            " WHERE b.customer_id = %s AND b.code = 'sale' AND b.created_at >= %s"
-            " AND NOT EXISTS (SELECT 1 FROM ledger_batch r WHERE r.reverses_id = b.id)"
-        )
-    else:
-        sql = (
-            "SELECT COALESCE(SUM(t.amount), 0) FROM ledger_batch b"
-            " JOIN ledger_transfer t ON t.batch_id = b.id AND t.code = 'top_up'"
-            " WHERE b.customer_id = %s AND b.code = 'top_up' AND b.created_at >= %s"
-            " AND NOT EXISTS (SELECT 1 FROM ledger_batch r WHERE r.reverses_id = b.id)"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [customer_id, moment])
-        (total,) = cursor.fetchone()
-    return int(total)
+    found = _figures("b.customer_id = %s", [customer_id], now, business or Business.get())
+    return found.get(customer_id, 0)
 
 
 def deserved(amount: int, tiers: list[Tier]) -> Tier | None:
@@ -168,8 +179,13 @@ def review(now: datetime | None = None) -> int:
     business = Business.get()
     changed = 0
     members = {m.customer_id: m for m in CustomerTier.objects.all()}
+    if not members:
+        return 0
+    figures = _figures(  # every member's figure in one query
+        "b.customer_id IN (SELECT customer_id FROM catalog_customertier)", [], now, business
+    )
     for customer in Customer.objects.filter(pk__in=list(members)):
-        amount = qualifying(customer.pk, now, business)
+        amount = figures.get(customer.pk, 0)
         tier = deserved(amount, tiers)
         current = members[customer.pk]
         if tier is None or tier.pk != current.tier_id:
@@ -236,6 +252,8 @@ def save_tier(
                 TierPrice(tier=tier, product=product, discount_bp=bp)
                 for product, bp in product_bp.items()
             )
+            tier.priced = bool(product_bp)
+            tier.save(update_fields=["priced"])
         action = "tier.created" if before is None else "tier.changed"
         audit.record(action, f"tier:{tier.pk}", by=by, before=before, after=_described(tier))
     return tier

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -231,12 +232,18 @@ def counted(coupons: QuerySet[Coupon] | None = None) -> QuerySet[Coupon]:
 
 
 def uses_of(coupon: Coupon, customer: Customer | None = None) -> tuple[int, int]:
-    """(all uses, this customer's uses) of the coupon whose sale was not reversed."""
-    standing = CouponUse.objects.filter(coupon=coupon, batch__reversed_by__isnull=True)
-    found = standing.aggregate(
-        everyone=Count("id"), theirs=Count("id", filter=Q(customer=customer))
-    )
-    return int(found["everyone"]), int(found["theirs"])
+    """(all uses, this customer's uses) of the coupon whose sale was not reversed: fixed
+    SQL, as every sale with a coupon asks (after the coupon's lock: a statement of its
+    own, so that it sees a use committed while it waited)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN u.customer_id = %s THEN 1 ELSE 0 END), 0)"
+            " FROM coupons_couponuse u WHERE u.coupon_id = %s"
+            " AND NOT EXISTS (SELECT 1 FROM ledger_batch r WHERE r.reverses_id = u.batch_id)",
+            [customer.pk if customer is not None else None, coupon.pk],
+        )
+        everyone, theirs = cursor.fetchone()
+    return int(everyone), int(theirs)
 
 
 # -- taking one on a sale --------------------------------------------------------------------
@@ -274,7 +281,9 @@ def take(
 def locked(code: str) -> Coupon | None:
     """The coupon with this (canonical) code, its row locked until the transaction ends
     on PostgreSQL; SQLite has no row locks and needs none (one writer at a time)."""
-    return Coupon.objects.select_for_update().filter(code=code).first()
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    found = rows.many(Coupon, f"code = %s{lock}", [code])  # the code is unique
+    return found[0] if found else None
 
 
 def _check_standing(coupon: Coupon, customer: Customer, now: datetime | None) -> None:

@@ -102,10 +102,11 @@ class Sale(Operation):
 
     def perform(self, context: Context) -> Done:
         currency = context.business.currency
-        customer, mine, revenue, member = sales.customer_for_sale(
-            self.customer, store_id=context.actor.store.pk
-        )
-        tier = tiers.held(customer.pk) if member is not None else None
+        found = sales.customer_for_sale(self.customer, store_id=context.actor.store.pk)
+        customer, mine, revenue = found.customer, found.accounts, found.revenue
+        tier = None
+        if found.member is not None and found.tier is not None:
+            tier = tiers.held_as(found.tier, found.member.since)
         products = catalog.find_products([reference for reference, _ in self.lines])
         lines = []
         for number, (reference, quantity) in enumerate(self.lines):

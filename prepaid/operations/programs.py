@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.catalog.models import Product
+from prepaid.customers.models import Customer
 from prepaid.ledger.models import Account
 from prepaid.ledger.services import Actor
 from prepaid.lib import rows
+from prepaid.lib.codes import normalize_code
 from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation, run
 from prepaid.operations.money import find_customer, find_method, shown
@@ -76,8 +78,9 @@ class Redeem(Operation):
     quantity: int = 1
 
     def perform(self, context: Context) -> Done:
-        customer = find_customer(self.customer)
-        product = _product(self.product)
+        customer, product, balances = _for_redemption(
+            self.customer, self.product, context.business.currency
+        )
         used = programs.redeem(
             customer,
             product,
@@ -86,7 +89,6 @@ class Redeem(Operation):
             actor=context.actor,
             pending=context.pending,
         )
-        balances = sales.balances(customer)
         data = present.redeemed(used, customer, balances, context.business.currency)
         context.emit("punch_card.redeemed", data, customer=customer)
         return Done(data, batch=used.receipt.batch)
@@ -120,17 +122,45 @@ class RefundPunchCard(Operation):
         return Done(data, batch=posted)
 
 
-def _product(reference: str) -> Product:
-    """The product by id or SKU (one no longer sold too: a card bought for it still
-    holds its uses)."""
+# The customer, their money balances (a redemption leaves them as they are: the answer
+# shows them) and the product by id or SKU (an id wins), in one query.
+_FOR_REDEMPTION = (
+    "FROM customers_customer c"
+    " LEFT JOIN ledger_account w ON w.customer_id = c.id AND w.kind = 'wallet' AND w.unit = %s"
+    " LEFT JOIN ledger_account b ON b.customer_id = c.id AND b.kind = 'bonus' AND b.unit = %s"
+    " LEFT JOIN catalog_product p ON p.id = %s OR (p.sku = %s AND p.sku <> '')"
+    " WHERE c.code = %s ORDER BY CASE WHEN p.id = %s THEN 0 ELSE 1 END"
+)
+
+
+def _for_redemption(
+    code: str, reference: str, currency: str
+) -> tuple[Customer, Product, sales.Balances]:
+    canonical = normalize_code(code)
+    number = int(reference) if reference.isdigit() and len(reference) <= 18 else -1
     found = None
-    if reference.isdigit() and len(reference) <= 18:
-        found = rows.one(Product, "id = %s", [int(reference)])
-    if found is None and reference:
-        found = rows.one(Product, "sku = %s", [reference])
+    if canonical:
+        found = rows.joined(
+            (Customer, "c", False),
+            (Account, "w", True),
+            (Account, "b", True),
+            (Product, "p", True),
+            tail=_FOR_REDEMPTION,
+            params=[currency, currency, number, reference, canonical, number],
+        )
     if found is None:
+        raise Refusal("not_found", what=_("customer"))
+    customer, wallet, bonus, product = found
+    assert isinstance(customer, Customer)
+    if product is None:
         raise Refusal("unknown_product", field="product", product=reference)
-    return found
+    assert isinstance(product, Product)
+    balances = sales.Balances(
+        paid=wallet.cached_balance if isinstance(wallet, Account) else 0,
+        bonus=bonus.cached_balance if isinstance(bonus, Account) else 0,
+        credit_limit=customer.credit_limit_minor,
+    )
+    return customer, product, balances
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,19 @@ def account(customer: Customer) -> Account:
     return ledger.customer_account(customer, Account.Kind.POINTS, unit=UNIT)
 
 
-def earning_leg(customer: Customer, points: int, *, store_id: int) -> ledger.Leg:
-    """The transfer that gives ``points`` to the customer in a sale's batch."""
-    issued = _issued(store_id)
-    return ledger.Leg(issued, account(customer), points, Transfer.Code.POINTS)
+def earning_leg(
+    customer: Customer,
+    points: int,
+    *,
+    store_id: int,
+    held: Account | None = None,
+    issued: Account | None = None,
+) -> ledger.Leg:
+    """The transfer that gives ``points`` to the customer in a sale's batch (``held``,
+    ``issued``: the customer's and the store's points accounts, if read already)."""
+    return ledger.Leg(
+        issued or _issued(store_id), held or account(customer), points, Transfer.Code.POINTS
+    )
 
 
 def _issued(store_id: int) -> Account:

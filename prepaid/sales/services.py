@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from prepaid.catalog import services as catalog
 from prepaid.catalog import tiers
-from prepaid.catalog.models import CustomerTier, Product, TopUpPlan
+from prepaid.catalog.models import CustomerTier, Product, Tier, TopUpPlan
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.customers.services import Author
@@ -106,10 +106,13 @@ def discount_over(amount_minor: int, amounts: Sequence[int], eligible: Sequence[
 
 @dataclass(frozen=True)
 class Accounts:
-    """A customer's wallet and bonus account as read before posting."""
+    """A customer's wallet and bonus account as read before posting; for a sale, also
+    their points account and the store's points account (None: not read, or missing)."""
 
     wallet: Account
     bonus: Account
+    points: Account | None = None
+    points_issued: Account | None = None
 
     def balances(self, moved: dict[int, int] | None = None) -> Balances:
         """The balances as read, or as ``moved`` (a posting's new balances) left them."""
@@ -155,16 +158,31 @@ _CUSTOMER_WITH_ACCOUNTS = (
     " LEFT JOIN ledger_account r ON r.kind = %s AND r.store_id = %s AND r.unit = %s"
     " AND r.customer_id IS NULL AND r.payment_method_id IS NULL"
     " LEFT JOIN catalog_customertier m ON m.customer_id = c.id"
+    " LEFT JOIN catalog_tier t ON t.id = m.tier_id"
+    " LEFT JOIN ledger_account p ON p.customer_id = c.id AND p.kind = 'points' AND p.unit = 'pt'"
+    " LEFT JOIN ledger_account i ON i.kind = 'issued' AND i.store_id = %s AND i.unit = 'pt'"
+    " AND i.customer_id IS NULL AND i.payment_method_id IS NULL"
     " WHERE c.code = %s"
 )
 
 
-def customer_for_sale(
-    code: str, *, store_id: int
-) -> tuple[Customer, Accounts, Account, CustomerTier | None]:
+@dataclass(frozen=True)
+class ForSale:
+    """What a sale reads in one query: the customer, their accounts (points too), the
+    store's revenue account, and their tier (its row and the membership)."""
+
+    customer: Customer
+    accounts: Accounts
+    revenue: Account
+    member: CustomerTier | None
+    tier: Tier | None
+
+
+def customer_for_sale(code: str, *, store_id: int) -> ForSale:
     """The customer with this code (``not_found`` otherwise), its accounts, the store's
-    revenue account and the customer's tier (if any), in one query; what is missing is
-    opened."""
+    revenue and points accounts and the customer's tier (if any), in one query; the
+    wallet, bonus and revenue accounts are opened if missing (the points ones when a
+    sale earns points)."""
     unit = Business.get().currency
     found = rows.joined(
         (Customer, "c", False),
@@ -172,6 +190,9 @@ def customer_for_sale(
         (Account, "b", True),
         (Account, "r", True),
         (CustomerTier, "m", True),
+        (Tier, "t", True),
+        (Account, "p", True),
+        (Account, "i", True),
         tail=_CUSTOMER_WITH_ACCOUNTS,
         params=[
             str(Account.Kind.WALLET),
@@ -181,12 +202,13 @@ def customer_for_sale(
             str(Account.Kind.REVENUE),
             store_id,
             unit,
+            store_id,
             code,
         ],
     )
     if found is None:
         raise Refusal("not_found", what=str(Customer._meta.verbose_name))
-    customer, wallet, bonus, revenue, member = found
+    customer, wallet, bonus, revenue, member, tier, held_points, issued = found
     assert isinstance(customer, Customer)
     assert member is None or isinstance(member, CustomerTier)
     if wallet is None or bonus is None:
@@ -196,7 +218,11 @@ def customer_for_sale(
         revenue = ledger.house_account(Account.Kind.REVENUE, store=store, unit=unit)
     assert isinstance(wallet, Account) and isinstance(bonus, Account)
     assert isinstance(revenue, Account)
-    return customer, Accounts(wallet, bonus), revenue, member
+    assert tier is None or isinstance(tier, Tier)
+    assert held_points is None or isinstance(held_points, Account)
+    assert issued is None or isinstance(issued, Account)
+    mine = Accounts(wallet, bonus, held_points, issued)
+    return ForSale(customer, mine, revenue, member, tier)
 
 
 # -- top-up -----------------------------------------------------------------------------
@@ -435,7 +461,15 @@ def sell(
     multiplier = tier.tier.points_multiplier if tier is not None else Decimal(1)
     earned = points.earned(from_paid, business, multiplier)
     if earned:
-        legs.append(points.earning_leg(customer, earned, store_id=actor.store.pk))
+        legs.append(
+            points.earning_leg(
+                customer,
+                earned,
+                store_id=actor.store.pk,
+                held=mine.points,
+                issued=mine.points_issued,
+            )
+        )
     try:
         receipt = ledger.post(
             key,

@@ -20,7 +20,7 @@ from prepaid.closing.exports import closes_between, closes_section
 from prepaid.closing.figures import corrections_of_days
 from prepaid.customers.models import Customer
 from prepaid.lib.money import from_minor
-from prepaid.reports import balances, days, spreadsheets
+from prepaid.reports import balances, days, programs, spreadsheets
 from prepaid.reports.statements import Scope, liability_series, statement
 from prepaid.staff.models import Business
 from prepaid.web.people import allowed
@@ -51,6 +51,9 @@ def statement_page(request: StaffRequest) -> HttpResponse:
         "form": form,
         "statement": statement(first, last, scope),
         "corrections": corrections_of_days(first, last, scope),
+        "programs": programs.figures(first, last, store=scope.store)
+        if scope.device is None and scope.staff is None and scope.token is None
+        else None,
         "query": request.GET.urlencode(),
         "can_export": allowed(request.staff, "reports.export"),
     }

@@ -281,13 +281,18 @@ def tier(request: StaffRequest, tier_id: int | None = None) -> HttpResponse:
             "discount": Decimal(item.discount_bp) / 100,
             "bonus_multiplier": item.bonus_multiplier,
             "points_multiplier": item.points_multiplier,
+            "gift_coupon": _major(item.gift_coupon_minor),
+            "gift_coupon_days": item.gift_coupon_days,
         }
         for price in item.prices.all():
             initial[f"product_{price.product_id}"] = Decimal(price.discount_bp) / 100
     form = TierForm(request.POST or None, initial=initial, products=products)
     if request.method == "POST" and form.is_valid():
         threshold = _minor(form, "threshold")
-        if threshold is not None:
+        if form.cleaned_data["gift_coupon"] is None:
+            form.cleaned_data["gift_coupon"] = Decimal(0)
+        welcome = _minor(form, "gift_coupon")
+        if threshold is not None and welcome is not None:
             data = form.cleaned_data
             try:
                 tiers.save_tier(
@@ -302,6 +307,8 @@ def tier(request: StaffRequest, tier_id: int | None = None) -> HttpResponse:
                         else data["points_multiplier"]
                     ),
                     product_bp=form.product_rates(),
+                    gift_coupon_minor=welcome,
+                    gift_coupon_days=data["gift_coupon_days"] or 30,
                     by=request.staff,
                 )
             except Refusal as refusal:

@@ -158,6 +158,20 @@ class TierForm(forms.Form):
         required=False,
         help_text=_("The points a sale earns times this"),
     )
+    gift_coupon = forms.DecimalField(
+        label=_("Welcome coupon"),
+        min_value=0,
+        max_digits=14,
+        required=False,
+        help_text=_("An amount off for a customer who moves up into this tier; empty: none"),
+    )
+    gift_coupon_days = forms.IntegerField(
+        label=_("Welcome coupon valid for (days)"),
+        min_value=1,
+        max_value=3650,
+        initial=30,
+        required=False,
+    )
 
     def __init__(self, *args: Any, products: list[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

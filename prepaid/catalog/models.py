@@ -138,6 +138,9 @@ class Tier(models.Model):
     # Whether it has discounts of its own on some products (``TierPrice``): a sale reads
     # them only then.
     priced = models.BooleanField(default=False)
+    # A welcome coupon for a customer who moves up into it: an amount off, valid N days.
+    gift_coupon_minor = models.BigIntegerField(_("welcome coupon"), default=0)
+    gift_coupon_days = models.PositiveIntegerField(_("welcome coupon valid for (days)"), default=30)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

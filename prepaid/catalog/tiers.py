@@ -15,6 +15,7 @@ change is in the audit trail and in the customer's timeline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +33,9 @@ from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Business, Staff, TierBasis, TierWindow
 from prepaid.staff.refusals import Refusal
 
+# What other programs do when a customer moves up into a tier (the coupons register the
+# tier's welcome coupon), in the transaction of the move.
+ON_UPGRADE: list[Callable[[Customer, Tier, datetime], None]] = []
 YEAR = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_THRESHOLD_MINOR = 10**15
@@ -141,6 +145,8 @@ def reach(
     if tier is None or (current is not None and rank.get(current.tier_id, -1) >= rank[tier.pk]):
         return None
     _move(customer, current, tier, amount, now, by)
+    for welcome in ON_UPGRADE:
+        welcome(customer, tier, now)
     return tier
 
 
@@ -204,6 +210,8 @@ def save_tier(
     bonus_multiplier: Decimal,
     points_multiplier: Decimal = Decimal(1),
     product_bp: dict[Product, int] | None = None,
+    gift_coupon_minor: int = 0,
+    gift_coupon_days: int = 30,
     by: Staff | ApiToken | None,
 ) -> Tier:
     """A new tier or a change to one, with its own discounts per product; audited."""
@@ -230,6 +238,12 @@ def save_tier(
             field="bonus_multiplier",
             detail=_("A bonus multiplier is 0 to 10 (1: the bonus as it is)."),
         )
+    if gift_coupon_minor < 0 or not 1 <= gift_coupon_days <= 3650:
+        raise Refusal(
+            "validation_error",
+            field="gift_coupon",
+            detail=_("A welcome coupon is an amount, valid 1 to 3650 days."),
+        )
     taken = Tier.objects.filter(threshold_minor=threshold_minor)
     if tier is not None:
         taken = taken.exclude(pk=tier.pk)
@@ -245,6 +259,7 @@ def save_tier(
         tier.name, tier.threshold_minor = name, threshold_minor
         tier.discount_bp, tier.bonus_multiplier = discount_bp, bonus_multiplier
         tier.points_multiplier = points_multiplier
+        tier.gift_coupon_minor, tier.gift_coupon_days = gift_coupon_minor, gift_coupon_days
         tier.save()
         if product_bp is not None:
             TierPrice.objects.filter(tier=tier).delete()
@@ -266,6 +281,7 @@ def _described(tier: Tier) -> dict[str, object]:
         "discount_bp": tier.discount_bp,
         "bonus_multiplier": str(tier.bonus_multiplier),
         "points_multiplier": str(tier.points_multiplier),
+        "gift_coupon_minor": tier.gift_coupon_minor,
         "products": {str(p.product_id): p.discount_bp for p in tier.prices.all()},
     }
 

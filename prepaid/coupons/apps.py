@@ -22,3 +22,8 @@ class Config(AppConfig):
             BEFORE_REVERSAL.append(services.refuse_used_gift)
         if services.withdraw_gifts not in AFTER_REVERSAL:
             AFTER_REVERSAL.append(services.withdraw_gifts)
+
+        from prepaid.catalog.tiers import ON_UPGRADE
+
+        if services.welcome not in ON_UPGRADE:
+            ON_UPGRADE.append(services.welcome)

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.catalog import tiers
-from prepaid.catalog.models import Product, TopUpPlan
+from prepaid.catalog.models import Product, Tier, TopUpPlan
 from prepaid.coupons.models import Coupon, CouponUse
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Account, Batch
@@ -391,6 +391,20 @@ def give(customer: Customer, plan: TopUpPlan, batch: Batch, *, today: date) -> C
     Coupon.objects.filter(pk=coupon.pk).update(gift_of=batch)
     coupon.gift_of = batch
     return coupon
+
+
+def welcome(customer: Customer, tier: Tier, now: datetime) -> None:
+    """The tier's welcome coupon for a customer who has just moved up into it
+    (registered with ``tiers.reach``): an amount off, theirs alone."""
+    if not tier.gift_coupon_minor:
+        return
+    terms = Terms(
+        Coupon.Kind.AMOUNT,
+        tier.gift_coupon_minor,
+        valid_until=today(now) + timedelta(days=tier.gift_coupon_days),
+        customer=customer,
+    )
+    issue(terms, series=tier.name, by=None)
 
 
 def refuse_used_gift(batch: Batch) -> None:

@@ -141,3 +141,22 @@ def test_a_coupon_and_the_tier_on_one_sale(api, ladder):
         "38.00", "12.00", "2.00",
     )  # fmt: skip
     assert_ledger_sound()
+
+
+def test_moving_up_brings_the_tiers_welcome_coupon(actor, business):
+    from prepaid.coupons.models import Coupon
+
+    tiers.save_tier(
+        None, name="Silver", threshold_minor=100000, discount_bp=0, bonus_multiplier=Decimal(1),
+        gift_coupon_minor=500, gift_coupon_days=14, by=None,
+    )  # fmt: skip
+    customer = make_customer(actor=actor)
+    sales.top_up(customer, 60000, method=method(), key="t1", actor=actor)
+    assert not Coupon.objects.exists()
+    sales.top_up(customer, 60000, method=method(), key="t2", actor=actor)
+    (welcome,) = Coupon.objects.all()
+    assert (welcome.customer, welcome.value, welcome.series) == (customer, 500, "Silver")
+    assert welcome.valid_until == timezone.localdate() + timedelta(days=14)
+    sales.top_up(customer, 60000, method=method(), key="t3", actor=actor)
+    assert Coupon.objects.count() == 1  # once, on the move up
+    assert_ledger_sound()

@@ -67,7 +67,11 @@ def create_package(request: HttpRequest, body: PackageIn) -> Status[dict[str, An
         product = Product.objects.filter(pk=body.product).first()
         if product is None:
             raise not_found(_("product"))
+    also = list(Product.objects.filter(pk__in=body.also))
+    if len(also) != len(set(body.also)):
+        raise not_found(_("product"))
     package = programs.create_package(
+        also=also,
         kind=body.kind,
         name=body.name,
         product=product,

@@ -8,7 +8,7 @@ integer minor units.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import field_validator
@@ -93,6 +93,9 @@ class PunchCardOut(Schema):
     product: int = Field(description="The product its uses are for")
     product_name: str = Field(examples=["Purified water 5 gal"])
     uses: int = Field(description="Uses it held when bought, free ones included")
+    also: list[int] = Field(
+        default_factory=list, description="Other products its uses are good for"
+    )
     remaining: int = Field(description="Uses left")
     expires_at: datetime | None = Field(description="When it ends (null: no end)")
 
@@ -189,6 +192,11 @@ class PackageIn(Input):
         None, ge=1, le=3650, description="Days from the purchase (null: no end; a pass needs them)"
     )
     bonus_count: int = Field(0, ge=0, le=10_000, description="Free uses on top: buy 10 get 1")
+    also: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="A punch card's other products (their ids)",
+    )
     max_per_day: int | None = Field(None, ge=1, le=10_000, description="A pass's cap per day")
     max_per_week: int | None = Field(None, ge=1, le=10_000, description="A pass's cap per week")
 
@@ -205,6 +213,7 @@ class PackageOut(Schema):
     valid_days: int | None
     max_per_day: int | None
     max_per_week: int | None
+    also: list[int] = Field(default_factory=list, description="Other products it is good for")
     active: bool
 
 

@@ -192,6 +192,7 @@ def package(request: StaffRequest, package_id: int | None = None) -> HttpRespons
         initial = {
             "name": item.name,
             "product": item.product_id,
+            "also": [x.pk for x in item.also.all()],
             "count": item.count,
             "bonus_count": item.bonus_count,
             "price": _major(item.price_minor),
@@ -208,6 +209,7 @@ def package(request: StaffRequest, package_id: int | None = None) -> HttpRespons
                     item,
                     name=data["name"],
                     product=data["product"],
+                    also=list(data["also"]),
                     count=data["count"],
                     bonus_count=data["bonus_count"],
                     price_minor=price,

@@ -78,6 +78,13 @@ class PlanForm(forms.Form):
 class PackageForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80, help_text=_("e.g. 10 refills"))
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.all())
+    also = forms.ModelMultipleChoiceField(
+        label=_("Also for"),
+        queryset=Product.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Other products its uses are good for (any water type, say)"),
+    )
     count = forms.IntegerField(label=_("Uses"), min_value=1, max_value=10_000, initial=10)
     bonus_count = forms.IntegerField(
         label=_("Free uses"),

@@ -141,6 +141,7 @@ def punch_card(card: PunchCard, remaining: int) -> dict[str, Any]:
         "product": card.product_id,
         "product_name": card.product.name,
         "uses": card.uses,
+        "also": sorted(x.product_id for x in card.also.all()),
         "remaining": remaining,
         "expires_at": card.expires_at,
     }
@@ -159,6 +160,7 @@ def package(item: Package, currency: str) -> dict[str, Any]:
         "valid_days": item.valid_days,
         "max_per_day": item.max_per_day,
         "max_per_week": item.max_per_week,
+        "also": sorted(product.pk for product in item.also.all()),
         "active": item.active,
     }
 

@@ -48,6 +48,13 @@ class Package(models.Model):
         related_name="packages",
         verbose_name=_("product"),
     )
+    also = models.ManyToManyField(
+        Product,
+        blank=True,
+        related_name="+",
+        verbose_name=_("also for"),
+        help_text=_("Other products its uses are good for (a punch card)"),
+    )
     count = models.PositiveIntegerField(_("uses"), default=0)
     bonus_count = models.PositiveIntegerField(
         _("free uses"), default=0, help_text=_("Buy 10 get 1: 10 uses and 1 free use")
@@ -137,6 +144,24 @@ class PunchCard(models.Model):
     def unit(self) -> str:
         """The ledger unit of this card's counts."""
         return unit_of(self.pk)
+
+
+class PunchCardProduct(models.Model):
+    """Another product a card's uses are good for, as its package said at the purchase."""
+
+    card = models.ForeignKey(PunchCard, on_delete=models.CASCADE, related_name="also")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("punch card product")
+        verbose_name_plural = _("punch card products")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["card", "product"], name="card_product_once")
+        ]
+        indexes: ClassVar = [models.Index(fields=["product", "card"], name="cardproduct_product")]
+
+    def __str__(self) -> str:
+        return f"{self.card_id}: {self.product_id}"
 
 
 class PunchUse(models.Model):

@@ -59,6 +59,7 @@ from prepaid.programs.models import (
     Pass,
     PassUse,
     PunchCard,
+    PunchCardProduct,
     PunchUse,
     pass_unit_of,
     unit_of,
@@ -165,16 +166,18 @@ def holdings(
         .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
     )
     if product is not None:
-        found = found.filter(product=product)
-    return [Holding(card, remaining_of(card)) for card in found]
+        found = found.filter(Q(product=product) | Q(also__product=product)).distinct()
+    return [Holding(card, remaining_of(card)) for card in found.prefetch_related("also")]
 
 
 def uses_left(held: list[Holding]) -> dict[int, int]:
-    """Uses left per product over the cards ``held`` (``holdings``)."""
+    """Uses left per product over the cards ``held`` (``holdings``): a card good for
+    several products counts for each of them."""
     left: dict[int, int] = {}
     for holding in held:
-        product = holding.card.product_id
-        left[product] = left.get(product, 0) + holding.remaining
+        products = {holding.card.product_id, *(x.product_id for x in holding.card.also.all())}
+        for product in products:
+            left[product] = left.get(product, 0) + holding.remaining
     return left
 
 
@@ -242,6 +245,11 @@ def sell_package(
     )
     card.account, card.batch = counts, receipt.batch
     card.save(update_fields=["account", "batch"])
+    PunchCardProduct.objects.bulk_create(
+        PunchCardProduct(card=card, product=other)
+        for other in package.also.all()
+        if other.pk != card.product_id
+    )
     return Bought(card, receipt)
 
 
@@ -396,7 +404,9 @@ _PASSES_IN_FORCE = (
 )
 _CARDS_LEFT = (
     "FROM programs_punchcard c JOIN ledger_account a ON a.id = c.account_id"
-    " WHERE c.customer_id = %s AND c.product_id = %s AND a.credits_posted > a.debits_posted"
+    " WHERE c.customer_id = %s AND a.credits_posted > a.debits_posted"
+    " AND (c.product_id = %s OR EXISTS (SELECT 1 FROM programs_punchcardproduct x"
+    " WHERE x.card_id = c.id AND x.product_id = %s))"
     " AND (c.expires_at IS NULL OR c.expires_at > %s)"
     " ORDER BY CASE WHEN c.expires_at IS NULL THEN 1 ELSE 0 END, c.expires_at,"
     " c.created_at, c.id"
@@ -435,10 +445,17 @@ def _lock_cards(customer: Customer, product: Product, now: datetime) -> list[Pun
         (PunchCard, "c", False),
         (Account, "a", False),
         tail=_locking(_CARDS_LEFT, "c", "a"),
-        params=[customer.pk, product.pk, connection.ops.adapt_datetimefield_value(now)],
+        params=[
+            customer.pk,
+            product.pk,
+            product.pk,
+            connection.ops.adapt_datetimefield_value(now),
+        ],
     ):
         assert isinstance(card, PunchCard) and isinstance(account, Account)
-        card.account, card.product = account, product
+        card.account = account
+        if card.product_id == product.pk:
+            card.product = product
         found.append(card)
     return found
 
@@ -805,11 +822,13 @@ def create_package(
     kind: str = Package.Kind.COUNT,
     max_per_day: int | None = None,
     max_per_week: int | None = None,
+    also: list[Product] | None = None,
     by: Staff | ApiToken | None,
 ) -> Package:
     """Offer a new punch card or pass; audited."""
     return save_package(
         None,
+        also=also,
         name=name,
         product=product,
         count=count,
@@ -836,6 +855,7 @@ def save_package(
     max_per_day: int | None = None,
     max_per_week: int | None = None,
     active: bool = True,
+    also: list[Product] | None = None,
     by: Staff | ApiToken | None,
 ) -> Package:
     """Offer a new punch card or pass, or change one (what was sold keeps what it was
@@ -890,6 +910,8 @@ def save_package(
     package.max_per_day, package.max_per_week = max_per_day, max_per_week
     package.active = active
     package.save()
+    if also is not None:
+        package.also.set([] if is_pass else [x for x in also if x.pk != package.product_id])
     action = "package.created" if before is None else "package.changed"
     audit.record(action, f"package:{package.pk}", by=by, before=before, after=_described(package))
     return package
@@ -906,6 +928,7 @@ def _described(package: Package) -> dict[str, object]:
         "valid_days": package.valid_days,
         "max_per_day": package.max_per_day,
         "max_per_week": package.max_per_week,
+        "also": sorted(x.pk for x in package.also.all()) if package.pk else [],
         "active": package.active,
     }
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.forms import CustomerForm, NoteForm
 from prepaid.backoffice.permissions import StaffRequest, perform, requires
+from prepaid.catalog import tiers
 from prepaid.customers import lookup
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
@@ -38,6 +39,7 @@ from prepaid.operations.programs import RefundPunchCard
 from prepaid.programs import services as programs
 from prepaid.programs.models import PunchCard
 from prepaid.reports import customers as customer_report
+from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
@@ -98,6 +100,8 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
         "balances": sales.balances(customer),
         "punch_cards": programs.holdings(customer),
         "passes": programs.passes(customer),
+        "member": tiers.held(customer.pk),
+        "points_held": points.balance(customer),
         "phone": display_phone(customer.phone, Business.get().region),
         "cards": [(card, qr_svg(card, scale=3)) for card in customers.active_cards(customer)],
         "history": customer_report.history(customer),

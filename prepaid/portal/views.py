@@ -14,10 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from prepaid.catalog import tiers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Card
 from prepaid.programs import services as programs
 from prepaid.reports import customers as customer_report
+from prepaid.sales import points
 from prepaid.sales import services as sales
 
 
@@ -40,6 +42,8 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
         "balances": sales.balances(customer),
         "punch_cards": programs.holdings(customer),
         "passes": programs.passes(customer),
+        "member": tiers.held(customer.pk),
+        "points_held": points.balance(customer),
         "history": customer_report.history(customer, limit=20),
         "qr": qr_svg(found, scale=5),
     }

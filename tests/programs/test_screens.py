@@ -78,3 +78,28 @@ def test_the_owner_offers_a_pass_and_the_customer_sees_it(client, owner, cashier
     assert "Unlimited refills" in own and "2 left today" in own and "(30 days left)" in own
     client.force_login(cashier_a.user)
     assert client.get("/shop/passes/new/").status_code == 403
+
+
+def test_the_customer_and_the_back_office_see_the_tier_and_the_points(client, owner, actor):
+    from decimal import Decimal
+
+    from prepaid.catalog import tiers
+    from prepaid.sales import services as sales
+    from prepaid.staff.models import Business
+
+    Business.objects.filter(pk=1).update(points_every_minor=100, point_value_minor=10)
+    tiers.save_tier(
+        None, name="Silver", threshold_minor=1000, discount_bp=0, bonus_multiplier=Decimal(1),
+        by=None,
+    )  # fmt: skip
+    maria = make_customer("Maria Santos", actor=actor)
+    sales.top_up(maria, 5000, method=method(), key="t", actor=actor)
+    water = make_product("Refill", price="1.00", unit="piece")
+    sales.sell(maria, [sales.Line(water, Decimal(12))], key="s", actor=actor)
+    token = Card.objects.get(customer=maria).token
+    for page in (client.get(f"/c/{token}"), None):
+        if page is None:
+            client.force_login(owner.user)
+            page = client.get(f"/customers/{maria.code}/")
+        text = page.content.decode()
+        assert 'id="member"' in text and "Silver" in text and "12" in text and "$1.20" in text

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,7 +79,7 @@ class Redeem(Operation):
     quantity: int = 1
 
     def perform(self, context: Context) -> Done:
-        customer, product, balances = _for_redemption(
+        customer, product, balances, passes = _for_redemption(
             self.customer, self.product, context.business.currency
         )
         used = programs.redeem(
@@ -88,6 +89,7 @@ class Redeem(Operation):
             key=context.ledger_key,
             actor=context.actor,
             pending=context.pending,
+            may_hold_passes=passes,
         )
         data = present.redeemed(used, customer, balances, context.business.currency)
         context.emit("punch_card.redeemed", data, customer=customer)
@@ -123,19 +125,22 @@ class RefundPunchCard(Operation):
 
 
 # The customer, their money balances (a redemption leaves them as they are: the answer
-# shows them) and the product by id or SKU (an id wins), in one query.
+# shows them), the product by id or SKU (an id wins) and whether they hold a pass that
+# has not ended (most do not: their redemption skips the passes), in one query.
 _FOR_REDEMPTION = (
     "FROM customers_customer c"
     " LEFT JOIN ledger_account w ON w.customer_id = c.id AND w.kind = 'wallet' AND w.unit = %s"
     " LEFT JOIN ledger_account b ON b.customer_id = c.id AND b.kind = 'bonus' AND b.unit = %s"
     " LEFT JOIN catalog_product p ON p.id = %s OR (p.sku = %s AND p.sku <> '')"
+    " LEFT JOIN programs_pass s ON s.id = (SELECT x.id FROM programs_pass x"
+    " WHERE x.customer_id = c.id AND x.ends_at > %s ORDER BY x.id LIMIT 1)"
     " WHERE c.code = %s ORDER BY CASE WHEN p.id = %s THEN 0 ELSE 1 END"
 )
 
 
 def _for_redemption(
     code: str, reference: str, currency: str
-) -> tuple[Customer, Product, sales.Balances]:
+) -> tuple[Customer, Product, sales.Balances, bool]:
     canonical = normalize_code(code)
     number = int(reference) if reference.isdigit() and len(reference) <= 18 else -1
     found = None
@@ -145,12 +150,21 @@ def _for_redemption(
             (Account, "w", True),
             (Account, "b", True),
             (Product, "p", True),
+            (Pass, "s", True),
             tail=_FOR_REDEMPTION,
-            params=[currency, currency, number, reference, canonical, number],
+            params=[
+                currency,
+                currency,
+                number,
+                reference,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                canonical,
+                number,
+            ],
         )
     if found is None:
         raise Refusal("not_found", what=_("customer"))
-    customer, wallet, bonus, product = found
+    customer, wallet, bonus, product, held_pass = found
     assert isinstance(customer, Customer)
     if product is None:
         raise Refusal("unknown_product", field="product", product=reference)
@@ -160,7 +174,7 @@ def _for_redemption(
         bonus=bonus.cached_balance if isinstance(bonus, Account) else 0,
         credit_limit=customer.credit_limit_minor,
     )
-    return customer, product, balances
+    return customer, product, balances, held_pass is not None
 
 
 @dataclass(frozen=True)

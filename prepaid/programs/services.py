@@ -402,8 +402,17 @@ _PASSES_IN_FORCE = (
     " AND NOT EXISTS (SELECT 1 FROM ledger_batch r WHERE r.reverses_id = p.batch_id)"
     " ORDER BY p.ends_at, p.id"
 )
+# With the house accounts a use moves, read in the same query (outer joins: the lock is
+# on the card and its account only): the card's issued account, its store's deferred
+# money, and the revenue account of the store the use is made at.
 _CARDS_LEFT = (
     "FROM programs_punchcard c JOIN ledger_account a ON a.id = c.account_id"
+    " LEFT JOIN ledger_account hi ON hi.kind = 'issued' AND hi.store_id = c.store_id"
+    " AND hi.unit = 'pc' || c.id AND hi.customer_id IS NULL AND hi.payment_method_id IS NULL"
+    " LEFT JOIN ledger_account hd ON hd.kind = 'deferred' AND hd.store_id = c.store_id"
+    " AND hd.unit = %s AND hd.customer_id IS NULL AND hd.payment_method_id IS NULL"
+    " LEFT JOIN ledger_account hr ON hr.kind = 'revenue' AND hr.store_id = %s"
+    " AND hr.unit = %s AND hr.customer_id IS NULL AND hr.payment_method_id IS NULL"
     " WHERE c.customer_id = %s AND a.credits_posted > a.debits_posted"
     " AND (c.product_id = %s OR EXISTS (SELECT 1 FROM programs_punchcardproduct x"
     " WHERE x.card_id = c.id AND x.product_id = %s))"
@@ -436,16 +445,26 @@ def _lock_passes(customer: Customer, product: Product, now: datetime) -> list[Pa
     return found
 
 
-def _lock_cards(customer: Customer, product: Product, now: datetime) -> list[PunchCard]:
+def _lock_cards(
+    customer: Customer, product: Product, now: datetime, *, store_id: int, currency: str
+) -> tuple[list[PunchCard], dict[tuple[str, int, str], Account]]:
     """The customer's cards of ``product`` with counts left and not ended, in the order
     they are used, the cards and their accounts locked and read afresh (what a count is
-    worth depends on what is left and what the card has made revenue)."""
+    worth depends on what is left and what the card has made revenue); and the house
+    accounts their uses move that exist already."""
     found = []
-    for card, account in rows.joined_all(
+    house: dict[tuple[str, int, str], Account] = {}
+    for card, account, *accounts in rows.joined_all(
         (PunchCard, "c", False),
         (Account, "a", False),
+        (Account, "hi", True),
+        (Account, "hd", True),
+        (Account, "hr", True),
         tail=_locking(_CARDS_LEFT, "c", "a"),
         params=[
+            currency,
+            store_id,
+            currency,
             customer.pk,
             product.pk,
             product.pk,
@@ -457,7 +476,10 @@ def _lock_cards(customer: Customer, product: Product, now: datetime) -> list[Pun
         if card.product_id == product.pk:
             card.product = product
         found.append(card)
-    return found
+        for kept in accounts:
+            if isinstance(kept, Account):
+                house[(kept.kind, int(kept.store_id or 0), kept.unit)] = kept
+    return found, house
 
 
 def _house_accounts(wanted: set[tuple[str, int, str]]) -> dict[tuple[str, int, str], Account]:
@@ -490,12 +512,15 @@ def redeem(
     key: str,
     actor: Actor,
     pending: rows.Pending | None = None,
+    may_hold_passes: bool = True,
 ) -> Used:
     """Use ``quantity`` uses of ``product``: under the customer's passes first (as far as
     their caps allow), then from their punch cards, the soonest-ending first (one after
     the other when one has too few). Refused with ``nothing_to_redeem`` when together
     they cover fewer; nothing is posted then. ``pending``: where the uses go to be
-    written with the operation's outcome (the envelope's), instead of at once."""
+    written with the operation's outcome (the envelope's), instead of at once.
+    ``may_hold_passes``: False when the caller knows the customer holds no pass in
+    force (its query said so), to spare the passes' look-up."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_USES:
         raise Refusal("count_not_valid", field="quantity")
     check_open(customer)
@@ -503,7 +528,7 @@ def redeem(
     currency = Business.get().currency
     wanted = quantity
     from_passes: list[tuple[Pass, int, int]] = []
-    open_passes = _lock_passes(customer, product, now)
+    open_passes = _lock_passes(customer, product, now) if may_hold_passes else []
     counted = _uses_counted(open_passes, now)
     for time_pass in open_passes:
         today, week = counted.get(time_pass.pk, (0, 0))
@@ -516,7 +541,12 @@ def redeem(
             break
     from_cards: list[tuple[PunchCard, int, int]] = []
     remaining = 0
-    held = _lock_cards(customer, product, now) if wanted else []
+    held: list[PunchCard] = []
+    known: dict[tuple[str, int, str], Account] = {}
+    if wanted:
+        held, known = _lock_cards(
+            customer, product, now, store_id=actor.store.pk, currency=currency
+        )
     for card in held:
         account = card.account
         assert account is not None
@@ -537,7 +567,7 @@ def redeem(
     for card, _n, _left in from_cards:
         needs |= {(Account.Kind.ISSUED, card.store_id, card.unit)}
         needs |= {(Account.Kind.DEFERRED, card.store_id, currency)}
-    house = _house_accounts(needs)
+    house = {**known, **_house_accounts(needs - set(known))}
     legs: list[Leg] = []
     for time_pass, take, _today in from_passes:
         issued = house[(Account.Kind.ISSUED, time_pass.store_id, time_pass.unit)]

@@ -218,9 +218,7 @@ def package(request: StaffRequest, package_id: int | None = None) -> HttpRespons
                     by=request.staff,
                 )
             except Refusal as refusal:
-                form.add_error(
-                    refusal.field if refusal.field in form.fields else None, refusal.message()
-                )
+                _refused(form, refusal)
             else:
                 messages.success(request, _("Punch card saved."))
                 return redirect("products")
@@ -261,9 +259,7 @@ def time_pass(request: StaffRequest, package_id: int | None = None) -> HttpRespo
                     by=request.staff,
                 )
             except Refusal as refusal:
-                form.add_error(
-                    refusal.field if refusal.field in form.fields else None, refusal.message()
-                )
+                _refused(form, refusal)
             else:
                 messages.success(request, _("Pass saved."))
                 return redirect("products")
@@ -314,9 +310,7 @@ def tier(request: StaffRequest, tier_id: int | None = None) -> HttpResponse:
                     by=request.staff,
                 )
             except Refusal as refusal:
-                form.add_error(
-                    refusal.field if refusal.field in form.fields else None, refusal.message()
-                )
+                _refused(form, refusal)
             else:
                 messages.success(request, _("Tier saved."))
                 return redirect("products")

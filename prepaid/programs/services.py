@@ -12,8 +12,9 @@ counts left and have not expired, the soonest-ending first::
     units:C(card) → issued:S(card)   counts       REDEEM
     deferred:S    → revenue:T        their value  RECOGNISE
 
-What a redemption recognises is what brings the card's revenue so far (its ``PunchUse``
-rows whose batch was not reversed) up to ``price − value_left(card, remaining after)``,
+What a redemption recognises is what brings the card's revenue so far (kept on the card,
+``PunchCard.recognised_minor``: its ``PunchUse`` values whose batch was not reversed) up to
+``price − value_left(card, remaining after)``,
 where ``value_left`` is ``remaining × (price // uses)`` plus the remainder of the
 division while any use is left. So a use is worth 22.72 of a 250.00 card of 11, and the
 card used up has recognised exactly its price whatever order its uses and their
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,13 +129,6 @@ def value_left(card: PunchCard, remaining: int) -> int:
         return 0
     each, rest = divmod(card.price_minor, card.uses)
     return remaining * each + rest
-
-
-def recognised(card: PunchCard) -> int:
-    """What the card's uses have made revenue so far (those not reversed), added up from
-    its history: what ``PunchCard.recognised_minor`` keeps (``verify`` compares them)."""
-    uses = PunchUse.objects.filter(card=card, batch__reversed_by__isnull=True)
-    return int(uses.aggregate(total=Sum("value"))["total"] or 0)
 
 
 def remaining_of(card: PunchCard) -> int:
@@ -806,13 +800,21 @@ def paid_for(batch: Batch) -> list[tuple[PaymentMethod | None, int]]:
     ]
 
 
-def receipt_lines(batch: Batch) -> list[ReceiptLine]:
-    """The punch cards a transaction moved (a purchase, a use, their reversals)."""
+def _units_moved(batch: Batch, prefix: str) -> dict[int, int]:
+    """What the transaction did to each customer units account whose unit starts with
+    ``prefix`` (``pc``: punch cards, ``ps``: passes), by account id (transfers
+    prefetched)."""
     moved: dict[int, int] = {}
     for transfer in batch.transfers.all():
         for account, sign in ((transfer.credit_account, 1), (transfer.debit_account, -1)):
-            if account.kind == Account.Kind.UNITS:
+            if account.kind == Account.Kind.UNITS and account.unit.startswith(prefix):
                 moved[account.pk] = moved.get(account.pk, 0) + sign * transfer.amount
+    return moved
+
+
+def receipt_lines(batch: Batch) -> list[ReceiptLine]:
+    """The punch cards a transaction moved (a purchase, a use, their reversals)."""
+    moved = _units_moved(batch, "pc")
     if not moved:
         return []
     found = PunchCard.objects.filter(account_id__in=moved).select_related("account", "product")
@@ -821,11 +823,7 @@ def receipt_lines(batch: Batch) -> list[ReceiptLine]:
 
 def pass_lines(batch: Batch, *, now: datetime | None = None) -> list[PassLine]:
     """The passes a transaction sold or used (or whose use it reversed)."""
-    moved: dict[int, int] = {}
-    for transfer in batch.transfers.all():
-        for account, sign in ((transfer.credit_account, 1), (transfer.debit_account, -1)):
-            if account.kind == Account.Kind.UNITS and account.unit.startswith("ps"):
-                moved[account.pk] = moved.get(account.pk, 0) + sign * transfer.amount
+    moved = _units_moved(batch, "ps")
     if not moved and batch.code != Batch.Code.PACKAGE:
         return []
     found = list(

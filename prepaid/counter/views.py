@@ -320,10 +320,11 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
     paid, bonus = customer_change(batch)
     punch, passes = programs.receipt_lines(batch), programs.pass_lines(batch)
     title = batch.get_code_display()
-    if passes and not punch and batch.code == Batch.Code.PACKAGE:
-        title = _("Pass sold")
-    elif passes and not punch and batch.code == Batch.Code.REDEMPTION:
-        title = _("Pass used")
+    pass_only = bool(passes) and not punch
+    if batch.code == Batch.Code.PACKAGE:
+        title = _("Pass sold") if pass_only else _("Punch card sold")
+    elif batch.code == Batch.Code.REDEMPTION:
+        title = _("Pass used") if pass_only else _("Punch card used")
     context = {
         "title": title,
         "batch": batch,

@@ -184,8 +184,8 @@ class Batch(models.Model):
         ADJUSTMENT = "adjustment", _("Adjustment")
         OPENING = "opening", _("Opening balance")
         EXPIRY = "expiry", _("Expiry")
-        PACKAGE = "package", _("Punch card sold")
-        REDEMPTION = "redemption", _("Punch card used")
+        PACKAGE = "package", _("Punch card or pass sold")
+        REDEMPTION = "redemption", _("Uses redeemed")
         POINTS = "points", _("Points redeemed")
 
     key = models.CharField(max_length=255, unique=True)

@@ -109,6 +109,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="server processes; default as docs/install.md advises: 1 on SQLite, 2 on PostgreSQL",
     )
+    parser.add_argument(
+        "--accounts",
+        default="random,hot",
+        type=lambda s: s.split(","),
+        help="random customers, all to the hot one, or both",
+    )
+    parser.add_argument(
+        "--rounds",
+        default=3,
+        type=int,
+        help="times each case runs, the kinds in turn (a different one first each round);"
+        " the figures are the rounds' medians",
+    )
     parser.add_argument("--warmup", default=2.0, type=float, help="seconds, not measured")
     parser.add_argument("--duration", default=5.0, type=float, help="seconds measured")
     parser.add_argument(
@@ -160,7 +173,7 @@ def slots(args: argparse.Namespace) -> tuple[int, int]:
     """``Shop.slots`` and ``Shop.per_slot`` for this run: a slot per client process of a
     kind's cases (both accounts, every number of clients) and one for the counted
     request; each as long as a client could post in a case's warm-up and duration."""
-    cases = 0 if args.setup_only else 2 * sum(args.clients)
+    cases = 0 if args.setup_only else args.rounds * len(args.accounts) * sum(args.clients)
     per_slot = max(2, int((args.warmup + args.duration) * MAX_CLIENT_RATE))
     return 1 + cases, per_slot
 
@@ -279,6 +292,35 @@ def run_case(
     )
 
 
+def turn(names: list[str], number: int) -> list[str]:
+    """The kinds in the order of round ``number``: each round starts one further, so no
+    kind always runs first after the database was idle, or last after the others warmed
+    it (a slow drift of the machine weighs on every kind alike)."""
+    shift = number % len(names)
+    return names[shift:] + names[:shift]
+
+
+def median_measure(measures: list[Measure]) -> Measure:
+    """The round whose rate is the median (the lower middle of an even count): its
+    rate with its own latencies, not a mix of rounds."""
+    ordered = sorted(measures, key=lambda measure: measure.rate)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def vs_sale(rounds: list[dict[str, Measure]], name: str) -> float | None:
+    """The median over the rounds of the kind's rate over the sale's in the same round
+    (a pair measured within seconds of each other), or None without a sale."""
+    ratios = sorted(
+        measured[name].rate / max(measured[SALE.name].rate, 1e-9)
+        for measured in rounds
+        if SALE.name in measured
+    )
+    if not ratios:
+        return None
+    middle = len(ratios) // 2
+    return ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+
+
 def run_backend(
     ctx: BaseContext, backend: str, args: argparse.Namespace, scratch: Path
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -310,20 +352,23 @@ def run_backend(
                 flush=True,
             )
         next_slot = dict.fromkeys(args.kinds, 1)
-        for accounts in () if args.setup_only else ("random", "hot"):
+        for accounts in () if args.setup_only else args.accounts:
             for clients in args.clients:
-                measured = {}
-                for name in args.kinds:
-                    with server(env["DATABASE_URL"], scratch, workers=workers) as address:
-                        case = (name, accounts)
-                        measured[name] = run_case(
-                            ctx, address, shops[name], case, clients, timing, next_slot[name]
-                        )
-                    next_slot[name] += clients
+                rounds: list[dict[str, Measure]] = []
+                for number in range(args.rounds):
+                    measured = {}
+                    for name in turn(args.kinds, number):
+                        with server(env["DATABASE_URL"], scratch, workers=workers) as address:
+                            case = (name, accounts)
+                            measured[name] = run_case(
+                                ctx, address, shops[name], case, clients, timing, next_slot[name]
+                            )
+                        next_slot[name] += clients
+                    rounds.append(measured)
                 raw_case = Case(backend, "raw", accounts, clients)
                 raw = ledger_bench.run_case(ctx, env, raw_case, fixture, timing)
-                sale = measured.get(SALE.name)
-                for name, http in measured.items():
+                for name in args.kinds:
+                    http = median_measure([measured[name] for measured in rounds])
                     row = {
                         "backend": backend,
                         "kind": name,
@@ -332,9 +377,10 @@ def run_backend(
                         "accounts": accounts,
                         "clients": clients,
                         "http": asdict(http),
+                        "rounds": [measured[name].rate for measured in rounds],
                         "raw": {"rate": raw.rate, "p50_ms": raw.p50_ms, "p99_ms": raw.p99_ms},
                         "ratio": http.rate / max(raw.rate, 1e-9),
-                        "vs_sale": None if sale is None else http.rate / max(sale.rate, 1e-9),
+                        "vs_sale": vs_sale(rounds, name),
                     }
                     print("  " + format_row(row), flush=True)
                     rows.append(row)
@@ -357,6 +403,9 @@ def format_row(row: dict[str, Any]) -> str:
         f" {http['rate']:>7,.0f} {http['p50_ms']:>7.2f} {http['p99_ms']:>7.2f} |"
         f" {row['raw']['rate']:>8,.0f} | {row['ratio']:>8.0%} | {vs_sale:>6}"
     )
+    spread = row.get("rounds") or []
+    if len(spread) > 1:
+        text += f"  (rounds {min(spread):,.0f}–{max(spread):,.0f})"
     return text + (f"  ({http['errors']} not 201)" if http["errors"] else "")
 
 
@@ -439,7 +488,10 @@ def report(
         print("-" * len(HEADER))
         for row in rows:
             print(format_row(row))
-        print("÷ sale: the kind's req/s over the sale's at the same backend, accounts, clients")
+        print(
+            f"req/s, p50, p99: the median of {args.rounds} round(s), the kinds in turn;"
+            " ÷ sale: the median of each round's kind req/s over its sale's"
+        )
     print(f"SQL statements per API request (BEGIN and COMMIT included): {statements(checked)}")
     if lines := target_lines(goals):
         print("\n" + "\n".join(lines))
@@ -447,6 +499,7 @@ def report(
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "customers": args.customers,
         "kinds": args.kinds,
+        "rounds": args.rounds,
         "warmup_seconds": args.warmup,
         "duration_seconds": args.duration,
         "cpus": multiprocessing.cpu_count(),

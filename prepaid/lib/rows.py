@@ -73,12 +73,13 @@ def joined(
     tail: str,
     params: Sequence[Any],
     using: str = "default",
-) -> tuple[Model | None, ...] | None:
+    extra: Sequence[str] = (),
+) -> tuple[Any, ...] | None:
     """One row of several models joined: ``tables`` are (model, alias, may be missing)
     and ``tail`` is the ``FROM … WHERE …`` that names them by those aliases. Answers an
-    instance per table (None for a missing row of a LEFT JOIN), or None when the query
-    finds no row."""
-    found = joined_all(*tables, tail=f"{tail} LIMIT 1", params=params, using=using)
+    instance per table (None for a missing row of a LEFT JOIN), then the values of the
+    ``extra`` expressions (``joined_all``), or None when the query finds no row."""
+    found = joined_all(*tables, tail=f"{tail} LIMIT 1", params=params, using=using, extra=extra)
     return found[0] if found else None
 
 
@@ -87,22 +88,28 @@ def joined_all(
     tail: str,
     params: Sequence[Any],
     using: str = "default",
-) -> list[tuple[Model | None, ...]]:
+    extra: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
     """Every row of ``joined``'s query, in its order (``tail`` may end in ``ORDER BY``
-    and a row lock)."""
+    and a row lock). ``extra``: SQL expressions selected after the models' columns (their
+    ``%s`` come before ``tail``'s in ``params``), whose values end each row as they
+    are."""
     connection = connections[using]
     shapes = [(model, alias, _shape(model, connection)) for model, alias, _ in tables]
     select = ", ".join(
-        f"{alias}.{connection.ops.quote_name(str(field.column))}"
-        for model, alias, _ in shapes
-        for field in model._meta.concrete_fields
+        [
+            f"{alias}.{connection.ops.quote_name(str(field.column))}"
+            for model, alias, _ in shapes
+            for field in model._meta.concrete_fields
+        ]
+        + list(extra)
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {select} {tail}", list(params))
         fetched = cursor.fetchall()
     answers = []
     for row in fetched:
-        found: list[Model | None] = []
+        found: list[Any] = []
         start = 0
         for (model, _alias, shape), (_model, _, optional) in zip(shapes, tables, strict=True):
             values = list(row[start : start + len(shape.attnames)])
@@ -111,7 +118,7 @@ def joined_all(
                 found.append(None)
                 continue
             found.append(_instance(model, shape, values, connection, using))
-        answers.append(tuple(found))
+        answers.append((*found, *row[start:]))
     return answers
 
 
@@ -234,23 +241,32 @@ class Pending:
     PostgreSQL (data-modifying WITH clauses), one statement per table on SQLite.
 
     The instances are inserted as they are when ``flush`` runs; their ids are not read
-    back (nothing after the flush needs them).
+    back (nothing after the flush needs them). ``change`` adds an UPDATE to the same
+    round trip: one that no other statement of the flush touches the rows of, and whose
+    outcome nothing before the flush reads (the statements of one WITH see the same
+    snapshot, in no set order).
     """
 
     def __init__(self) -> None:
         self.instances: list[Model] = []
+        self.changes: list[tuple[str, list[Any]]] = []
 
     def add(self, *instances: Model) -> None:
         self.instances.extend(instances)
 
+    def change(self, sql: str, params: Sequence[Any]) -> None:
+        """``sql`` (an UPDATE written in code, ``%s`` placeholders) run with the rows."""
+        self.changes.append((sql, list(params)))
+
     def flush(self, *, using: str = "default") -> None:
-        if not self.instances:
+        if not self.instances and not self.changes:
             return
         by_model: dict[type[Model], list[Model]] = {}
         for instance in self.instances:
             by_model.setdefault(type(instance), []).append(instance)
         self.instances = []
-        statements: list[tuple[str, list[Any]]] = []
+        statements: list[tuple[str, list[Any]]] = self.changes
+        self.changes = []
         for model, instances in by_model.items():
             shape = columns(model, using=using)
             statements.append(

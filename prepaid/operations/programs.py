@@ -132,9 +132,10 @@ _FOR_REDEMPTION = (
     " LEFT JOIN ledger_account w ON w.customer_id = c.id AND w.kind = 'wallet' AND w.unit = %s"
     " LEFT JOIN ledger_account b ON b.customer_id = c.id AND b.kind = 'bonus' AND b.unit = %s"
     " LEFT JOIN catalog_product p ON p.id = %s OR (p.sku = %s AND p.sku <> '')"
-    " LEFT JOIN programs_pass s ON s.id = (SELECT x.id FROM programs_pass x"
-    " WHERE x.customer_id = c.id AND x.ends_at > %s ORDER BY x.id LIMIT 1)"
     " WHERE c.code = %s ORDER BY CASE WHEN p.id = %s THEN 0 ELSE 1 END"
+)
+_HELD_IN_FORCE = (
+    "EXISTS (SELECT 1 FROM programs_pass x WHERE x.customer_id = c.id AND x.ends_at > %s)"
 )
 
 
@@ -150,21 +151,21 @@ def _for_redemption(
             (Account, "w", True),
             (Account, "b", True),
             (Product, "p", True),
-            (Pass, "s", True),
+            extra=[_HELD_IN_FORCE],
             tail=_FOR_REDEMPTION,
             params=[
+                connection.ops.adapt_datetimefield_value(timezone.now()),
                 currency,
                 currency,
                 number,
                 reference,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
                 canonical,
                 number,
             ],
         )
     if found is None:
         raise Refusal("not_found", what=_("customer"))
-    customer, wallet, bonus, product, held_pass = found
+    customer, wallet, bonus, product, holds_pass = found
     assert isinstance(customer, Customer)
     if product is None:
         raise Refusal("unknown_product", field="product", product=reference)
@@ -174,7 +175,7 @@ def _for_redemption(
         bonus=bonus.cached_balance if isinstance(bonus, Account) else 0,
         credit_limit=customer.credit_limit_minor,
     )
-    return customer, product, balances, held_pass is not None
+    return customer, product, balances, bool(holds_pass)
 
 
 @dataclass(frozen=True)

@@ -416,6 +416,19 @@ _CARDS_LEFT = (
 )
 
 
+def _none_also() -> QuerySet[PunchCardProduct]:
+    """An empty ``card.also``, as Django's ``prefetch_related`` leaves a fetched one (its
+    result cache filled), so reading it compiles no query."""
+    empty = PunchCardProduct.objects.none()
+    empty._result_cache = []
+    empty._prefetch_done = True  # type: ignore[attr-defined]
+    return empty
+
+
+# How many more products a card is good for (most: none).
+_ALSO_COUNT = "(SELECT COUNT(*) FROM programs_punchcardproduct y WHERE y.card_id = c.id)"
+
+
 def _locking(tail: str, *aliases: str) -> str:
     if connection.features.has_select_for_update_of:
         return f"{tail} FOR UPDATE OF {', '.join(aliases)}"
@@ -448,12 +461,13 @@ def _lock_cards(
     accounts their uses move that exist already."""
     found = []
     house: dict[tuple[str, int, str], Account] = {}
-    for card, account, *accounts in rows.joined_all(
+    for card, account, *accounts, also in rows.joined_all(
         (PunchCard, "c", False),
         (Account, "a", False),
         (Account, "hi", True),
         (Account, "hd", True),
         (Account, "hr", True),
+        extra=[_ALSO_COUNT],
         tail=_locking(_CARDS_LEFT, "c", "a"),
         params=[
             currency,
@@ -469,6 +483,8 @@ def _lock_cards(
         card.account = account
         if card.product_id == product.pk:
             card.product = product
+        if not also:  # good for its own product only: known without a query
+            card._prefetched_objects_cache = {"also": _none_also()}  # type: ignore[attr-defined]
         found.append(card)
         for kept in accounts:
             if isinstance(kept, Account):
@@ -588,22 +604,23 @@ def redeem(
         request=request,
     )
     if not receipt.replayed:
-        day, _monday = today_and_monday(now)
         uses: list[PunchUse | PassUse] = [
             PunchUse(card=card, batch=receipt.batch, count=count, value=value)
             for (card, count, _left), value in zip(from_cards, values, strict=True)
         ]
-        uses += [
-            PassUse(time_pass=p, batch=receipt.batch, count=count, day=day)
-            for p, count, _today in from_passes
-        ]
+        if from_passes:  # counted on the shop's calendar day
+            day, _monday = today_and_monday(now)
+            uses += [
+                PassUse(time_pass=p, batch=receipt.batch, count=count, day=day)
+                for p, count, _today in from_passes
+            ]
         writer = pending or rows.Pending()
         writer.add(*uses)
+        for (card, _count, _left), value in zip(from_cards, values, strict=True):
+            if value:  # with the uses: nothing reads the card's total before they are
+                writer.change(_RECOGNISE, [value, card.pk])
         if pending is None:
             writer.flush()
-        for (card, _count, _left), value in zip(from_cards, values, strict=True):
-            if value:
-                _recognise(card.pk, value)
     return Used(receipt, from_cards, from_passes, remaining)
 
 
@@ -704,6 +721,9 @@ def refund_card(
         if worth > 0:
             _recognise(locked.pk, worth)
     return receipt
+
+
+_RECOGNISE = "UPDATE programs_punchcard SET recognised_minor = recognised_minor + %s WHERE id = %s"
 
 
 def _recognise(card_id: int, amount: int) -> None:

@@ -72,6 +72,7 @@ def test_buy_redeem_reverse_and_what_it_leaves(api, refills):
     # A use is worth 250.00 / 11 = 22.72 (the last use carries the 0.08 left over).
     assert (body["kind"], body["total"], body["remaining"]) == ("redemption", "22.72", 10)
     assert body["cards"] == [{"id": card["id"], "used": 1, "remaining": 10}]
+    assert body["punch_card"]["also"] == []
     assert_ledger_sound()
 
     batches = Batch.objects.count()

@@ -38,6 +38,7 @@ def test_a_card_for_any_water(api):
     )
     assert used.status_code == 201, used.content
     assert used.json()["remaining"] == 8
+    assert used.json()["punch_card"]["also"] == [alkaline.pk]  # read with the card's lock
     again = api.cashier.post(
         f"/customers/{customer}/redemptions", {"product": purified.pk, "quantity": 1}, key="u2"
     )

@@ -67,7 +67,28 @@ def test_every_client_takes_coupons_no_other_request_takes():
     assert codes[0] != seed.customer_code(0) and len(codes[0]) == 9
     # Each case's clients have slots of their own (0: the counted request).
     args = http_sales.parse(["--clients", "4,16", "--warmup", "2", "--duration", "5"])
-    assert http_sales.slots(args) == (1 + 2 * 20, 7 * 1000)
+    assert http_sales.slots(args) == (1 + 3 * 2 * 20, 7 * 1000)  # 3 rounds, 2 accounts
+    one = http_sales.parse(["--clients", "4", "--accounts", "random", "--rounds", "5"])
+    assert http_sales.slots(one)[0] == 1 + 5 * 4
+
+
+def test_rounds_take_turns_and_ratios_pair_a_round_with_its_own_sale():
+    kinds = ["sale", "redemption", "program_sale"]
+    assert [http_sales.turn(kinds, n)[0] for n in range(4)] == [*kinds, "sale"]
+
+    def measure(rate: float) -> http_sales.Measure:
+        return http_sales.Measure(rate=rate, p50_ms=rate, p99_ms=rate, requests=1, errors=0)
+
+    # The machine slows down between rounds: each round's ratio is its own.
+    rounds = [
+        {"sale": measure(200), "redemption": measure(210)},
+        {"sale": measure(100), "redemption": measure(104)},
+        {"sale": measure(150), "redemption": measure(120)},
+    ]
+    assert http_sales.vs_sale(rounds, "redemption") == pytest.approx(1.04)
+    # The median round, with its own latencies (not a mix).
+    assert http_sales.median_measure([r["redemption"] for r in rounds]).p50_ms == 120
+    assert http_sales.vs_sale([{"redemption": measure(1)}], "redemption") is None
 
 
 def test_the_program_sale_check_finds_a_missing_program():

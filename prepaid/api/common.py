@@ -14,8 +14,8 @@ from prepaid.customers.models import Customer
 from prepaid.ledger.services import Actor
 from prepaid.lib import rows
 from prepaid.lib.codes import normalize_code
-from prepaid.lib.money import MoneyError, to_minor
-from prepaid.staff.models import ApiToken, Store
+from prepaid.lib.money import AmountTooLarge, MoneyError, to_minor, too_large
+from prepaid.staff.models import ApiToken, Business, Store
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -77,6 +77,8 @@ def amount(text: str | None, currency: str, *, field: str, positive: bool = True
     """Minor units of a decimal string; a clear 422 for anything else."""
     try:
         value = to_minor(text if text is not None else "", currency)
+    except AmountTooLarge:
+        raise invalid(too_large(currency, region=Business.get().region), field) from None
     except MoneyError:
         raise invalid(
             _("Enter an amount such as 12.50, with at most the currency's decimals."), field
@@ -85,8 +87,6 @@ def amount(text: str | None, currency: str, *, field: str, positive: bool = True
         raise invalid(_("Enter an amount of more than zero."), field)
     if value < 0:
         raise invalid(_("The amount cannot be negative."), field)
-    if abs(value) >= 10**15:
-        raise invalid(_("That amount is too large."), field)
     return value
 
 

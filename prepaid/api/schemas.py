@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import field_validator
 
-AMOUNT = r"^[0-9]{1,13}(\.[0-9]{1,3})?$"  # the currency decides how many decimals are exact
+AMOUNT = r"^[0-9]{1,18}(\.[0-9]{1,3})?$"  # the currency decides the decimals; the ceiling, the size
 QUANTITY = r"^[0-9]{1,9}(\.[0-9]{1,3})?$"
 PRICE = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
 COLOUR = r"^(#[0-9a-fA-F]{6})?$"

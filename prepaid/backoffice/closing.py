@@ -40,7 +40,14 @@ from prepaid.closing.operations import CloseDay, DecideClose, may_close
 from prepaid.closing.running import Running, running
 from prepaid.closing.spans import Place, Span, place_of, span
 from prepaid.ledger.models import PaymentMethod
-from prepaid.lib.money import MoneyError, exponent, from_minor, to_minor
+from prepaid.lib.money import (
+    AmountTooLarge,
+    MoneyError,
+    exponent,
+    from_minor,
+    to_minor,
+    too_large,
+)
 from prepaid.reports import days, spreadsheets
 from prepaid.sales import importing
 from prepaid.staff.models import Business, Device, Store
@@ -265,6 +272,8 @@ class CloseForm(forms.Form):
             if isinstance(value, Decimal):
                 try:
                     data[f"{name}_minor"] = to_minor(value, self.currency)
+                except AmountTooLarge:
+                    self.add_error(name, too_large(self.currency))
                 except MoneyError:
                     self.add_error(name, _("Too many decimals for this currency."))
         pieces = denominations.total(dict(self.counts()))

@@ -27,7 +27,7 @@ from prepaid.backoffice.permissions import StaffRequest, requires
 from prepaid.catalog.models import Product
 from prepaid.coupons import services as coupons
 from prepaid.coupons.models import Coupon
-from prepaid.lib.money import MoneyError, from_minor, to_minor
+from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
 from prepaid.staff import audit
 from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
@@ -103,6 +103,9 @@ class CouponForm(forms.Form):
                 if value != data["value"]:
                     raise MoneyError("not whole")
             minimum = to_minor(data["min_spend"] or 0, currency)
+        except AmountTooLarge:
+            self.add_error("value", too_large(currency))
+            return None
         except MoneyError:
             self.add_error(
                 "value", _("Enter a whole number, or money with the currency's decimals.")

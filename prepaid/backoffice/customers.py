@@ -24,7 +24,7 @@ from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer, Note, Tag
 from prepaid.ledger.models import Batch, PaymentMethod
-from prepaid.lib.money import from_minor, to_minor
+from prepaid.lib.money import AmountTooLarge, from_minor, to_minor, too_large
 from prepaid.lib.phones import display_phone
 from prepaid.operations.customers import (
     CloseAccount,
@@ -189,6 +189,11 @@ def _save(request: StaffRequest, form: CustomerForm, customer: Customer | None) 
     refusal on the form (nothing saved)."""
     try:
         limit = to_minor(form.cleaned_data["credit_limit"] or Decimal(0), Business.get().currency)
+    except AmountTooLarge:
+        form.add_error(
+            "credit_limit", too_large(Business.get().currency, region=Business.get().region)
+        )
+        return None
     except ValueError:
         form.add_error("credit_limit", _("Too many decimals for this currency."))
         return None

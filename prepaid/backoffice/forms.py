@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from prepaid.lib.money import MoneyError, from_minor, to_minor
+from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
 from prepaid.staff.models import Business, Device, ExpiryRules, Staff, Store
 
 
@@ -218,6 +218,9 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             value = data.get(name)
             try:
                 minor = None if value is None else to_minor(value, business.currency)
+            except AmountTooLarge:
+                self.add_error(name, too_large(business.currency, region=business.region))
+                continue
             except MoneyError:
                 self.add_error(name, _("Enter an amount with at most the currency's decimals."))
                 continue

@@ -36,7 +36,7 @@ from prepaid.catalog import services as catalog
 from prepaid.catalog import tiers
 from prepaid.catalog.models import BonusRule, Product, Tier, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
-from prepaid.lib.money import MoneyError, from_minor, to_minor
+from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
 from prepaid.staff import counters, people, tokens
@@ -51,6 +51,9 @@ def _minor(form: Any, field: str) -> int | None:
     """The form's amount in minor units, or None with the error added to the form."""
     try:
         return to_minor(form.cleaned_data[field], Business.get().currency)
+    except AmountTooLarge:
+        form.add_error(field, too_large(Business.get().currency, region=Business.get().region))
+        return None
     except MoneyError:
         form.add_error(field, _("Enter an amount with at most the currency's decimals."))
         return None

@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from prepaid.catalog.models import BonusRule, PriceChange, Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib import rows
+from prepaid.lib.money import MAX_MINOR, too_large
 from prepaid.staff import audit
-from prepaid.staff.models import ApiToken, Staff
+from prepaid.staff.models import ApiToken, Business, Staff
 from prepaid.staff.refusals import Refusal
 
 Author = Staff | ApiToken | None
@@ -237,6 +238,15 @@ def save_plan(
         raise CatalogError(_("A gift cannot be negative."), field="gift_points")
     if not 1 <= gift_coupon_days <= 3650:
         raise CatalogError(_("Between 1 and 3650 days."), field="gift_coupon_days")
+    for field, value in (("amount", amount_minor), ("bonus", bonus_minor)):
+        if value > MAX_MINOR:
+            raise CatalogError(
+                too_large(Business.get().currency, region=Business.get().region), field=field
+            )
+    if gift_coupon_minor > MAX_MINOR:
+        raise CatalogError(
+            too_large(Business.get().currency, region=Business.get().region), field="gift_coupon"
+        )
     plan = plan or TopUpPlan()
     before = None if plan.pk is None else _plan_snapshot(plan)
     plan.name = name.strip() or str(amount_minor)
@@ -269,6 +279,11 @@ def save_rule(
         raise CatalogError(_("Enter the amount that earns the bonus."), field="every")
     if bonus_minor <= 0:
         raise CatalogError(_("A bonus must be more than zero."), field="bonus")
+    for field, value in (("every", every_minor), ("bonus", bonus_minor)):
+        if value > MAX_MINOR:
+            raise CatalogError(
+                too_large(Business.get().currency, region=Business.get().region), field=field
+            )
     rule = rule or BonusRule()
     before = None if rule.pk is None else _rule_snapshot(rule)
     rule.every_minor, rule.bonus_minor, rule.active = every_minor, bonus_minor, active

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from prepaid.catalog.models import CustomerTier, Product, Tier, TierPrice
 from prepaid.customers.models import Customer, Note
 from prepaid.lib import rows
+from prepaid.lib.money import MAX_MINOR
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Business, Staff, TierBasis, TierWindow
 from prepaid.staff.refusals import Refusal
@@ -38,7 +39,6 @@ from prepaid.staff.refusals import Refusal
 ON_UPGRADE: list[Callable[[Customer, Tier, datetime], None]] = []
 YEAR = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_THRESHOLD_MINOR = 10**15
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,10 @@ def save_tier(
     name = name.strip()
     if not name:
         raise Refusal("validation_error", field="name", detail=_("Enter a name."))
-    if not 0 < threshold_minor < MAX_THRESHOLD_MINOR:
+    if threshold_minor <= 0:
         raise Refusal("amount_not_positive", field="threshold")
+    if threshold_minor > MAX_MINOR:
+        raise Refusal("amount_too_large", field="threshold")
     if not 0 <= discount_bp <= 10000 or any(
         not 0 <= bp <= 10000 for bp in (product_bp or {}).values()
     ):

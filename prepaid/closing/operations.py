@@ -20,7 +20,7 @@ from prepaid.closing.figures import CASH, Channel, channels, figures, totals
 from prepaid.closing.models import CloseLine, DayClose
 from prepaid.closing.spans import Place, Span, place_of, span
 from prepaid.ledger.models import PaymentMethod
-from prepaid.lib.money import from_minor
+from prepaid.lib.money import MAX_MINOR, from_minor
 from prepaid.operations.envelope import Context, Done, Operation
 from prepaid.reports import days
 from prepaid.staff import audit
@@ -28,7 +28,6 @@ from prepaid.staff.models import Staff, Store
 from prepaid.staff.refusals import Refusal
 
 LONGEST_TEXT = 500
-LARGEST_AMOUNT = 10**15
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ class CloseDay(Operation):
         every = amounts + [abs(amount) for _code, amount in self.settled]
         every += [value for value, _count in self.denominations]
         every.append(denominations.total(self._counts()))  # the counts together, too
-        if any(amount >= LARGEST_AMOUNT for amount in every):
+        if any(amount > MAX_MINOR for amount in every):
             raise Refusal("amount_too_large")
         if any(len(text) > LONGEST_TEXT for _code, text in self.explanations):
             detail = _("An explanation has at most %(count)s characters.") % {"count": LONGEST_TEXT}

@@ -39,7 +39,7 @@ from prepaid.customers import lookup
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Batch, Transfer
 from prepaid.lib.codes import normalize_code
-from prepaid.lib.money import to_minor
+from prepaid.lib.money import AmountTooLarge, to_minor, too_large
 from prepaid.lib.phones import mask_phone
 from prepaid.operations.envelope import Operation, Result, run
 from prepaid.operations.money import RedeemPoints, Reversal, Sale, TopUp
@@ -247,6 +247,9 @@ def top_up(request: CounterRequest, code: str) -> HttpResponse:
             if plan and not data["amount"]
             else to_minor(data["amount"], Business.get().currency)
         )
+    except AmountTooLarge:
+        form.add_error("amount", too_large(Business.get().currency, region=Business.get().region))
+        return _panel(request, person, top_up_form=form, show_top_up=True)
     except ValueError:
         form.add_error("amount", _("Enter an amount with at most the currency's decimals."))
         return _panel(request, person, top_up_form=form, show_top_up=True)

@@ -40,10 +40,10 @@ from prepaid.customers.models import Customer
 from prepaid.ledger.models import Account, Batch
 from prepaid.lib import rows
 from prepaid.lib.codes import new_code, normalize_code
-from prepaid.lib.money import price_line
+from prepaid.lib.money import MAX_MINOR, price_line
 from prepaid.lib.transactions import stepped
 from prepaid.sales import services as sales
-from prepaid.sales.services import MAX_SALE_MINOR, Actor, Discount, Line
+from prepaid.sales.services import Actor, Discount, Line
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Business, Staff
 from prepaid.staff.refusals import Refusal
@@ -120,14 +120,16 @@ def _check_terms(terms: Terms) -> None:
         raise invalid("kind", _("Choose amount, percent or product."))
     if terms.kind == Coupon.Kind.PERCENT and not 1 <= terms.value <= 100:
         raise invalid("value", _("A percentage is a whole number from 1 to 100."))
-    if terms.kind == Coupon.Kind.AMOUNT and not 0 < terms.value < MAX_SALE_MINOR:
+    if terms.kind == Coupon.Kind.AMOUNT and terms.value <= 0:
         raise invalid("value", _("Enter an amount of more than zero."))
+    if terms.value > MAX_MINOR or terms.min_spend_minor > MAX_MINOR:
+        raise Refusal("amount_too_large", field="value" if terms.value > MAX_MINOR else "min_spend")
     if terms.kind == Coupon.Kind.PRODUCT:
         if terms.product is None:
             raise invalid("product", _("Choose the product given free."))
         if not 1 <= terms.value <= MAX_UNITS:
             raise invalid("value", _("Give at least one unit free."))
-    if not 0 <= terms.min_spend_minor < MAX_SALE_MINOR:
+    if terms.min_spend_minor < 0:
         raise invalid("min_spend", _("The minimum spend cannot be negative."))
     if terms.valid_from and terms.valid_until and terms.valid_until < terms.valid_from:
         raise invalid("valid_until", _("The last day comes before the first."))

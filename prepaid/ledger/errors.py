@@ -41,6 +41,23 @@ class InsufficientFunds(LedgerError):
         )
 
 
+class AmountTooLarge(LedgerError):
+    """A transfer beyond the one ceiling of every amount (``lib.money.MAX_MINOR``)."""
+
+    def __init__(self, amount: int) -> None:
+        self.amount = amount
+        super().__init__("amount_too_large")
+
+
+class BalanceTooLarge(LedgerError):
+    """The batch would take a customer account's balance beyond the ceiling
+    (``lib.money.MAX_MINOR``), or its running totals beyond ``MAX_TOTAL``."""
+
+    def __init__(self, account_id: int, *, most: int) -> None:
+        self.account_id = account_id
+        super().__init__("balance_too_large", most=most)
+
+
 class AlreadyReversed(LedgerError):
     """The batch has been reversed before; a batch is reversed at most once."""
 

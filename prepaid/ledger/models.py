@@ -40,6 +40,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from prepaid.customers.models import Customer
+from prepaid.lib.money import MAX_TOTAL
 from prepaid.staff.models import ApiToken, Device, Staff, Store
 
 
@@ -131,6 +132,10 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=Q(debits_posted__gte=0, credits_posted__gte=0),
                 name="account_totals_not_negative",
+            ),
+            models.CheckConstraint(  # no sum of allowed amounts can overflow 64 bits
+                condition=Q(debits_posted__lte=MAX_TOTAL, credits_posted__lte=MAX_TOTAL),
+                name="account_totals_bounded",
             ),
             models.CheckConstraint(
                 condition=Q(floor__isnull=False) | Q(debits_posted=0, credits_posted=0),

@@ -22,6 +22,8 @@ from django.utils import timezone
 from prepaid.customers.models import Customer
 from prepaid.ledger.errors import (
     AlreadyReversed,
+    AmountTooLarge,
+    BalanceTooLarge,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidTransfer,
@@ -29,6 +31,7 @@ from prepaid.ledger.errors import (
 )
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib import bulk, rows
+from prepaid.lib.money import MAX_MINOR, MAX_TOTAL
 from prepaid.lib.transactions import in_envelope, step
 from prepaid.staff.models import ApiToken, Device, Staff, Store
 
@@ -213,6 +216,8 @@ def _check(key: str, legs: Sequence[Leg]) -> None:
     for leg in legs:
         if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or leg.amount <= 0:
             raise InvalidTransfer(f"amount must be a positive integer, not {leg.amount!r}")
+        if leg.amount > MAX_MINOR:
+            raise AmountTooLarge(leg.amount)
         if leg.debit.pk == leg.credit.pk:
             raise InvalidTransfer("a transfer needs two different accounts")
         if leg.debit.unit != leg.credit.unit:
@@ -239,7 +244,12 @@ MOVE_TOTALS = (
     "UPDATE ledger_account SET debits_posted = debits_posted + %s,"
     " credits_posted = credits_posted + %s"
     ' WHERE id = %s AND credits_posted - debits_posted >= "floor" + %s'
+    f" AND debits_posted + %s <= {MAX_TOTAL} AND credits_posted + %s <= {MAX_TOTAL}"
     " RETURNING credits_posted - debits_posted"
+)
+# A batch that adds to an account: the same, and the balance stays within the ceiling.
+MOVE_TOTALS_UP = MOVE_TOTALS.replace(
+    " RETURNING", f" AND credits_posted - debits_posted + %s <= {MAX_MINOR} RETURNING"
 )
 
 
@@ -251,8 +261,10 @@ def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> dict[int,
        cannot deadlock.
     3. One guarded UPDATE per account: the WHERE clause re-checks the floor against the
        row as it is now, under the row lock, so two sales can never both spend the same
-       money. Zero rows updated means the floor would be crossed; otherwise the row
-       returns the account's new balance.
+       money, nor take a balance beyond the ceiling of every amount (``MAX_MINOR``) or
+       its running totals beyond ``MAX_TOTAL``. Zero rows updated means one of those
+       would be crossed (the account read afresh says which); otherwise the row returns
+       the account's new balance.
     """
     moves: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for leg in legs:
@@ -263,12 +275,18 @@ def _move_cached_totals(cursor: CursorWrapper, legs: Sequence[Leg]) -> dict[int,
     balances = {}
     for account_id in sorted(moves):
         debit, credit = moves[account_id]
-        cursor.execute(MOVE_TOTALS, [debit, credit, account_id, debit - credit])
+        given = [debit, credit, account_id, debit - credit, debit, credit]
+        if credit > debit:
+            cursor.execute(MOVE_TOTALS_UP, [*given, credit - debit])
+        else:
+            cursor.execute(MOVE_TOTALS, given)
         row = cursor.fetchone()
         if row is None:
             account = Account.objects.get(pk=account_id)
             available = account.cached_balance - (account.floor or 0)
-            raise InsufficientFunds(account_id, available=available, requested=debit - credit)
+            if available < debit - credit:
+                raise InsufficientFunds(account_id, available=available, requested=debit - credit)
+            raise BalanceTooLarge(account_id, most=MAX_MINOR)
         balances[account_id] = int(row[0])
     return balances
 

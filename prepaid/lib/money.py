@@ -6,6 +6,14 @@ from a hard-coded 2: JPY has none, KWD has three.
 
 Unit prices and quantities are ``Decimal`` (prices up to 4 places, quantities up to 3).
 ``price_line`` is the one function that turns them into money, rounding half-up.
+
+One ceiling, ``MAX_MINOR``, bounds every amount, balance, credit limit, plan and bonus,
+wherever it comes from (the counter, the back office, the API, an imported sheet):
+``to_minor`` refuses more with ``AmountTooLarge``, and the ledger refuses a transfer or
+a balance beyond it. It is far above any real shop's figures (10 trillion of a currency
+with two decimals) and far below the 64-bit integers the totals are kept in, so no sum
+of allowed amounts can overflow them (the database also bounds each account's totals
+by ``MAX_TOTAL``).
 """
 
 from __future__ import annotations
@@ -19,10 +27,28 @@ from babel.numbers import (
     get_currency_symbol,
     list_currencies,
 )
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+MAX_MINOR = 10**15 - 1
+# An account's running totals (all it was ever credited or debited) stay below this:
+# a database CHECK. Adding any allowed amount to it stays far below 2**63.
+MAX_TOTAL = 4 * 10**18
 
 
 class MoneyError(ValueError):
     """A text or number that is not a valid amount of money."""
+
+
+class AmountTooLarge(MoneyError):
+    """An amount beyond ``MAX_MINOR`` (either sign)."""
+
+
+def too_large(currency: str, *, region: str | None = None) -> str:
+    """The translated message for an amount beyond the ceiling, naming the ceiling in the
+    reader's language (with the shop's ``region``'s symbol)."""
+    most = format_money(MAX_MINOR, currency, get_language() or "en", region=region)
+    return _("That amount is too large: the most is %(most)s.") % {"most": most}
 
 
 def is_currency(code: str) -> bool:
@@ -49,6 +75,8 @@ def to_minor(amount: Decimal | str | int, currency: str) -> int:
     if not value.is_finite():
         raise MoneyError(f"{amount!r} is not a number")
     scaled = value.scaleb(exponent(currency))
+    if abs(scaled) > MAX_MINOR:
+        raise AmountTooLarge(f"{amount!r} is beyond the ceiling of {MAX_MINOR} minor units")
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{amount!r} has more decimals than {currency} allows")
     return int(scaled)

@@ -54,6 +54,7 @@ from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.ledger.services import Actor, Leg, Receipt
 from prepaid.lib import rows
+from prepaid.lib.money import MAX_MINOR
 from prepaid.lib.transactions import stepped
 from prepaid.programs.models import (
     Package,
@@ -65,7 +66,7 @@ from prepaid.programs.models import (
     pass_unit_of,
     unit_of,
 )
-from prepaid.sales.services import MAX_SALE_MINOR, check_open, check_payment
+from prepaid.sales.services import check_open, check_payment
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Business, Staff
 from prepaid.staff.refusals import Refusal
@@ -930,7 +931,7 @@ def save_package(
             raise Refusal("count_not_valid", field="count")
     if price_minor < 0 or (is_pass and price_minor == 0):
         raise Refusal("amount_not_positive", field="price")
-    if price_minor >= MAX_SALE_MINOR:
+    if price_minor > MAX_MINOR:
         raise Refusal("amount_too_large", field="price")
     if is_pass and valid_days is None:
         raise Refusal(

@@ -26,7 +26,7 @@ from prepaid.ledger import services as ledger
 from prepaid.ledger.errors import AlreadyReversed, InsufficientFunds
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib import rows
-from prepaid.lib.money import price_line
+from prepaid.lib.money import MAX_MINOR, price_line
 from prepaid.lib.transactions import stepped
 from prepaid.sales import points
 from prepaid.sales.models import SaleLine
@@ -39,7 +39,6 @@ Receipt = ledger.Receipt
 QUANTUM = Decimal("0.001")  # quantities have at most three decimals (SaleLine.quantity)
 PRICE_QUANTUM = Decimal("0.0001")  # unit prices at most four
 UNDO_WINDOW = timedelta(minutes=5)
-MAX_SALE_MINOR = 10**15  # far beyond any real sale, far below the 64-bit totals' limit
 
 
 @dataclass(frozen=True)
@@ -394,7 +393,7 @@ def price(lines: Sequence[Line], currency: str) -> list[tuple[Line, int]]:
     total = sum(amount for _, amount in priced)
     if total <= 0:
         raise Refusal("sale_costs_nothing", field="lines")
-    if total >= MAX_SALE_MINOR:
+    if total > MAX_MINOR:
         raise Refusal("sale_too_large", field="lines")
     return priced
 
@@ -694,7 +693,7 @@ def set_credit_limit(customer: Customer, limit_minor: int, *, by: Author) -> Non
     """
     if limit_minor < 0:
         raise Refusal("credit_limit_negative", field="credit_limit")
-    if limit_minor >= MAX_SALE_MINOR:
+    if limit_minor > MAX_MINOR:
         raise Refusal("amount_too_large", field="credit_limit")
     mine = accounts(customer)
     if not ledger.set_floor(mine.wallet, -limit_minor):

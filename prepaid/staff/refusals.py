@@ -70,6 +70,12 @@ REFUSALS: dict[str, Kind] = {
     "reversal_below_floor": Kind(
         409, _("Reversing this would take a balance below its limit."), stored=True
     ),
+    "balance_too_large": Kind(
+        409,
+        _("This would take the balance beyond %(most)s, the most an account holds."),
+        stored=True,
+        money=("most",),
+    ),
     "account_closed": Kind(409, _("This account is closed."), stored=True),
     "undo_not_allowed": Kind(
         403,

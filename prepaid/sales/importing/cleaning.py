@@ -21,7 +21,14 @@ from openpyxl.utils.datetime import from_excel
 
 from prepaid.customers.models import Customer
 from prepaid.lib.codes import normalize_code
-from prepaid.lib.money import MoneyError, exponent, format_money, to_minor
+from prepaid.lib.money import (
+    AmountTooLarge,
+    MoneyError,
+    exponent,
+    format_money,
+    to_minor,
+    too_large,
+)
 from prepaid.lib.phones import PhoneError, normalize_phone
 from prepaid.sales.importing.mapping import Field
 from prepaid.sales.importing.problems import ImportProblem
@@ -139,6 +146,8 @@ def parse_amount(cell: object, currency: str) -> int:
         return to_minor(value, currency)
     except (InvalidOperation, IndexError):
         raise InvalidCell(_("“%(value)s” is not an amount.") % {"value": shown}) from None
+    except AmountTooLarge:
+        raise InvalidCell(too_large(currency)) from None
     except MoneyError:
         message = _("“%(value)s” has more decimals than %(currency)s has.")
         raise InvalidCell(message % {"value": shown, "currency": currency}) from None

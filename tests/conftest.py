@@ -15,6 +15,7 @@ from django.utils import translation
 
 from prepaid.ledger import immutability
 from prepaid.ledger.verify import verify
+from prepaid.lib import immutable
 from tests import factories
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -30,7 +31,8 @@ def _database_is_the_one_asked_for(django_db_setup, django_db_blocker):
 def _flushable_ledger():
     """Let the test runner empty the ledger tables between transactional tests.
 
-    The triggers refuse DELETE on transfers (that is their job); Django's flush on SQLite
+    The triggers refuse DELETE on transfers, sale lines and the audit trail (that is
+    their job); Django's flush on SQLite
     is a DELETE per table, so the flush alone drops and recreates them around itself.
     PostgreSQL's flush is a TRUNCATE, which row triggers do not see.
     """
@@ -44,9 +46,13 @@ def _flushable_ledger():
         statements = original(
             self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
         )
-        if not set(immutability.TABLES) & set(tables):
+        ledger = set(immutability.TABLES) & set(tables)
+        records = tuple(sorted(set(immutable.TABLES) & set(tables)))
+        if not ledger and not records:
             return statements
-        return immutability.drop_sql("sqlite") + statements + immutability.create_sql("sqlite")
+        drop = immutability.drop_sql("sqlite") + immutable.drop_sql("sqlite", records)
+        create = immutability.create_sql("sqlite") + immutable.create_sql("sqlite", records)
+        return drop + statements + create
 
     DatabaseOperations.sql_flush = sql_flush
     yield

@@ -22,7 +22,7 @@ from prepaid.lib.phones import PhoneError, normalize_phone, searchable_digits
 from prepaid.lib.text import fold, name_keys
 from prepaid.lib.transactions import in_envelope, step, stepped
 from prepaid.staff import audit
-from prepaid.staff.models import ApiToken, AuditEvent, Business, Staff, Store
+from prepaid.staff.models import ApiToken, Business, Staff, Store
 from prepaid.staff.refusals import Refusal
 
 Author = Staff | ApiToken | None
@@ -322,10 +322,11 @@ def register_many(
             Customer.tags.through,
             [{"customer_id": n.pk, "tag_id": tags[name]} for n in chunk for name in n.tags],
         )
-        bulk.insert(
-            AuditEvent,
-            [{"subject": f"customer:{new.code}", "after": new.snapshot()} for new in chunk],
-            same={**_author_ids(by, store), "action": "customer.registered"},
+        audit.record_many(
+            "customer.registered",
+            [(f"customer:{new.code}", new.snapshot()) for new in chunk],
+            by=by,
+            store=store,
         )
         if progress:
             progress(start + len(chunk), len(news))
@@ -367,12 +368,3 @@ def _tags_named(names: set[str]) -> dict[str, int]:
     existing = bulk.ids(Tag, "name", names)
     Tag.objects.bulk_create(Tag(name=name) for name in sorted(names - existing.keys()))
     return bulk.ids(Tag, "name", names)
-
-
-def _author_ids(by: Author, store: Store | None) -> dict[str, object]:
-    """Who and where, as ``audit.record`` writes them."""
-    return {
-        "staff_id": by.pk if isinstance(by, Staff) else None,
-        "api_token_id": by.pk if isinstance(by, ApiToken) else None,
-        "store_id": store.pk if store else None,
-    }

@@ -10,6 +10,7 @@ class Config(AppConfig):
 
     def ready(self) -> None:
         from prepaid.ledger.verify import register
-        from prepaid.sales.verify import sale_lines
+        from prepaid.sales.verify import audit_chain, sale_lines
 
         register(sale_lines)
+        register(audit_chain)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import is_currency
+from prepaid.staff import audit
 from prepaid.staff.models import Business, Staff, Store
 
 DEFAULT_METHODS = PaymentMethod.DEFAULTS  # stored in English, translated when shown
@@ -88,4 +89,6 @@ def create_owner(username: str, password: str, *, stores: list[Store] | None = N
     user = user_model.objects.create_user(username=username, password=password)
     staff = Staff.objects.create(name=username, role=Staff.Role.OWNER, user=user)
     staff.stores.set(stores if stores is not None else Store.objects.all())
+    # By nobody signed in: the set-up page or ``prepaid createowner`` on the machine.
+    audit.record("owner.created", f"staff:{staff.pk}", by=None, after={"username": username})
     return staff

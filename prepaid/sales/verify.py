@@ -1,12 +1,15 @@
 """What ``prepaid verify`` checks of the sales: the lines of every sale agree with the
 money it moved (their amounts with its sale transfers, their bonus parts with what the
-bonus balance paid; the points a sale earned move apart)."""
+bonus balance paid; the points a sale earned move apart). And the audit trail's hash
+chain (``prepaid.staff.audit``), checked from here because ``verify`` is the ledger's
+and the staff app sits below it."""
 
 from __future__ import annotations
 
 from django.db import connection
 
 from prepaid.ledger.verify import Violation
+from prepaid.staff import audit
 
 LINES = """
 WITH lines AS (
@@ -44,3 +47,7 @@ def sale_lines() -> list[Violation]:
         )
         for batch, lines, moved, lines_bonus, moved_bonus in found
     ]
+
+
+def audit_chain() -> list[Violation]:
+    return [Violation("audit", problem) for problem in audit.chain_problems()]

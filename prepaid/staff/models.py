@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from prepaid.lib import rows
@@ -306,6 +307,10 @@ class AuditEvent(models.Model):
 
     Transfers are their own audit trail; everything else that matters (customer edits,
     consent, cards, imports, exports, reversals' reasons, logins) is written here.
+    Append-only: the database refuses UPDATE and DELETE (``prepaid.lib.immutable``),
+    and each event's ``digest`` chains it to the one before (``prepaid.staff.audit``),
+    so ``prepaid verify`` finds an event changed, removed or slipped in behind the
+    triggers' back.
     """
 
     staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT)
@@ -315,7 +320,8 @@ class AuditEvent(models.Model):
     subject = models.CharField(max_length=120, blank=True, help_text="e.g. customer:K7MQ-4XZP")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)  # in its digest
+    digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("audit event")

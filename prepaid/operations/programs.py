@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import connection
 from django.utils import timezone
@@ -79,9 +79,28 @@ class Redeem(Operation):
     quantity: int = 1
 
     def perform(self, context: Context) -> Done:
-        customer, product, balances, passes = _for_redemption(
-            self.customer, self.product, context.business.currency
+        currency = context.business.currency
+        code = normalize_code(self.customer)
+        held = (
+            None
+            if not code
+            else programs.cards_by_code(
+                code,
+                self.product,
+                number=_as_id(self.product),
+                now=context.actor.at or timezone.now(),
+                store_id=context.actor.store.pk,
+                currency=currency,
+            )
         )
+        if held is not None:  # most redemptions: one statement read and locked it all
+            customer, product = held.customer, held.product
+            balances = _balances(customer, held.wallet, held.bonus)
+            passes = False
+        else:
+            customer, product, balances, passes = _for_redemption(
+                self.customer, self.product, currency
+            )
         used = programs.redeem(
             customer,
             product,
@@ -90,6 +109,7 @@ class Redeem(Operation):
             actor=context.actor,
             pending=context.pending,
             may_hold_passes=passes,
+            held=held,
         )
         data = present.redeemed(used, customer, balances, context.business.currency)
         context.emit("punch_card.redeemed", data, customer=customer)
@@ -143,7 +163,7 @@ def _for_redemption(
     code: str, reference: str, currency: str
 ) -> tuple[Customer, Product, sales.Balances, bool]:
     canonical = normalize_code(code)
-    number = int(reference) if reference.isdigit() and len(reference) <= 18 else -1
+    number = _as_id(reference)
     found = None
     if canonical:
         found = rows.joined(
@@ -170,12 +190,20 @@ def _for_redemption(
     if product is None:
         raise Refusal("unknown_product", field="product", product=reference)
     assert isinstance(product, Product)
-    balances = sales.Balances(
+    return customer, product, _balances(customer, wallet, bonus), bool(holds_pass)
+
+
+def _as_id(reference: str) -> int:
+    """A product reference as an id (-1: it cannot be one)."""
+    return int(reference) if reference.isdigit() and len(reference) <= 18 else -1
+
+
+def _balances(customer: Customer, wallet: Any, bonus: Any) -> sales.Balances:
+    return sales.Balances(
         paid=wallet.cached_balance if isinstance(wallet, Account) else 0,
         bonus=bonus.cached_balance if isinstance(bonus, Account) else 0,
         credit_limit=customer.credit_limit_minor,
     )
-    return customer, product, balances, bool(holds_pass)
 
 
 @dataclass(frozen=True)

@@ -400,21 +400,127 @@ _PASSES_IN_FORCE = (
 # With the house accounts a use moves, read in the same query (outer joins: the lock is
 # on the card and its account only): the card's issued account, its store's deferred
 # money, and the revenue account of the store the use is made at.
-_CARDS_LEFT = (
-    "FROM programs_punchcard c JOIN ledger_account a ON a.id = c.account_id"
+_HOUSE = (  # params: the currency, the store the use is made at, the currency
     " LEFT JOIN ledger_account hi ON hi.kind = 'issued' AND hi.store_id = c.store_id"
     " AND hi.unit = 'pc' || c.id AND hi.customer_id IS NULL AND hi.payment_method_id IS NULL"
     " LEFT JOIN ledger_account hd ON hd.kind = 'deferred' AND hd.store_id = c.store_id"
     " AND hd.unit = %s AND hd.customer_id IS NULL AND hd.payment_method_id IS NULL"
     " LEFT JOIN ledger_account hr ON hr.kind = 'revenue' AND hr.store_id = %s"
     " AND hr.unit = %s AND hr.customer_id IS NULL AND hr.payment_method_id IS NULL"
-    " WHERE c.customer_id = %s AND a.credits_posted > a.debits_posted"
+)
+_CARD_ORDER = "CASE WHEN c.expires_at IS NULL THEN 1 ELSE 0 END, c.expires_at, c.created_at, c.id"
+_CARDS_LEFT = (
+    "FROM programs_punchcard c JOIN ledger_account a ON a.id = c.account_id"  # noqa: S608
+    + _HOUSE
+    + " WHERE c.customer_id = %s AND a.credits_posted > a.debits_posted"
     " AND (c.product_id = %s OR EXISTS (SELECT 1 FROM programs_punchcardproduct x"
     " WHERE x.card_id = c.id AND x.product_id = %s))"
     " AND (c.expires_at IS NULL OR c.expires_at > %s)"
-    " ORDER BY CASE WHEN c.expires_at IS NULL THEN 1 ELSE 0 END, c.expires_at,"
-    " c.created_at, c.id"
+    " ORDER BY " + _CARD_ORDER
 )
+# A redemption's first and, most often, only read: the customer by code, their money
+# balances, the product by id or SKU (an id wins) and the customer's cards of it with
+# uses left, locked, with the house accounts a use moves; only while the customer holds
+# no pass in force (most do not: a pass is used before the cards, and its lock before
+# theirs). No row: a card, the customer or the product is missing, or there is a pass:
+# the caller reads them one at a time (``cards_by_code``).
+_HELD_BY_CODE = (  # constants only, as every SQL here
+    "FROM customers_customer cu"  # noqa: S608
+    " JOIN catalog_product p ON p.id = %s OR (p.sku = %s AND p.sku <> '')"
+    " JOIN programs_punchcard c ON c.customer_id = cu.id AND (c.product_id = p.id"
+    " OR EXISTS (SELECT 1 FROM programs_punchcardproduct x"
+    " WHERE x.card_id = c.id AND x.product_id = p.id))"
+    " JOIN ledger_account a ON a.id = c.account_id"
+    " LEFT JOIN ledger_account w ON w.customer_id = cu.id AND w.kind = 'wallet' AND w.unit = %s"
+    " LEFT JOIN ledger_account b ON b.customer_id = cu.id AND b.kind = 'bonus' AND b.unit = %s"
+    + _HOUSE
+    + " WHERE cu.code = %s AND a.credits_posted > a.debits_posted"
+    " AND (c.expires_at IS NULL OR c.expires_at > %s)"
+    " AND NOT EXISTS (SELECT 1 FROM programs_pass s WHERE s.customer_id = cu.id"
+    " AND s.ends_at > %s)"
+    " ORDER BY CASE WHEN p.id = %s THEN 0 ELSE 1 END, " + _CARD_ORDER
+)
+
+
+@dataclass(frozen=True)
+class CardsHeld:
+    """What ``cards_by_code`` read: the customer, their wallet and bonus accounts (None
+    when they have none yet), the product, and their cards of it locked (in the order
+    they are used) with the house accounts the uses move."""
+
+    customer: Customer
+    wallet: Account | None
+    bonus: Account | None
+    product: Product
+    cards: list[PunchCard]
+    house: dict[tuple[str, int, str], Account]
+
+
+def cards_by_code(
+    code: str, reference: str, *, number: int, now: datetime, store_id: int, currency: str
+) -> CardsHeld | None:
+    """One statement for the common redemption (``_HELD_BY_CODE``): the customer of
+    ``code`` and their cards of the product ``reference`` (``number``: it as an id, or
+    -1), locked; None when that statement cannot answer alone."""
+    moment = connection.ops.adapt_datetimefield_value(now)
+    found = rows.joined_all(
+        (Customer, "cu", False),
+        (Account, "w", True),
+        (Account, "b", True),
+        (Product, "p", False),
+        (PunchCard, "c", False),
+        (Account, "a", False),
+        (Account, "hi", True),
+        (Account, "hd", True),
+        (Account, "hr", True),
+        extra=[_ALSO_COUNT],
+        tail=_locking(_HELD_BY_CODE, "c", "a"),
+        params=[
+            number,
+            reference,
+            currency,
+            currency,
+            currency,
+            store_id,
+            currency,
+            code,
+            moment,
+            moment,
+            number,
+        ],
+    )
+    if not found:
+        return None
+    customer, wallet, bonus, product = found[0][:4]
+    assert isinstance(customer, Customer) and isinstance(product, Product)
+    house: dict[tuple[str, int, str], Account] = {}
+    cards = []
+    for _c, _w, _b, of, card, account, *accounts, also in found:
+        if of.pk != product.pk:  # a SKU that is another product's id: the id won
+            continue
+        cards.append(_held(card, account, product, also, accounts, house))
+    return CardsHeld(customer, wallet, bonus, product, cards, house)
+
+
+def _held(
+    card: PunchCard,
+    account: Account,
+    product: Product,
+    also: int,
+    accounts: list[Account | None],
+    house: dict[tuple[str, int, str], Account],
+) -> PunchCard:
+    """A card as a lock query read it, with its account, its product when it is the one
+    used, an empty ``also`` known without a query, and the house accounts kept."""
+    card.account = account
+    if card.product_id == product.pk:
+        card.product = product
+    if not also:  # good for its own product only: known without a query
+        card._prefetched_objects_cache = {"also": _none_also()}  # type: ignore[attr-defined]
+    for kept in accounts:
+        if isinstance(kept, Account):
+            house[(kept.kind, int(kept.store_id or 0), kept.unit)] = kept
+    return card
 
 
 def _none_also() -> QuerySet[PunchCardProduct]:
@@ -481,15 +587,7 @@ def _lock_cards(
         ],
     ):
         assert isinstance(card, PunchCard) and isinstance(account, Account)
-        card.account = account
-        if card.product_id == product.pk:
-            card.product = product
-        if not also:  # good for its own product only: known without a query
-            card._prefetched_objects_cache = {"also": _none_also()}  # type: ignore[attr-defined]
-        found.append(card)
-        for kept in accounts:
-            if isinstance(kept, Account):
-                house[(kept.kind, int(kept.store_id or 0), kept.unit)] = kept
+        found.append(_held(card, account, product, also, accounts, house))
     return found, house
 
 
@@ -524,6 +622,7 @@ def redeem(
     actor: Actor,
     pending: rows.Pending | None = None,
     may_hold_passes: bool = True,
+    held: CardsHeld | None = None,
 ) -> Used:
     """Use ``quantity`` uses of ``product``: under the customer's passes first (as far as
     their caps allow), then from their punch cards, the soonest-ending first (one after
@@ -531,7 +630,9 @@ def redeem(
     they cover fewer; nothing is posted then. ``pending``: where the uses go to be
     written with the operation's outcome (the envelope's), instead of at once.
     ``may_hold_passes``: False when the caller knows the customer holds no pass in
-    force (its query said so), to spare the passes' look-up."""
+    force (its query said so), to spare the passes' look-up. ``held``: the cards
+    ``cards_by_code`` read and locked for this redemption (the customer holds no pass
+    then), to spare the cards' look-up."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_USES:
         raise Refusal("count_not_valid", field="quantity")
     check_open(customer)
@@ -539,7 +640,8 @@ def redeem(
     currency = Business.get().currency
     wanted = quantity
     from_passes: list[tuple[Pass, int, int]] = []
-    open_passes = _lock_passes(customer, product, now) if may_hold_passes else []
+    no_pass = held is not None or not may_hold_passes
+    open_passes = [] if no_pass else _lock_passes(customer, product, now)
     counted = _uses_counted(open_passes, now)
     for time_pass in open_passes:
         today, week = counted.get(time_pass.pk, (0, 0))
@@ -552,13 +654,15 @@ def redeem(
             break
     from_cards: list[tuple[PunchCard, int, int]] = []
     remaining = 0
-    held: list[PunchCard] = []
+    cards: list[PunchCard] = []
     known: dict[tuple[str, int, str], Account] = {}
-    if wanted:
-        held, known = _lock_cards(
+    if held is not None:
+        cards, known = held.cards, held.house
+    elif wanted:
+        cards, known = _lock_cards(
             customer, product, now, store_id=actor.store.pk, currency=currency
         )
-    for card in held:
+    for card in cards:
         account = card.account
         assert account is not None
         left = int(account.credits_posted - account.debits_posted)
@@ -569,7 +673,7 @@ def redeem(
     if wanted:
         raise Refusal("nothing_to_redeem", field="product", product=product.name)
     from_cards = [entry for entry in from_cards if entry[1]]
-    if not held:  # the passes covered it all: the cards' uses left, unlocked
+    if not cards:  # the passes covered it all: the cards' uses left, unlocked
         remaining = uses_left(holdings(customer, now=now, product=product)).get(product.pk, 0)
 
     store = actor.store.pk

@@ -195,3 +195,33 @@ def test_a_card_paid_by_card_needs_its_slip(api, refills):
     )
     assert answer.json()["error"]["code"] == "reference_required"
     assert not PunchCard.objects.exists()
+
+
+def test_a_redemption_names_the_product_by_id_or_sku_and_an_id_wins(api, refills):
+    product, package = refills
+    customer = register(api)["code"]
+    assert buy(api, customer, package["id"], "buy").status_code == 201
+    by_sku = make_product("Purified 5 gal, by its code", price="30")
+    by_sku.sku = "P5"
+    by_sku.save()
+    # Another product whose SKU is the card's product's id: the id wins.
+    decoy = make_product("Decoy", price="1")
+    decoy.sku = str(product.pk)
+    decoy.save()
+    used = api.cashier.post(
+        f"/customers/{customer}/redemptions", {"product": str(product.pk), "quantity": 1}, key="u1"
+    )
+    assert used.status_code == 201, used.content
+    assert used.json()["punch_card"]["product"] == product.pk
+    # A product the customer holds no card of, by SKU: refused, nothing posted.
+    batches = Batch.objects.count()
+    refused = api.cashier.post(
+        f"/customers/{customer}/redemptions", {"product": "P5", "quantity": 1}, key="u2"
+    )
+    assert refused.json()["error"]["code"] == "nothing_to_redeem"
+    unknown = api.cashier.post(
+        "/customers/2222-2222/redemptions", {"product": str(product.pk), "quantity": 1}, key="u3"
+    )
+    assert unknown.status_code == 404
+    assert Batch.objects.count() == batches
+    assert_ledger_sound()

@@ -44,7 +44,7 @@ def test_init_demo_verify_backup_and_restore_round_trip(prepaid, tmp_path):
     prepaid("demo", check=False)  # refused: the shop has customers already
     token = prepaid("token", "create", "--name", "kiosk", "--role", "cashier").stdout.strip()
     assert token.startswith("pp_")
-    restored = prepaid("restore", str(tmp_path / "backup.db"))
+    restored = prepaid("restore", str(tmp_path / "backup.db"), "--yes")
 
     assert "Ledger OK" in restored.stdout
     assert prepaid("shell", "--no-imports", "-c", LIABILITY).stdout == before

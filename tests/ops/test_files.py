@@ -6,16 +6,19 @@ sessions; ``check --deploy`` warning about what is left open."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 
 from prepaid.backoffice import imports
 from prepaid.db.sqlite.base import DatabaseWrapper
+from prepaid.ops.backup import _copy_rows, backup
 from prepaid.sales import importing
 from tests.ops.conftest import PERMISSIVE_UMASK, clean_environment, set_up_shop
 
@@ -73,6 +76,51 @@ def test_an_uploaded_sheet_waits_in_a_private_file(settings, tmp_path, permissiv
 
     assert mode(settings.DATA_DIR / "imports") == 0o700
     assert mode(settings.DATA_DIR / "imports" / f"{token}.json") == 0o600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_is_0600_and_holds_no_live_session(tmp_path, permissive_umask):
+    session = SessionStore()
+    session["staff"] = 1
+    session.save()
+    target = tmp_path / "shop.backup"
+
+    backup(target)
+
+    assert mode(target) == 0o600
+    assert not target.with_name("shop.backup.partial").exists()
+    assert session.session_key is not None
+    if connection.vendor == "sqlite":
+        with sqlite3.connect(target) as copy:
+            assert copy.execute("SELECT COUNT(*) FROM django_session").fetchone() == (0,)
+        # Deleted with secure_delete: the key is not left behind in a free page either.
+        assert session.session_key.encode() not in target.read_bytes()
+    else:
+        data = subprocess.run(
+            ["pg_restore", "--data-only", "--table=django_session", "--file=-", str(target)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "COPY public.django_session" not in data
+        assert session.session_key not in data
+
+
+def test_pg_restore_copy_rows_are_read_with_their_escapes():
+    output = [
+        "SET statement_timeout = 0;\n",
+        "COPY public.staff_business (id, name, currency) FROM stdin;\n",
+        "1\tAgua\\tPura\\\\Norte\\nDos\tPHP\n",
+        "\\.\n",
+        "COPY public.ledger_batch (id, created_at) FROM stdin;\n",
+        "7\t\\N\n",
+        "\\.\n",
+    ]
+
+    assert list(_copy_rows(output)) == [
+        ("staff_business", {"id": "1", "name": "Agua\tPura\\Norte\nDos", "currency": "PHP"}),
+        ("ledger_batch", {"id": "7", "created_at": ""}),
+    ]
 
 
 def test_the_command_creates_the_shop_s_files_private(prepaid, tmp_path):

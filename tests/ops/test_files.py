@@ -166,3 +166,11 @@ def test_check_deploy_warns_about_shop_data_others_can_read(prepaid, tmp_path):
     assert f"{data} (755)" in warned.stderr
     assert f"{data / 'secret_key'} (644)" in warned.stderr
     assert f"chmod -R go= {data}" in warned.stderr
+
+
+def test_a_backup_into_a_missing_folder_is_a_message_not_a_traceback(prepaid, tmp_path):
+    failed = prepaid("backup", str(tmp_path / "missing" / "shop.backup"), check=False)
+
+    assert failed.returncode != 0
+    assert "No backup written" in failed.stderr
+    assert "Traceback" not in failed.stderr

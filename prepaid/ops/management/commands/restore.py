@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from prepaid.ops import backup
 
@@ -37,8 +38,13 @@ class Command(BaseCommand):
         try:
             restored = backup.inspect(file)
         except backup.BackupError as error:
-            raise CommandError(f"{error} Nothing was restored.") from error
-        now = backup.current()
+            raise CommandError(f"{str(error).rstrip('.')}. Nothing was restored.") from error
+        try:
+            now = backup.current()
+        except DatabaseError as error:
+            raise CommandError(
+                f"Cannot read the current database ({error}); nothing was restored."
+            ) from error
         self.stdout.write(f"The backup: {restored}.")
         self.stdout.write(f"It replaces: {now}.")
         safety = None
@@ -49,7 +55,7 @@ class Command(BaseCommand):
             safety = self._safety_copy()
         try:
             backup.restore(file)
-        except backup.BackupError as error:
+        except (backup.BackupError, OSError) as error:
             raise CommandError(str(error)) from error
         call_command("migrate", interactive=False, verbosity=0)
         Session.objects.all().delete()
@@ -69,7 +75,7 @@ class Command(BaseCommand):
     def _safety_copy(self) -> Path:
         try:
             path = backup.safety_copy()
-        except backup.BackupError as error:
+        except (backup.BackupError, OSError) as error:
             raise CommandError(f"No safety copy ({error}); nothing was restored.") from error
         self.stdout.write(f"Safety copy of the current database: {path}")
         return path

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
+from django.db import connections
+
+from prepaid.lib.files import readable_by_others
 
 
 @register(Tags.security, deploy=True)
@@ -35,6 +39,38 @@ def self_hosting(app_configs: Any, **kwargs: Any) -> list[Warning]:
                 id="prepaid.W003",
             )
         )
+    return found
+
+
+@register(Tags.security, deploy=True)
+def private_files(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """The data folder 0700 and the files holding the shop's data 0600 (prepaid creates
+    them so; an older version, a copy or a restore by hand may have left them open)."""
+    loose = [path for path in _data_files() if path.exists() and readable_by_others(path)]
+    if not loose:
+        return []
+    listed = ", ".join(f"{path} ({path.stat().st_mode & 0o777:o})" for path in loose[:5])
+    more = f" and {len(loose) - 5} more" if len(loose) > 5 else ""
+    return [
+        Warning(
+            "Other users of this machine may read the shop's data (customers, balances,"
+            f" password hashes, the secret key): {listed}{more}.",
+            hint=f"Run: chmod -R go= {settings.DATA_DIR}",
+            id="prepaid.W004",
+        )
+    ]
+
+
+def _data_files() -> list[Path]:
+    """The data folder and what prepaid keeps there and in the SQLite database's folder:
+    the database with its -wal and -shm, the secret key, uploaded sheets, backups."""
+    folder = Path(settings.DATA_DIR)
+    found = [folder, folder / "secret_key", folder / "imports"]
+    found += sorted(folder.glob("imports/*.json")) + sorted(folder.glob("*.backup"))
+    database = connections["default"].settings_dict
+    if database["ENGINE"] == "prepaid.db.sqlite":
+        name = Path(database["NAME"])
+        found += [name, name.with_name(name.name + "-wal"), name.with_name(name.name + "-shm")]
     return found
 
 

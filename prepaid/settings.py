@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from prepaid.lib.files import private_folder, write_private
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -29,22 +31,21 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
 
-DATA_DIR = Path(os.getenv("PREPAID_DATA_DIR") or "var").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# 0700: it holds the database, the secret key and uploaded sheets (prepaid/lib/files.py).
+DATA_DIR = private_folder(Path(os.getenv("PREPAID_DATA_DIR") or "var").resolve())
 
 
 def _secret_key() -> str:
     """The SECRET_KEY from the environment, or one generated once and kept in DATA_DIR.
 
     A key that changed on every restart would log everybody out and break signed links,
-    so the generated key is written to a file readable by the owner only.
+    so the generated key is written to a file created readable by the owner only.
     """
     if key := os.getenv("SECRET_KEY"):
         return key
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 

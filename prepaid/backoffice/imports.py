@@ -5,8 +5,9 @@ what will happen to it or what is wrong) → import → the customer list. Owner
 managers only.
 
 Between the screens the uploaded sheet waits, already read, as JSON in
-``DATA_DIR/imports/`` under a random name that only the uploading session knows; it is
-deleted once imported, and any left behind is deleted a day later.
+``DATA_DIR/imports/`` under a random name that only the uploading session knows (the
+folder 0700, the file 0600: customers' names and phones); it is deleted once imported,
+and any left behind is deleted a day later.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.permissions import requires
 from prepaid.ledger.services import Actor
+from prepaid.lib.files import private_folder, write_private
 from prepaid.operations import imports
 from prepaid.reports import exports
 from prepaid.sales import importing
@@ -71,9 +73,7 @@ class UploadForm(forms.Form):
 
 
 def _folder() -> Path:
-    folder = Path(settings.DATA_DIR) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_folder(Path(settings.DATA_DIR) / "imports")
 
 
 def _cell_to_json(cell: object) -> object:
@@ -113,7 +113,7 @@ def _save(sheet: importing.Sheet) -> str:
         "recognised": sheet.recognised,
         "rows": [[number, [_cell_to_json(c) for c in cells]] for number, cells in sheet.rows],
     }
-    (_folder() / f"{token}.json").write_text(json.dumps(document), encoding="utf-8")
+    write_private(_folder() / f"{token}.json", json.dumps(document))
     return token
 
 

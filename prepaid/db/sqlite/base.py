@@ -10,15 +10,21 @@ at SQLite's own lock and busy timeout, exactly as before.
 
 The queue waits at most the busy timeout; past it the transaction fails like SQLite's
 own "database is locked" (a 503 for the person, nothing written).
+
+A new database file is created 0600 before SQLite opens it (SQLite would create it with
+0644 less the umask), and SQLite gives its -wal and -shm the same mode.
 """
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
+
+from prepaid.lib.files import create_private
 
 WRITERS = threading.Lock()
 
@@ -27,6 +33,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._writing = False
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        name = str(conn_params["database"])
+        if name and name != ":memory:" and not name.startswith("file:"):
+            create_private(Path(name))
+        return super().get_new_connection(conn_params)
 
     def _start_transaction_under_autocommit(self) -> None:
         timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))

@@ -17,6 +17,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, file: str, **options: Any) -> None:
         try:
             backup(Path(file))
-        except BackupError as error:
-            raise CommandError(str(error)) from error
+        except (BackupError, OSError) as error:
+            raise CommandError(f"No backup written: {error}") from error
         self.stdout.write(f"Backup written to {file}.")

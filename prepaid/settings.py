@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "prepaid.web.middleware.QueryTextMiddleware",
     "prepaid.web.middleware.DatabaseBusyMiddleware",
     "prepaid.web.middleware.BusinessMiddleware",
 ]

@@ -19,6 +19,7 @@ from prepaid.ledger.models import Account
 from prepaid.ledger.services import Actor
 from prepaid.lib import rows
 from prepaid.lib.codes import normalize_code
+from prepaid.lib.numbers import whole_number
 from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation, run
 from prepaid.operations.money import find_customer, find_method, shown
@@ -143,7 +144,9 @@ def _for_redemption(
     code: str, reference: str, currency: str
 ) -> tuple[Customer, Product, sales.Balances, bool]:
     canonical = normalize_code(code)
-    number = int(reference) if reference.isdigit() and len(reference) <= 18 else -1
+    number = whole_number(reference)
+    if number is None:
+        number = -1
     found = None
     if canonical:
         found = rows.joined(

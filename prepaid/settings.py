@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "prepaid.web.middleware.QueryTextMiddleware",
     "prepaid.web.middleware.DatabaseBusyMiddleware",
     "prepaid.web.middleware.BusinessMiddleware",
 ]
@@ -207,6 +208,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Uploads and request bodies (docs/configuration.md, "Uploads"). The spreadsheet import
+# and the settlement files check their caps before the heavy work (sales.importing.limits);
+# an uploaded file keeps at most IMPORT_MAX_FILE_BYTES on disk, whatever its size
+# (web.uploads). A body other than files (the API's JSON, a form's fields) larger than
+# DATA_UPLOAD_MAX_MEMORY_SIZE is refused: 413 in the API.
+IMPORT_MAX_FILE_BYTES = envint("PREPAID_IMPORT_MAX_FILE_BYTES", str(50 * 1024 * 1024))
+IMPORT_MAX_UNPACKED_BYTES = envint("PREPAID_IMPORT_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024))
+IMPORT_MAX_ROWS = envint("PREPAID_IMPORT_MAX_ROWS", "200000")
+IMPORT_MAX_COLUMNS = envint("PREPAID_IMPORT_MAX_COLUMNS", "60")
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("PREPAID_MAX_REQUEST_BYTES", str(1024 * 1024))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads go to a temporary file
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "prepaid.web.uploads.CappedUploadHandler",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404 as Http404
 from django.http import HttpRequest, HttpResponse
@@ -139,6 +141,20 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     code = {400: "bad_request", 405: "method_not_allowed", 429: "throttled"}
     message = _("The request could not be read.") if error.status_code == 400 else str(error)
     return ApiError(error.status_code, code.get(error.status_code, "error"), message).response()
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE: refused unread, nothing was written."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = _("The request body is larger than %(size)s KB.") % {"size": limit // 1024}
+    return ApiError(413, "request_too_large", message).response()
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request: HttpRequest, error: SuspiciousOperation) -> HttpResponse:
+    """Too many fields, a malformed multipart body: what Django answers with a 400."""
+    return ApiError(400, "bad_request", _("The request could not be read.")).response()
 
 
 @api.exception_handler(OperationalError)

@@ -17,6 +17,7 @@ from prepaid.api.permissions import endpoint, require
 from prepaid.api.schemas import ErrorOut, Input
 from prepaid.closing.models import DayClose
 from prepaid.closing.operations import present
+from prepaid.lib.numbers import whole_number
 
 router = Router(tags=["reports"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -144,8 +145,8 @@ def list_closes(request: HttpRequest, params: Query[DayCloseParams]) -> dict[str
 def get_close(request: HttpRequest, close_id: str) -> dict[str, Any]:
     require(request, "reports.read")
     found = None
-    if close_id.isdigit() and len(close_id) <= 18:
-        found = _closes().filter(pk=int(close_id)).first()
+    if (number := whole_number(close_id)) is not None:
+        found = _closes().filter(pk=number).first()
     if found is None:
         raise not_found(_("day close"))
     return present(found)

@@ -8,23 +8,24 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from prepaid.api.common import amount, cursor_id, customer_by_code, page_limit
 from prepaid.api.errors import invalid, not_found
 from prepaid.api.money import ERRORS
 from prepaid.api.permissions import endpoint, require
-from prepaid.api.schemas import CouponIn, CouponOut, CouponPage, CouponsIssued
+from prepaid.api.schemas import CouponIn, CouponOut, CouponPage, CouponsIssued, Input
 from prepaid.catalog.models import Product
 from prepaid.coupons import services as coupons
 from prepaid.coupons.models import Coupon
+from prepaid.lib.numbers import whole_number
 from prepaid.operations import present
 from prepaid.staff.models import Business
 
 router = Router(tags=["coupons"])
 
 
-class CouponParams(Schema):
+class CouponParams(Input):
     series: str | None = None
     state: str | None = None  # unused, used, withdrawn
     limit: int | None = None
@@ -34,10 +35,10 @@ class CouponParams(Schema):
 def _value(body: CouponIn, kind: Coupon.Kind, currency: str) -> int:
     if kind == Coupon.Kind.AMOUNT:
         return amount(str(body.value), currency, field="value")
-    text = str(body.value).strip()
-    if not text.isdigit():
+    number = whole_number(str(body.value).strip())
+    if number is None:
         raise invalid(_("Enter a whole number."), "value")
-    return int(text)
+    return number
 
 
 @router.post(

@@ -15,6 +15,7 @@ from prepaid.api.common import cursor_id, page_limit
 from prepaid.api.errors import not_found
 from prepaid.api.permissions import endpoint, require
 from prepaid.api.schemas import ErrorOut, Input
+from prepaid.lib.numbers import whole_number
 from prepaid.operations.outbox import EVENT_TYPES
 from prepaid.webhooks import services
 from prepaid.webhooks.models import Attempt, Delivery, Endpoint
@@ -118,8 +119,8 @@ def _find(webhook_id: str) -> Endpoint:
     """The endpoint by its id. The path takes any text, so that a wrong role is told 403
     before the id is looked at."""
     found = None
-    if webhook_id.isdigit() and len(webhook_id) < 19:
-        found = Endpoint.objects.filter(pk=int(webhook_id)).first()
+    if (number := whole_number(webhook_id)) is not None:
+        found = Endpoint.objects.filter(pk=number).first()
     if found is None:
         raise not_found(_("webhook endpoint"))
     return found

@@ -48,6 +48,7 @@ from prepaid.lib.money import (
     to_minor,
     too_large,
 )
+from prepaid.lib.numbers import whole_number
 from prepaid.reports import days, spreadsheets
 from prepaid.sales import importing
 from prepaid.staff.models import Business, Device, Store
@@ -125,8 +126,8 @@ def close_list(request: StaffRequest) -> HttpResponse:
         "store", "device", "closed_by", "decided_by"
     ).prefetch_related("lines")  # each row shows its difference
     store = request.GET.get("store", "")
-    if store.isdigit():
-        closes = closes.filter(store_id=int(store))
+    if (store_id := whole_number(store)) is not None:
+        closes = closes.filter(store_id=store_id)
     page = Paginator(closes.order_by("-day", "-number"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -149,13 +150,13 @@ def close_export(request: StaffRequest, file_format: str) -> HttpResponse:
     """The closes listed (every store's, or one's) as a workbook or a CSV; audited."""
     closes = DayClose.objects.all()
     store = request.GET.get("store", "")
-    if store.isdigit():
-        closes = closes.filter(store_id=int(store))
+    if (store_id := whole_number(store)) is not None:
+        closes = closes.filter(store_id=store_id)
     section = closes_section(closes, Business.get().currency)
     made = spreadsheets.sections_file(
         [section],
         export_format(file_format),
-        "day-closes" + (f"-store-{store}" if store.isdigit() else ""),
+        "day-closes" + (f"-store-{store_id}" if store_id is not None else ""),
         kind="day_closes",
         by=request.staff,
         asked={"store": store or "all"},
@@ -580,8 +581,8 @@ def _columns(request: StaffRequest, found: Settlement) -> HttpResponse:
         mapping = {}
         for column in settlements.Column:
             chosen = request.POST.get(column.value, "")
-            if chosen.isdigit() and int(chosen) < len(headers):
-                mapping[column.value] = int(chosen)
+            if (index := whole_number(chosen, maximum=len(headers) - 1)) is not None:
+                mapping[column.value] = index
         try:
             settlements.apply(found, mapping, by=request.staff)
         except settlements.SettlementProblem as refused:
@@ -625,8 +626,8 @@ def settlement_resolve(request: StaffRequest, settlement_id: int) -> HttpRespons
             found,
             note=request.POST.get("note", ""),
             by=request.staff,
-            line_id=int(line) if line.isdigit() else None,
-            batch_id=int(batch) if batch.isdigit() else None,
+            line_id=whole_number(line),
+            batch_id=whole_number(batch),
         )
     except Refusal as refusal:
         messages.error(request, refusal.message())

@@ -25,6 +25,7 @@ from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer, Note, Tag
 from prepaid.ledger.models import Batch, PaymentMethod
 from prepaid.lib.money import AmountTooLarge, from_minor, to_minor, too_large
+from prepaid.lib.numbers import whole_number
 from prepaid.lib.phones import display_phone
 from prepaid.operations.customers import (
     CloseAccount,
@@ -46,6 +47,7 @@ from prepaid.staff.refusals import Refusal
 from prepaid.web.people import allowed
 
 PAGE_SIZE = 50
+MAX_DORMANT_DAYS = 3660  # ten years: as the API's dormant report
 
 
 def _customer(code: str) -> Customer:
@@ -60,7 +62,7 @@ def _filters(request: StaffRequest) -> dict[str, Any]:
     return {
         "tag": request.GET.get("tag", ""),
         "has_balance": request.GET.get("has_balance") == "1",
-        "dormant_days": int(dormant) if dormant.isdigit() else None,
+        "dormant_days": whole_number(dormant, maximum=MAX_DORMANT_DAYS),
         "status": request.GET.get("status", ""),
     }
 

@@ -40,7 +40,6 @@ from prepaid.reports import exports
 from prepaid.sales import importing
 from prepaid.staff.models import Business, Staff, Store
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 KEEP_SECONDS = 24 * 3600
 PAGE_SIZE = 100
 SESSION_KEY = "customer_imports"
@@ -145,9 +144,6 @@ def _forget(request: HttpRequest, token: str) -> None:
 
 def _read_upload(form: UploadForm) -> importing.Sheet | None:
     upload = form.cleaned_data["file"]
-    if upload.size > MAX_UPLOAD_BYTES:
-        form.add_error("file", _("The file is larger than 50 MB; split it in parts."))
-        return None
     business = Business.current()
     try:
         return importing.read(upload, upload.name, region=business.region if business else "")

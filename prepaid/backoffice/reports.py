@@ -20,6 +20,7 @@ from prepaid.closing.exports import closes_between, closes_section
 from prepaid.closing.figures import corrections_of_days
 from prepaid.customers.models import Customer
 from prepaid.lib.money import from_minor
+from prepaid.lib.numbers import whole_number
 from prepaid.reports import balances, days, programs, spreadsheets
 from prepaid.reports.statements import Scope, liability_series, statement
 from prepaid.staff.models import Business
@@ -136,7 +137,7 @@ DORMANT_DAYS = balances.DORMANT_DAYS
 
 def _dormant_days(request: StaffRequest) -> int:
     asked = request.GET.get("days", "")
-    return int(asked) if asked.isdigit() and int(asked) in DORMANT_DAYS else 90
+    return number if (number := whole_number(asked)) in DORMANT_DAYS else 90
 
 
 @requires("reports.read")

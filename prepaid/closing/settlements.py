@@ -112,7 +112,10 @@ def upload(
     if not 0 <= window_minutes <= MAX_WINDOW_MINUTES:
         raise SettlementProblem(_("The time window is 0 to 1440 minutes."))
     business = Business.get()
-    sheet = importing.read(source, name, region=business.region)
+    # Stricter than a customer sheet: a day's payments. Blank rows between them count
+    # towards the row number the reader stops at, hence the room.
+    limits = importing.Limits.of_settings(file_bytes=MAX_UPLOAD_BYTES, rows=2 * MAX_ROWS)
+    sheet = importing.read(source, name, region=business.region, limits=limits)
     headers, rows = _header_and_rows(sheet)
     if len(rows) > MAX_ROWS:
         raise SettlementProblem(

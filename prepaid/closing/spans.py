@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from prepaid.closing.models import DayClose
+from prepaid.lib.numbers import whole_number
 from prepaid.reports import days
 from prepaid.reports.statements import Scope
 from prepaid.staff.models import Device, Store
@@ -73,14 +74,15 @@ class Place:
 
 def place_of(token: str) -> Place | None:
     """The place a form names (``store:3``, ``counter:7``), or None."""
-    kind, _, number = token.partition(":")
-    if not number.isdigit() or len(number) > 18:
+    kind, _, text = token.partition(":")
+    number = whole_number(text)
+    if number is None:
         return None
     if kind == "store":
-        store = Store.objects.filter(pk=int(number)).first()
+        store = Store.objects.filter(pk=number).first()
         return Place(store) if store is not None else None
     if kind == "counter":
-        device = Device.objects.select_related("store").filter(pk=int(number)).first()
+        device = Device.objects.select_related("store").filter(pk=number).first()
         return Place(device.store, device) if device is not None else None
     return None
 

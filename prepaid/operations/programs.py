@@ -19,6 +19,7 @@ from prepaid.ledger.models import Account
 from prepaid.ledger.services import Actor
 from prepaid.lib import rows
 from prepaid.lib.codes import normalize_code
+from prepaid.lib.numbers import whole_number
 from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation, run
 from prepaid.operations.money import find_customer, find_method, shown
@@ -195,7 +196,8 @@ def _for_redemption(
 
 def _as_id(reference: str) -> int:
     """A product reference as an id (-1: it cannot be one)."""
-    return int(reference) if reference.isdigit() and len(reference) <= 18 else -1
+    number = whole_number(reference)
+    return -1 if number is None else number
 
 
 def _balances(customer: Customer, wallet: Any, bonus: Any) -> sales.Balances:

@@ -1,5 +1,6 @@
 """Request-wide guards: a busy or unreachable database is a polite 503, not a 500; an
-empty installation sends every page to the set-up form."""
+empty installation sends every page to the set-up form; NUL characters never reach a
+page's query."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.db import Error, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -94,3 +95,22 @@ class BusinessMiddleware:
                 return self.get_response(request)
             with timezone.override(zoneinfo.ZoneInfo(business.time_zone)):
                 return self.get_response(request)
+
+
+class QueryTextMiddleware:
+    """Drop NUL characters from the query string of every page but the API's.
+
+    No search box or filter looks for one, and PostgreSQL cannot compare text that holds
+    one (an error, not an empty result), so "Ma%00ria" is searched as "Maria". The API
+    refuses them instead, naming the field (422).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query and not request.path.startswith(API):
+            # A NUL only comes percent-encoded; "%2500" is the text "%00" and stays.
+            request.GET = QueryDict(query.replace("%00", ""))
+        return self.get_response(request)

@@ -177,7 +177,8 @@ def test_the_sheet_is_read_as_openpyxl_reads_it(tmp_path, write_only):
     book.save(path)
 
     with path.open("rb") as source:
-        ours = [reading._trim(cells) for cells in reading._xlsx_rows(source)]
+        rows = reading._xlsx_rows(source, importing.Limits.of_settings())
+        ours = [reading._trim(cells) for cells in rows]
     theirs_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     theirs_sheet = theirs_book.worksheets[0]
     theirs_sheet.reset_dimensions()

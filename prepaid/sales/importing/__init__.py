@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from prepaid.sales.importing.cleaning import Rules, Values, parse_amount, parse_date
 from prepaid.sales.importing.committing import Result, RowErrors, commit
+from prepaid.sales.importing.limits import Limits
 from prepaid.sales.importing.mapping import (
     Field,
     Mapping,
@@ -55,6 +56,7 @@ __all__ = [
     "Action",
     "Field",
     "ImportProblem",
+    "Limits",
     "Mapping",
     "Plan",
     "Progress",

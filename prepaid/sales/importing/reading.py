@@ -13,27 +13,30 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from string import ascii_letters
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.xml.functions import iterparse  # openpyxl's parser: defusedxml if set up
 
+from prepaid.sales.importing.limits import Limits, not_a_workbook
 from prepaid.sales.importing.mapping import header_field
 from prepaid.sales.importing.problems import ImportProblem
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): "read", "check", "write"
 
 HEADER_SEARCH_ROWS = 10
-MAX_COLUMNS = 60
 PROGRESS_EVERY = 10_000
 CHINESE_REGIONS = frozenset({"CN", "TW", "HK", "MO", "SG"})
 NEUTRALISED = ("=", "+", "-", "@")  # exports put an apostrophe before these
@@ -61,14 +64,24 @@ class Sheet:
 
 
 def read(
-    source: IO[bytes], name: str, *, region: str = "", progress: Progress | None = None
+    source: IO[bytes],
+    name: str,
+    *,
+    region: str = "",
+    progress: Progress | None = None,
+    limits: Limits | None = None,
 ) -> Sheet:
-    """The sheet in an uploaded XLSX or CSV file; ``ImportProblem`` if it cannot be read."""
+    """The sheet in an uploaded XLSX or CSV file; ``ImportProblem`` if it cannot be read
+    or holds more than ``limits`` (the settings' unless given)."""
+    limits = limits or Limits.of_settings()
     suffix = Path(name).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _sheet(name, _xlsx_rows(source), progress)
+        limits.check_size(source)
+        limits.check_archive(source)
+        return _sheet(name, _xlsx_rows(source, limits), progress, limits)
     if suffix in (".csv", ".txt", ".tsv"):
-        return _sheet(name, _csv_rows(source.read(), region), progress)
+        limits.check_size(source)
+        return _sheet(name, _csv_rows(source.read(), region), progress, limits)
     if suffix == ".xls":
         raise ImportProblem(
             _("Old .xls files cannot be read; save the sheet as .xlsx or .csv first.")
@@ -76,62 +89,111 @@ def read(
     raise ImportProblem(_("Choose an Excel workbook (.xlsx) or a CSV file."))
 
 
-def read_path(path: Path, *, region: str = "", progress: Progress | None = None) -> Sheet:
+def read_path(
+    path: Path, *, region: str = "", progress: Progress | None = None, limits: Limits | None = None
+) -> Sheet:
     with path.open("rb") as source:
-        return read(source, path.name, region=region, progress=progress)
+        return read(source, path.name, region=region, progress=progress, limits=limits)
 
 
-def _xlsx_rows(source: IO[bytes]) -> Iterator[tuple[object, ...]]:
-    unreadable = _("This file is not an Excel workbook (.xlsx) that can be read.")
+# What a damaged workbook makes zipfile, zlib, openpyxl or the XML parser raise.
+DAMAGED = (
+    *(zipfile.BadZipFile, zlib.error, EOFError, OSError, InvalidFileException, ParseError),
+    *(KeyError, IndexError, ValueError, TypeError, AttributeError),
+    *(NotImplementedError, RuntimeError),  # a compression method or encryption zipfile lacks
+)
+
+
+def _xlsx_rows(source: IO[bytes], limits: Limits) -> Iterator[tuple[object, ...]]:
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise ImportProblem(unreadable) from error
+    except DAMAGED as error:
+        raise ImportProblem(_problem_of(error, not_a_workbook())) from error
     try:
         sheet = book.worksheets[0]
-        if hasattr(book, "_date_formats") and hasattr(sheet, "_get_source"):
-            yield from _sheet_xml_rows(book, sheet)
+        if all(hasattr(sheet, name) for name in ("_get_source", "_shared_strings")):
+            yield from _sheet_xml_rows(book, sheet, limits)
         else:  # another openpyxl than the one pinned: its own, slower way
             sheet.reset_dimensions()  # some writers record a wrong size; read all there is
-            for row in sheet.iter_rows(values_only=True):
-                yield tuple(row[:MAX_COLUMNS])
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, ParseError) as error:
-        raise ImportProblem(unreadable) from error
+            for row in sheet.iter_rows(values_only=True):  # ``_sheet`` stops it at the cap
+                yield tuple(row)
+    except ImportProblem:
+        raise
+    except DAMAGED as error:
+        raise ImportProblem(_problem_of(error, _damaged())) from error
     finally:
         book.close()
 
 
+def _problem_of(error: BaseException, otherwise: str) -> str:
+    """What went wrong, from the error or those it came from (openpyxl wraps its
+    parser's errors in a ``ValueError``)."""
+    causes: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(cause, DefusedXmlException) for cause in causes):
+        return _(
+            "This workbook declares XML entities, which spreadsheet programs do not write; "
+            "it is refused for safety. Save it again from your spreadsheet program."
+        )
+    if any(isinstance(cause, ParseError | zipfile.BadZipFile | zlib.error) for cause in causes):
+        return _damaged()
+    return otherwise
+
+
+def _damaged() -> str:
+    return _(
+        "This workbook is damaged: a part of it cannot be read. Open it in your spreadsheet "
+        "program and save it again."
+    )
+
+
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 CELL, ROW, VALUE = f"{SHEET_NS}c", f"{SHEET_NS}row", f"{SHEET_NS}v"
+DIMENSION = f"{SHEET_NS}dimension"
 INLINE, TEXT, RUN = f"{SHEET_NS}is", f"{SHEET_NS}t", f"{SHEET_NS}r"
 
 
-def _sheet_xml_rows(book: Any, sheet: Any) -> Iterator[tuple[object, ...]]:
+def _sheet_xml_rows(book: Any, sheet: Any, limits: Limits) -> Iterator[tuple[object, ...]]:
     """The first sheet's rows straight from its XML, empty rows included, so that row
     numbers are the spreadsheet's.
 
     openpyxl's ``iter_rows`` builds a dictionary per cell and passes it through several
     generators: 12 of the 60 seconds a 100,000-row import may take. This loop reads the
     same XML with openpyxl's shared strings and date styles in a third of the time.
+
+    The size the sheet declares, each row's number and each value's column are checked
+    against ``limits`` before the rows are made: the empty rows in front of a row
+    numbered 1,000,000,000 would take 8 GB.
     """
-    shared, dates, epoch = book.shared_strings, book._date_formats, book.epoch
+    # The reader's shared strings, which the read-only sheet holds: in read-only mode the
+    # workbook's own ``shared_strings`` stays empty.
+    shared, dates, epoch = sheet._shared_strings, book._date_formats, book.epoch
     cells: dict[int, object] = {}
     next_column, next_row = 0, 1
     with sheet._get_source() as source:
-        for _event, element in iterparse(source):
+        for _event, element in iterparse(source, forbid_dtd=True):
             if element.tag == CELL:
                 reference = element.get("r")
                 column = _column_index(reference) if reference else next_column
                 next_column = column + 1
                 value = _cell_value(element, shared, dates, epoch)
-                if value is not None and column < MAX_COLUMNS:
+                if value is not None:
+                    if column >= limits.columns:
+                        limits.check_column(column)
                     cells[column] = value
             elif element.tag == ROW:
                 number = int(element.get("r") or next_row)
+                limits.check_row(number)
                 yield from [()] * (number - next_row)  # rows the file leaves out
                 yield tuple(cells.get(index) for index in range(max(cells, default=-1) + 1))
                 cells, next_column, next_row = {}, 0, number + 1
                 element.clear()
+            elif element.tag == DIMENSION:  # "A1:G100": before the rows
+                last = (element.get("ref") or "").rpartition(":")[2].lstrip(ascii_letters)
+                limits.check_row(int(last) if last.isdigit() else 0)
 
 
 def _column_index(reference: str) -> int:
@@ -163,7 +225,14 @@ def _cell_value(element: Any, shared: Sequence[object], dates: Any, epoch: dt.da
                 return number
         return number
     if kind == "s":
-        return shared[int(text)]
+        index = int(text)
+        if not 0 <= index < len(shared):
+            message = _(
+                "This workbook is damaged: a cell refers to text number %(index)s of the "
+                "%(count)s it holds. Open it in your spreadsheet program and save it again."
+            )
+            raise ImportProblem(message % {"index": index, "count": len(shared)})
+        return shared[index]
     if kind == "b":
         return text == "1"
     if kind == "d":
@@ -173,10 +242,17 @@ def _cell_value(element: Any, shared: Sequence[object], dates: Any, epoch: dt.da
 
 def _csv_rows(data: bytes, region: str) -> Iterator[tuple[object, ...]]:
     text = _decode(data, region)
+    if "\x00" in text:  # no text file holds one, and no database column takes one
+        raise ImportProblem(
+            _(
+                "This file holds NUL characters, so it is not a CSV text file. Save the "
+                "sheet as CSV or as an Excel workbook (.xlsx) again."
+            )
+        )
     delimiter = _delimiter(text.splitlines()[:30])
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            yield tuple(row[:MAX_COLUMNS])
+            yield tuple(row)
     except csv.Error as error:
         message = _("This CSV file cannot be read: %(reason)s")
         raise ImportProblem(message % {"reason": error}) from error
@@ -220,10 +296,14 @@ def _trim(cells: tuple[object, ...]) -> tuple[object, ...]:
     return cells[:end]
 
 
-def _sheet(name: str, table: Iterable[tuple[object, ...]], progress: Progress | None) -> Sheet:
+def _sheet(
+    name: str, table: Iterable[tuple[object, ...]], progress: Progress | None, limits: Limits
+) -> Sheet:
     rows: list[tuple[int, tuple[object, ...]]] = []
     for number, cells in enumerate(table, start=1):
+        limits.check_row(number)
         if trimmed := _trim(cells):
+            limits.check_column(len(trimmed) - 1)
             rows.append((number, trimmed))
         if progress and number % PROGRESS_EVERY == 0:
             progress("read", number, 0)

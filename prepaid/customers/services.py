@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,7 +21,7 @@ from prepaid.customers.models import Card, Customer, NameKey, Note, Tag
 from prepaid.lib import bulk
 from prepaid.lib.codes import new_code, new_token
 from prepaid.lib.phones import PhoneError, normalize_phone, searchable_digits
-from prepaid.lib.text import fold, name_keys
+from prepaid.lib.text import fold, has_visible, name_keys
 from prepaid.lib.transactions import in_envelope, step, stepped
 from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Business, Staff, Store
@@ -97,21 +99,42 @@ def clean_phone(text: str) -> str:
         raise Refusal("phone_not_valid", field="phone", phone=text) from None
 
 
+FIRST_BIRTH_YEAR = 1900
+
+
+def birthday_possible(day: dt.date) -> bool:
+    """A birthday from 1900 to today: the rule for every way a customer comes in."""
+    return day.year >= FIRST_BIRTH_YEAR and day <= dt.date.today()
+
+
+def email_possible(email: str) -> bool:
+    """Django's e-mail validator, as the back office's forms and the import use it."""
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
+
+
 def _apply(customer: Customer, profile: Profile, *, by: Author) -> None:
     """Copy the given values onto the customer, checking each; consent is stamped."""
     if profile.name is not None:
-        if not profile.name.strip():
+        if not has_visible(profile.name):
             raise Refusal("name_required", field="name")
         customer.name = " ".join(profile.name.split())
     if profile.phone is not None:
         customer.phone = clean_phone(profile.phone)
     if profile.email is not None:
         customer.email = profile.email.strip().lower()
+        if customer.email and not email_possible(customer.email):
+            raise Refusal("email_not_valid", field="email", email=profile.email.strip())
     for name in ("address", "notes"):
         value = getattr(profile, name)
         if value is not None:
             setattr(customer, name, value.strip())
     if profile.birthday is not None:
+        if not birthday_possible(profile.birthday):
+            raise Refusal("birthday_not_valid", field="birthday")
         customer.birthday = profile.birthday
     if profile.home_store is not None:
         customer.home_store = profile.home_store

@@ -12,6 +12,12 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", stripped).split())
 
 
+def has_visible(text: str) -> bool:
+    """Whether ``text`` shows anything: a character that is not a space, a control or a
+    format character (zero-width spaces and joiners, direction marks)."""
+    return any(unicodedata.category(ch)[0] not in "CZ" for ch in text)
+
+
 def is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\u3040" <= ch <= "\u30ff"
 

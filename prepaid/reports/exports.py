@@ -3,10 +3,11 @@
 Read-only, apart from the audit entry saying who exported what: an export carries
 personal data out of the system, so it is an owner's or manager's act and is recorded.
 
-Text cells that begin with "=", "+", "-" or "@" (or a tab or carriage return) get a
-leading apostrophe, so a "name" such as ``=HYPERLINK(…)`` typed at the counter never
-becomes a formula in the owner's spreadsheet. Balances and dates are written by prepaid
-itself as numbers and dates, so they stay numbers (a negative balance is not neutralised).
+Text cells that begin with "=", "+", "-" or "@" (or their full-width forms, a tab or a
+carriage return) get a leading apostrophe, so a "name" such as ``=HYPERLINK(…)`` typed
+at the counter never becomes a formula in the owner's spreadsheet. Balances and dates
+are written by prepaid itself as numbers and dates, so they stay numbers (a negative
+balance is not neutralised).
 CSV is UTF-8 with a byte-order mark: without it Excel shows Chinese names as mojibake.
 """
 
@@ -36,7 +37,8 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
-DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width forms too: spreadsheets in CJK locales take "＝SUM(…)" as a formula.
+DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 CHUNK = 2000
 
 

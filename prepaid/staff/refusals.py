@@ -135,6 +135,8 @@ REFUSALS: dict[str, Kind] = {
     "credit_limit_negative": Kind(422, _("The credit limit cannot be negative.")),
     "name_required": Kind(422, _("Enter the customer's name.")),
     "phone_not_valid": Kind(422, _("“%(phone)s” is not a phone number we can dial.")),
+    "email_not_valid": Kind(422, _("“%(email)s” is not an email address.")),
+    "birthday_not_valid": Kind(422, _("A birthday is a day from 1900 to today.")),
     "sms_consent_needs_phone": Kind(422, _("SMS consent needs a phone number.")),
     "email_consent_needs_email": Kind(422, _("Email consent needs an email address.")),
     "note_empty": Kind(422, _("Write something in the note.")),

@@ -1,6 +1,6 @@
 """Request-wide guards: a busy or unreachable database is a polite 503, not a 500; an
 empty installation sends every page to the set-up form; NUL characters never reach a
-page's query."""
+page's query; no page or answer is kept in a browser's or a proxy's cache."""
 
 from __future__ import annotations
 
@@ -114,3 +114,20 @@ class QueryTextMiddleware:
             # A NUL only comes percent-encoded; "%2500" is the text "%00" and stays.
             request.GET = QueryDict(query.replace("%00", ""))
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every page and API answer that does not say
+    otherwise: they carry names, phone numbers and balances (the customer's own page,
+    the counter, the back office, the API), which a shared computer's browser cache or
+    a proxy must not keep. Static files are answered before this (WhiteNoise, with
+    their own long caching) and never carry personal data."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

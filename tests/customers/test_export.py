@@ -83,7 +83,9 @@ def test_cells_that_look_like_formulas_are_neutralised(shop, owner, file_format)
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("ok", "ok"),
-     (Decimal("-5.00"), Decimal("-5.00"))],
+     (Decimal("-5.00"), Decimal("-5.00")),
+     # Full-width forms, which spreadsheets in CJK locales also take as formulas.
+     ("＝1+1", "'＝1+1"), ("＋1", "'＋1"), ("－1", "'－1"), ("＠SUM(A1)", "'＠SUM(A1)")],
 )  # fmt: skip
 def test_neutralise(value, expected):
     assert exports.neutralise(value) == expected

@@ -146,10 +146,10 @@ def test_every_refusal_code_has_its_words_in_every_language(shop):
     for code, kind in REFUSALS.items():
         assert 400 <= kind.status < 600, code
         params: dict[str, object] = {name: 1 for name in kind.money}
-        for name in ("what", "detail", "product", "phone", "method", "plan", "name", "existing"):
+        for name in ("what", "detail", "product", "phone", "email", "method", "plan", "name"):
             params[name] = "x"
         params["minutes"] = params["points"] = 5
-        params["coupon"] = params["day"] = "x"
+        params["coupon"] = params["day"] = params["existing"] = "x"
         english = words(code, "en", **params)
         assert english and "%(" not in english, code
         if code == "validation_error":

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import from_excel
 
 from prepaid.customers.models import Customer
+from prepaid.customers.services import birthday_possible
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import (
     AmountTooLarge,
@@ -30,6 +31,7 @@ from prepaid.lib.money import (
     too_large,
 )
 from prepaid.lib.phones import PhoneError, normalize_phone
+from prepaid.lib.text import has_visible
 from prepaid.sales.importing.mapping import Field
 from prepaid.sales.importing.problems import ImportProblem
 from prepaid.sales.importing.reading import text_of
@@ -37,7 +39,6 @@ from prepaid.staff.models import Business
 
 # Regions that write dates month first (05/17/1990); the others write the day first.
 MONTH_FIRST = frozenset({"US", "PH", "CA", "FM", "MH", "PW", "GU", "AS", "MP", "PR", "VI"})
-FIRST_BIRTH_YEAR = 1900
 
 
 class InvalidCell(ValueError):
@@ -201,7 +202,7 @@ def parse_date(cell: object, region: str) -> dt.date:
             day = _date_text(shown, region)
     except (ValueError, OverflowError):
         raise InvalidCell(_("“%(value)s” is not a date.") % {"value": shown}) from None
-    if day.year < FIRST_BIRTH_YEAR or day > dt.date.today():
+    if not birthday_possible(day):
         raise InvalidCell(_("“%(value)s” is not a possible birthday.") % {"value": shown})
     return day
 
@@ -232,7 +233,8 @@ def _code(values: Values, cell: object, rules: Rules) -> None:
 
 
 def _name(values: Values, cell: object, rules: Rules) -> None:
-    _clean_text(values, "name", " ".join(text_of(cell).split()))
+    name = " ".join(text_of(cell).split())
+    _clean_text(values, "name", name if has_visible(name) else "")
 
 
 def _phone(values: Values, cell: object, rules: Rules) -> None:

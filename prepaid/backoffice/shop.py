@@ -359,9 +359,7 @@ def staff_list(request: StaffRequest) -> HttpResponse:
         "people": Staff.objects.select_related("user").prefetch_related("stores"),
         "stores": StoreModel.objects.all(),
         "devices": Device.objects.select_related("store").filter(revoked_at__isnull=True),
-        "lockouts": PinLockout.objects.select_related("staff", "device").exclude(
-            locked_until__isnull=True
-        ),
+        "lockouts": counters.locked_out(),
         "tokens": ApiToken.objects.select_related("store").order_by("revoked_at", "name"),
     }
     return render(request, "backoffice/staff.html", context)
@@ -421,7 +419,7 @@ def _save_person(request: StaffRequest, data: dict[str, Any], person: Staff | No
 @requires("staff.write")
 def lift_lockout(request: StaffRequest, lockout_id: int) -> HttpResponse:
     lockout = get_object_or_404(PinLockout, pk=lockout_id)
-    counters.lift_lockout(lockout.staff, lockout.device, by=request.staff)
+    counters.lift_lockout(lockout.staff, by=request.staff)
     messages.success(request, _("%(name)s may try their PIN again.") % {"name": lockout.staff.name})
     return redirect("staff")
 

@@ -16,6 +16,7 @@ from prepaid.ledger.models import Transfer
 from prepaid.reports import queries
 from prepaid.sales.setup import Setup, SetupError, problems, set_up
 from prepaid.staff import business as business_settings
+from prepaid.staff import counters
 from prepaid.staff.models import Business, Store
 from prepaid.web.people import allowed, staff_of
 
@@ -61,6 +62,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "customer_count": Customer.objects.count(),
         "stores": Store.objects.all(),
         "rows": rows,
+        # The owner is told at once who is locked out of the counters (wrong PINs).
+        "lockouts": counters.locked_out() if allowed(staff_of(request), "staff.write") else [],
     }
     return render(request, "backoffice/home.html", context)
 

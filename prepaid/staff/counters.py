@@ -3,8 +3,11 @@ it with a PIN of their own.
 
 A PIN is short by nature, so its hash alone would not stop someone holding the database
 from trying all 10,000 four-digit PINs: what protects a PIN is that it only works on an
-enrolled counter, and that five wrong tries lock that staff member out there for 15
-minutes. Every attempt that fails, every lockout and every unlock is an audit event.
+enrolled counter, and that five wrong tries, on any of the shop's counters together,
+lock that staff member out of every counter: for 15 minutes, then an hour, then until
+an owner lets them try again (the back office's overview and staff page show who is
+locked out). Every attempt that fails, every lockout and every unlock is an audit
+event.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +29,8 @@ from prepaid.staff import audit
 from prepaid.staff.models import Device, PinLockout, Staff, Store
 
 MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+# How long the n-th lockout in a row lasts; past the last, until an owner unlocks.
+LOCKOUTS = (timedelta(minutes=15), timedelta(hours=1))
 COOKIE = "prepaid_counter"
 PIN = re.compile(r"^[0-9]{4,8}$")
 # Among the most chosen PINs; with runs and repeats (checked apart) they are what a
@@ -109,24 +114,31 @@ def staff_at(device: Device) -> list[Staff]:
     )
 
 
+def _locked_message(lockout: PinLockout) -> str:
+    if lockout.level >= PinLockout.UNTIL_OWNER:
+        return _("Too many wrong PINs. Ask the owner to let you try again.")
+    if lockout.level == 1:
+        return _("Too many wrong PINs. Try again in 15 minutes, or ask the owner to unlock.")
+    return _("Too many wrong PINs. Try again in an hour, or ask the owner to unlock.")
+
+
 @transaction.atomic
 def unlock(device: Device, staff: Staff, pin: str) -> Attempt:
     """Try ``staff``'s PIN on the counter.
 
     The answer to a wrong PIN is the same whoever else's PIN it might be. Five wrong in a
-    row lock this staff member out on this counter for 15 minutes. A refusal is an
-    answer, not an exception: the count of failures must be kept.
+    row, on any counters, lock this staff member out of all of them (``LOCKOUTS``, then
+    until an owner unlocks); a right PIN starts the count again. A refusal is an answer,
+    not an exception: the count of failures must be kept.
     """
-    lockout, _created = PinLockout.objects.select_for_update().get_or_create(
-        staff=staff, device=device
-    )
+    lockout, _created = PinLockout.objects.select_for_update().get_or_create(staff=staff)
     now = timezone.now()
-    locked = _("Too many wrong PINs. Try again in 15 minutes, or ask the owner to unlock.")
-    if lockout.locked_until and lockout.locked_until > now:
-        after = {"counter": device.pk, "until": lockout.locked_until.isoformat()}
+    if lockout.locked(now):
+        until = lockout.locked_until.isoformat() if lockout.locked_until else "owner"
+        after = {"counter": device.pk, "until": until}
         audit.record("pin.refused_locked", f"staff:{staff.pk}", by=None, store=device.store,
                      after=after)  # fmt: skip
-        return Attempt(unlocked=False, message=locked)
+        return Attempt(unlocked=False, message=_locked_message(lockout))
     valid = (
         staff.active
         and bool(staff.pin_hash)
@@ -134,32 +146,41 @@ def unlock(device: Device, staff: Staff, pin: str) -> Attempt:
         and check_password(pin.strip(), staff.pin_hash)
     )
     if valid:
-        if lockout.failures or lockout.locked_until:
-            lockout.failures, lockout.locked_until = 0, None
-            lockout.save(update_fields=["failures", "locked_until"])
+        if lockout.failures or lockout.level or lockout.locked_until:
+            lockout.failures, lockout.level, lockout.locked_until = 0, 0, None
+            lockout.save(update_fields=["failures", "level", "locked_until"])
         audit.record("counter.unlocked", f"counter:{device.pk}", by=staff, store=device.store)
         return Attempt(unlocked=True)
     lockout.failures += 1
+    lockout.device = device
     subject = f"staff:{staff.pk}"
     if lockout.failures >= MAX_FAILURES:
-        lockout.failures, lockout.locked_until = 0, now + LOCKOUT
-        after = {"counter": device.pk, "until": lockout.locked_until.isoformat()}
+        lockout.failures, lockout.level = 0, lockout.level + 1
+        lasting = LOCKOUTS[lockout.level - 1] if lockout.level <= len(LOCKOUTS) else None
+        lockout.locked_until = now + lasting if lasting else None
+        until = lockout.locked_until.isoformat() if lockout.locked_until else "owner"
+        after = {"counter": device.pk, "until": until, "level": lockout.level}
         audit.record("pin.locked_out", subject, by=None, store=device.store, after=after)
     else:
         after = {"counter": device.pk, "failures": lockout.failures}
         audit.record("pin.failed", subject, by=None, store=device.store, after=after)
-    lockout.save(update_fields=["failures", "locked_until"])
-    return Attempt(unlocked=False, message=locked if lockout.locked_until else _("Wrong PIN."))
+    lockout.save(update_fields=["failures", "level", "locked_until", "device"])
+    if lockout.locked(now):
+        return Attempt(unlocked=False, message=_locked_message(lockout))
+    return Attempt(unlocked=False, message=_("Wrong PIN."))
+
+
+def locked_out(now: datetime | None = None) -> list[PinLockout]:
+    """Who is locked out of the counters now: what the owner is shown."""
+    now = now or timezone.now()
+    held = PinLockout.objects.select_related("staff", "device").filter(
+        Q(level__gte=PinLockout.UNTIL_OWNER) | Q(locked_until__gt=now)
+    )
+    return list(held.order_by("staff__name"))
 
 
 @transaction.atomic
-def lift_lockout(staff: Staff, device: Device, *, by: Staff) -> None:
-    """The owner lets a locked-out staff member try again at once."""
-    PinLockout.objects.filter(staff=staff, device=device).update(failures=0, locked_until=None)
-    audit.record(
-        "pin.unlocked_by_owner",
-        f"staff:{staff.pk}",
-        by=by,
-        store=device.store,
-        after={"counter": device.pk},
-    )
+def lift_lockout(staff: Staff, *, by: Staff) -> None:
+    """The owner lets a locked-out staff member try again at once, on every counter."""
+    PinLockout.objects.filter(staff=staff).update(failures=0, level=0, locked_until=None)
+    audit.record("pin.unlocked_by_owner", f"staff:{staff.pk}", by=by)

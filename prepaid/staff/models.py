@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -260,21 +261,31 @@ class Device(models.Model):
 
 
 class PinLockout(models.Model):
-    """Wrong PINs of one staff member on one counter; five in a row lock them out there
-    for a while (``locked_until``), until it passes or an owner unlocks them."""
+    """Wrong PINs of one staff member, on any of the shop's counters: five in a row lock
+    them out of every counter, for 15 minutes the first time, an hour the second, and
+    until an owner unlocks them the third (``level``: the lockouts since their last
+    right PIN). ``device``: the counter of the last wrong PIN."""
+
+    UNTIL_OWNER = 3  # the level from which only an owner lets them try again
 
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     failures = models.PositiveSmallIntegerField(default=0)
+    level = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["staff", "device"], name="pin_lockout_once")
+            models.UniqueConstraint(fields=["staff"], name="pin_lockout_per_staff")
         ]
 
     def __str__(self) -> str:
-        return f"{self.staff} on {self.device}: {self.failures}"
+        return f"{self.staff}: {self.failures}"
+
+    def locked(self, now: datetime) -> bool:
+        return self.level >= self.UNTIL_OWNER or bool(self.locked_until and self.locked_until > now)
 
 
 class ApiToken(models.Model):

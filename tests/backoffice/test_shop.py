@@ -125,7 +125,7 @@ def test_stores_counters_and_lockouts(everyone, owner, cashier_a, store_a):
     assert Store.objects.filter(name="Second Street").exists()
     device, _secret = counters.enroll(store_a, "Till 1", by=owner)
     lockout = PinLockout.objects.create(
-        staff=cashier_a, device=device, locked_until="2999-01-01T00:00:00Z"
+        staff=cashier_a, device=device, level=1, locked_until="2999-01-01T00:00:00Z"
     )
     page = client.get("/shop/staff/")
     assert b"Till 1" in page.content and b"Let them try again" in page.content

@@ -77,9 +77,48 @@ def test_five_wrong_pins_lock_that_person_on_that_counter(device, with_pins, cas
     assert AuditEvent.objects.filter(action="pin.failed").count() == 4
     assert AuditEvent.objects.filter(action="pin.locked_out").count() == 1
 
-    counters.lift_lockout(cashier_a, device, by=owner)
+    counters.lift_lockout(cashier_a, by=owner)
     response = client.post("/counter/unlock/", {"staff": cashier_a.pk, "pin": PINS["Carlos"]})
     assert response.status_code == 302
+
+
+def test_wrong_pins_count_across_counters_and_the_lockouts_escalate(
+    device, with_pins, cashier_a, owner, store_a
+):
+    other, secret = counters.enroll(store_a, "Till 2", by=owner)
+    other.secret = secret
+    tills = [at_counter(device), at_counter(other)]
+
+    def wrong(times: int) -> bytes:
+        content = b""
+        for n in range(times):  # on both counters in turn: the count is the person's
+            response = tills[n % 2].post("/counter/unlock/", {"staff": cashier_a.pk, "pin": "1111"})
+            content = response.content
+        return content
+
+    assert b"Try again in 15 minutes" in wrong(5)
+    lockout = PinLockout.objects.get(staff=cashier_a)
+    assert lockout.level == 1 and lockout.device == device  # the fifth was on the first
+    right = {"staff": cashier_a.pk, "pin": PINS["Carlos"]}
+    assert b"Too many wrong PINs" in tills[1].post("/counter/unlock/", right).content
+
+    PinLockout.objects.filter(pk=lockout.pk).update(locked_until=timezone.now())  # time passes
+    assert b"Try again in an hour" in wrong(5)
+    PinLockout.objects.filter(pk=lockout.pk).update(locked_until=timezone.now())
+    assert b"Ask the owner to let you try again" in wrong(5)
+    PinLockout.objects.filter(pk=lockout.pk).update(locked_until=None)  # no time lifts it
+    assert b"Ask the owner" in tills[0].post("/counter/unlock/", right).content
+
+    # The owner is told on the overview, and lets them try again.
+    office = Client()
+    office.force_login(owner.user)
+    overview = office.get("/")
+    assert b"Locked out of the counters" in overview.content and b"Carlos" in overview.content
+    counters.lift_lockout(cashier_a, by=owner)
+    assert tills[1].post("/counter/unlock/", right).status_code == 302
+    assert PinLockout.objects.get().level == 0
+    levels = [e.after["level"] for e in AuditEvent.objects.filter(action="pin.locked_out")]
+    assert levels == [1, 2, 3]
 
 
 def test_the_lockout_passes_after_fifteen_minutes(device, with_pins, cashier_a):

@@ -419,7 +419,13 @@ def unlock(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def lock(request: HttpRequest) -> HttpResponse:
-    access.close(request)
+    """Lock the counter; a back-office login in this browser (the owner who enrolled it,
+    a manager who looked something up) ends with it, so the next person at the till
+    finds neither open."""
+    if request.user.is_authenticated:
+        logout(request)  # the whole session, the counter's state with it (audited)
+    else:
+        access.close(request)
     return redirect("counter_unlock")
 
 

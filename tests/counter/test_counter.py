@@ -153,6 +153,15 @@ def test_the_counter_locks_after_the_idle_time_and_with_the_lock_button(till, bu
     assert client.get("/counter/")["Location"] == "/counter/unlock/"
 
 
+def test_lock_also_ends_a_back_office_login_in_that_browser(till, owner):
+    till.force_login(owner.user)
+    assert till.get("/customers/").status_code == 200
+    till.post("/counter/lock/")
+    assert till.get("/customers/")["Location"].startswith("/login/")
+    assert till.get("/counter/")["Location"] == "/counter/unlock/"  # still a counter
+    assert AuditEvent.objects.filter(action="logout", staff=owner).exists()
+
+
 def test_a_scan_opens_the_customer_and_a_name_or_four_digits_find_them(till, maria):
     card = maria.cards.get()
     assert till.get("/counter/", {"q": card.url})["Location"] == f"/counter/c/{maria.code}/"

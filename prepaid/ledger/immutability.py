@@ -1,46 +1,35 @@
 """Database triggers that refuse UPDATE and DELETE on transfers and batches.
 
 The ORM never updates a transfer, but a bug, a hand-written SQL statement or an admin
-tool could; the database itself must refuse. One definition serves the migration, and
-the test suite (which drops the triggers around its own table flush on SQLite).
-PostgreSQL's TRUNCATE is a separate privilege and does not fire row triggers: production
-roles should not be granted it (see docs/ledger.md).
+tool could; the database itself must refuse. The triggers are those of every record
+table (``prepaid.lib.immutable``); on PostgreSQL the ledger keeps the function its first
+migration made, ``ledger_refuse_change()``, which the migrations since recreate. The
+test suite drops them around its own table flush on SQLite. PostgreSQL's TRUNCATE is a
+separate privilege and does not fire row triggers: production roles should not be
+granted it (see docs/ledger.md).
 """
 
 from __future__ import annotations
 
+from prepaid.lib import immutable
+
 TABLES = ("ledger_transfer", "ledger_batch")
-MESSAGE = "ledger rows are immutable: correct them with a reversal"
+MESSAGE = immutable.LEDGER
 
 
 def create_sql(vendor: str) -> list[str]:
-    if vendor == "sqlite":
-        return [
-            f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;"
-            for table in TABLES
-            for action in ("UPDATE", "DELETE")
-        ]
-    if vendor == "postgresql":
-        function = (
-            "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger "
-            f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{MESSAGE}'; END; $$;"
-        )
-        return [function] + [
-            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();"
-            for table in TABLES
-        ]
-    raise NotImplementedError(f"no immutability triggers for {vendor}")
+    if vendor != "postgresql":
+        return immutable.create_sql(vendor, TABLES)
+    function = (
+        "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{MESSAGE}'; END; $$;"
+    )
+    return [function] + [
+        f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();"
+        for table in TABLES
+    ]
 
 
 def drop_sql(vendor: str) -> list[str]:
-    if vendor == "sqlite":
-        return [
-            f"DROP TRIGGER IF EXISTS {table}_no_{action.lower()};"
-            for table in TABLES
-            for action in ("UPDATE", "DELETE")
-        ]
-    if vendor == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {table}_immutable ON {table};" for table in TABLES]
-    raise NotImplementedError(f"no immutability triggers for {vendor}")
+    return immutable.drop_sql(vendor, TABLES)

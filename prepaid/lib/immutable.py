@@ -1,6 +1,5 @@
 """Database triggers that refuse UPDATE and DELETE on tables whose rows are records:
-the audit trail and the lines of sales (the ledger's transfers and batches have their
-own, ``prepaid.ledger.immutability``, of the same shape).
+the ledger's transfers and batches, the lines of sales and the audit trail.
 
 The ORM never changes these rows; a bug, a hand-written statement or an admin tool
 could, so the database itself refuses. On SQLite a migration that rebuilds one of these
@@ -11,13 +10,18 @@ must run ``drop_sql`` + ``create_sql`` again after, as the ledger's migrations d
 from __future__ import annotations
 
 # The tables, each with what the database answers an attempt to change a row.
+LEDGER = "ledger rows are immutable: correct them with a reversal"
 TABLES = {
+    "ledger_transfer": LEDGER,
+    "ledger_batch": LEDGER,
     "staff_auditevent": "the audit trail is append-only",
     "sales_saleline": "sale lines are immutable: correct the sale with a reversal",
 }
 
 
 def create_sql(vendor: str, tables: tuple[str, ...]) -> list[str]:
+    """On PostgreSQL one function, ``prepaid_refuse_change(message)``, serves every table
+    but the ledger's, whose function came first (``prepaid.ledger.immutability``)."""
     if vendor == "sqlite":
         return [
             f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -468,11 +468,7 @@ def cards_by_code(
         (Account, "w", True),
         (Account, "b", True),
         (Product, "p", False),
-        (PunchCard, "c", False),
-        (Account, "a", False),
-        (Account, "hi", True),
-        (Account, "hd", True),
-        (Account, "hr", True),
+        *_CARD_TABLES,
         extra=[_ALSO_COUNT],
         tail=_locking(_HELD_BY_CODE, "c", "a"),
         params=[
@@ -532,6 +528,15 @@ def _none_also() -> QuerySet[PunchCardProduct]:
     return empty
 
 
+# A card, its account and the house accounts its uses move, as both lock queries read
+# them (``_HOUSE``), for ``_held``.
+_CARD_TABLES: tuple[tuple[type[Model], str, bool], ...] = (
+    (PunchCard, "c", False),
+    (Account, "a", False),
+    (Account, "hi", True),
+    (Account, "hd", True),
+    (Account, "hr", True),
+)
 # How many more products a card is good for (most: none).
 _ALSO_COUNT = "(SELECT COUNT(*) FROM programs_punchcardproduct y WHERE y.card_id = c.id)"
 
@@ -569,11 +574,7 @@ def _lock_cards(
     found = []
     house: dict[tuple[str, int, str], Account] = {}
     for card, account, *accounts, also in rows.joined_all(
-        (PunchCard, "c", False),
-        (Account, "a", False),
-        (Account, "hi", True),
-        (Account, "hd", True),
-        (Account, "hr", True),
+        *_CARD_TABLES,
         extra=[_ALSO_COUNT],
         tail=_locking(_CARDS_LEFT, "c", "a"),
         params=[

@@ -8,7 +8,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import connection
 
 from prepaid.customers import services as customers
 from prepaid.ledger.verify import verify
@@ -17,18 +17,10 @@ from prepaid.sales import services as sales
 from prepaid.sales.models import SaleLine
 from prepaid.staff import audit
 from prepaid.staff.models import AuditEvent
+from tests.conftest import refused
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(sql: str, params: list[object]) -> bool:
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-    except (IntegrityError, DatabaseError):
-        return True
-    return False
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.sales import services as sales
+from tests.conftest import refused
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -17,15 +17,6 @@ pytestmark = pytest.mark.django_db
 def posted(actor):
     customer = make_customer(balance="10.00", actor=actor)
     return Transfer.objects.get(batch__customer=customer)
-
-
-def refused(sql: str, params: list[object]) -> bool:
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-    except (IntegrityError, DatabaseError):
-        return True
-    return False
 
 
 def test_a_transfer_cannot_be_updated(posted):

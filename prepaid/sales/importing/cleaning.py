@@ -12,15 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import from_excel
 
 from prepaid.customers.models import Customer
-from prepaid.customers.services import birthday_possible
+from prepaid.customers.services import birthday_possible, email_possible
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import (
     AmountTooLarge,
@@ -249,10 +247,8 @@ def _phone(values: Values, cell: object, rules: Rules) -> None:
 def _email(values: Values, cell: object, rules: Rules) -> None:
     text = text_of(cell)
     email = text.lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise InvalidCell(_("“%(value)s” is not an email address.") % {"value": text}) from None
+    if not email_possible(email):
+        raise InvalidCell(_("“%(value)s” is not an email address.") % {"value": text})
     _clean_text(values, "email", email)
 
 

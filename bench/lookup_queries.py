@@ -7,10 +7,12 @@ Each query is made from one random customer (its ``source``), so it finds someth
   fragment of an accented name typed without accents ("jose", "pena", "zoe");
   ``chinese``: two characters, a whole name (王芳) or part of a three-character one
   (秀英); ``short``: one or two letters ("jo", "m") or one Chinese character (王).
-* phone — ``last4``: the last four digits; ``fragment``: 6–8 digits from the
-  international or national form, sometimes with a space or dash ("0917 123").
-* email — ``full``: the whole address; ``partial``: part of it up to the "@" and maybe
-  a few letters of the domain ("santos482@gm"). Without an "@" text is a name query.
+* phone — ``last4``: the last four digits; ``tail``: the last 5–8 digits, or the whole
+  number in international or national form, sometimes with a space or dash
+  ("1234 567", "0917 123 4567"). Phone numbers are sealed: only their end is found.
+* email — ``full``: the whole address; ``partial``: its beginning up to the "@" and
+  maybe a few letters of the domain ("santos482@gm"). Without an "@" text is a name
+  query.
 * scan — ``url``: a card's QR URL; ``token``: the bare token; ``code``: the customer
   code as printed, in lower case, or without its dash. These go to ``lookup.resolve``.
 """
@@ -27,7 +29,7 @@ from prepaid.lib.text import fold, is_cjk
 CARD_SITE = "https://shop.example.com"  # resolve() reads only the path of a card URL
 VARIANTS = {
     "name": ("prefix", "inner", "accent-free", "chinese", "short"),
-    "phone": ("last4", "fragment"),
+    "phone": ("last4", "tail"),
     "email": ("full", "partial"),
     "scan": ("url", "token", "code"),
 }
@@ -40,7 +42,7 @@ DRAWN_FROM = {
     "chinese": "chinese",
     "short": None,
     "last4": "phone",
-    "fragment": "phone",
+    "tail": "phone",
     "full": "email",
     "partial": "email",
 }
@@ -111,12 +113,12 @@ def last4(people: Population, index: int, rng: random.Random) -> str | None:
     return people.phones[index][-4:]
 
 
-def fragment(people: Population, index: int, rng: random.Random) -> str | None:
-    """6–8 digits of the international or national form, maybe split by a space or dash."""
+def tail(people: Population, index: int, rng: random.Random) -> str | None:
+    """The last 5–8 digits, or the whole international or national form, maybe split by
+    a space or dash."""
     digits = rng.choice(people.search_phones[index].split())
-    size = min(rng.randint(6, 8), len(digits))
-    start = rng.randint(0, len(digits) - size)
-    piece = digits[start : start + size]
+    size = rng.choice((rng.randint(5, 8), len(digits)))
+    piece = digits[-size:]
     if rng.random() < 0.3:
         cut = rng.randint(2, len(piece) - 2)
         piece = f"{piece[:cut]}{rng.choice(' -')}{piece[cut:]}"
@@ -128,10 +130,9 @@ def full(people: Population, index: int, rng: random.Random) -> str | None:
 
 
 def partial(people: Population, index: int, rng: random.Random) -> str | None:
-    """The address typed up to the "@" and a little after, maybe from inside its name."""
+    """The address typed up to the "@" and a little after."""
     local, domain = people.emails[index].split("@")
-    start = rng.randint(0, len(local) // 2)
-    return f"{local[start:]}@{domain[: rng.randint(0, 4)]}"
+    return f"{local}@{domain[: rng.randint(0, 4)]}"
 
 
 def url(people: Population, index: int, rng: random.Random) -> str | None:
@@ -155,7 +156,7 @@ MAKERS: dict[str, Maker] = {
     "chinese": chinese,
     "short": short,
     "last4": last4,
-    "fragment": fragment,
+    "tail": tail,
     "full": full,
     "partial": partial,
     "url": url,

@@ -1,6 +1,6 @@
 """The ``prepaid`` command: Django's management commands with prepaid's settings.
 
-``prepaid serve``, ``webhooks``, ``init``, ``demo``, ``verify``, ``token``, ``backup``,
+``prepaid serve``, ``webhooks``, ``init``, ``demo``, ``verify``, ``token``, ``keys``, ``backup``,
 ``restore`` are prepaid's own; any other Django command (``migrate``, ``check --deploy``…)
 works too.
 

@@ -50,6 +50,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# The keys that seal the customers' personal data (prepaid/lib/sealing.py), unless they
+# come from PREPAID_DATA_KEYS. Without them the contact data cannot be read: keep a copy
+# apart from the backups (docs/privacy.md).
+DATA_KEYS_FILE = Path(os.getenv("PREPAID_DATA_KEYS_FILE") or DATA_DIR / "data_keys")
 DEBUG = envbool("DEBUG", "False")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
@@ -150,6 +154,9 @@ SQLITE_OPTIONS = {
     "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
     "init_command": (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+        # Deleted and overwritten content is zeroed, not left in free space: an erased
+        # customer's name does not linger in the file (docs/privacy.md).
+        " PRAGMA secure_delete=ON;"
         f" PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000};"
     ),
 }

@@ -31,6 +31,8 @@ urlpatterns = [
     path("customers/<str:code>/notes/", customers.customer_note, name="customer_note"),
     path("customers/<str:code>/cards/", customers.customer_card, name="customer_card"),
     path("customers/<str:code>/close/", customers.customer_close, name="customer_close"),
+    path("customers/<str:code>/data.json", customers.customer_data, name="customer_data"),
+    path("customers/<str:code>/erase/", customers.customer_erase, name="customer_erase"),
     path(
         "customers/<str:code>/reverse/<int:batch_id>/",
         customers.customer_reverse,

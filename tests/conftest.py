@@ -27,6 +27,14 @@ def _database_is_the_one_asked_for(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _one_key_file():
+    """The commands the tests start (a webhook worker, a server) read the personal data
+    this process sealed: they share its key file (prepaid/lib/sealing.py)."""
+    os.environ.setdefault("PREPAID_DATA_KEYS_FILE", str(settings.DATA_KEYS_FILE))
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _flushable_ledger():
     """Let the test runner empty the ledger tables between transactional tests.
 

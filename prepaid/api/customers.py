@@ -25,6 +25,8 @@ from prepaid.api.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerPatch,
+    ErasureIn,
+    ErasureOut,
     ErrorOut,
     Input,
     TransactionPage,
@@ -34,8 +36,10 @@ from prepaid.customers.models import Customer
 from prepaid.operations import present
 from prepaid.operations.customers import Contact, IssueCard, RegisterCustomer, UpdateCustomer
 from prepaid.operations.envelope import Operation, run
+from prepaid.operations.privacy import EraseCustomer, export
 from prepaid.reports.customers import with_balances
 from prepaid.sales import services as sales
+from prepaid.staff import audit
 from prepaid.staff.models import ApiToken, Business
 
 router = Router(tags=["customers"])
@@ -162,6 +166,41 @@ def update_customer(request: HttpRequest, code: str, body: CustomerPatch) -> dic
     token = require(request, "customers.write")
     operation = UpdateCustomer(code, _contact(body), credit_limit_minor=_limit(body.credit_limit))
     return run(operation, actor=actor(token), scope=scope_of(token)).data
+
+
+@router.get(
+    "/customers/{code}/export",
+    response={200: dict[str, Any], **ERRORS},
+    **endpoint(
+        "customers.export",
+        "Everything kept about a customer",
+        description="For an access request: the profile, consents, cards, notes, tags,"
+        " every transaction and the recorded changes, as JSON (recorded in the audit"
+        " trail).",
+    ),
+)
+def export_customer(request: HttpRequest, code: str) -> dict[str, Any]:
+    token = require(request, "customers.export")
+    person = customer_by_code(code)
+    audit.record("customer.exported", f"customer:{person.code}", by=token)
+    return export(person)
+
+
+@router.post(
+    "/customers/{code}/erasure",
+    response={200: ErasureOut, 409: ErrorOut, **ERRORS},
+    **endpoint(
+        "customers.erase",
+        "Erase a customer's personal data",
+        description="For an erasure request, with a reason: the name becomes a placeholder;"
+        " phone, e-mail, address, birthday and notes are gone for good; the cards are"
+        " revoked. The ledger, its amounts and the customer code stay. Refused with"
+        " `balance_not_zero` while the balance is not zero.",
+    ),
+)
+def erase_customer(request: HttpRequest, code: str, body: ErasureIn) -> Status[dict[str, Any]]:
+    token = require(request, "customers.erase")
+    return _answer(token, EraseCustomer(code, body.reason))
 
 
 @router.post(

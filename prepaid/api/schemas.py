@@ -163,6 +163,18 @@ class CustomerPage(Schema):
     next: str | None = Field(description="Cursor of the next page, or null")
 
 
+class ErasureIn(Input):
+    reason: str = Field(
+        min_length=1, max_length=255, examples=["The customer asked to be forgotten"]
+    )
+
+
+class ErasureOut(Schema):
+    code: str = Field(examples=["K7M2-Q9XA"])
+    erased: bool
+    erased_at: datetime
+
+
 class CardIn(Input):
     replace: bool = Field(False, description="Revoke the customer's current cards first")
 

@@ -3,6 +3,7 @@ cards (issue, replace, print) and closing an account."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +29,7 @@ from prepaid.ledger.models import Batch, PaymentMethod
 from prepaid.lib.money import AmountTooLarge, from_minor, to_minor, too_large
 from prepaid.lib.numbers import whole_number
 from prepaid.lib.phones import display_phone
+from prepaid.operations import privacy
 from prepaid.operations.customers import (
     CloseAccount,
     Contact,
@@ -36,12 +39,14 @@ from prepaid.operations.customers import (
 )
 from prepaid.operations.envelope import Operation
 from prepaid.operations.money import Reversal
+from prepaid.operations.privacy import EraseCustomer
 from prepaid.operations.programs import RefundPunchCard
 from prepaid.programs import services as programs
 from prepaid.programs.models import PunchCard
 from prepaid.reports import customers as customer_report
 from prepaid.sales import points
 from prepaid.sales import services as sales
+from prepaid.staff import audit
 from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
 from prepaid.web.people import allowed
@@ -113,8 +118,40 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
         "can_refund_cards": Business.get().punch_card_refunds and allowed(request.staff, "refund"),
         "methods": PaymentMethod.objects.filter(active=True),
         "reversal_key": uuid.uuid4().hex,
+        "can_export": allowed(request.staff, "customers.export"),
+        "can_erase": allowed(request.staff, "customers.erase"),
     }
     return render(request, "backoffice/customer.html", context)
+
+
+@requires("customers.export")
+def customer_data(request: StaffRequest, code: str) -> HttpResponse:
+    """Everything kept about the customer, as a JSON download (an access request)."""
+    customer = _customer(code)
+    audit.record("customer.exported", f"customer:{customer.code}", by=request.staff)
+    text = json.dumps(privacy.export(customer), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    response = HttpResponse(text, content_type="application/json; charset=utf-8")
+    name = f"customer-{customer.code}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@requires("customers.erase")
+def customer_erase(request: StaffRequest, code: str) -> HttpResponse:
+    """Erase the customer's personal data, on their request: a reason, and a tick to
+    say it cannot be undone."""
+    customer = _customer(code)
+    if request.POST.get("understood") != "1":
+        messages.error(request, _("Tick the box to confirm that erasing cannot be undone."))
+        return redirect("customer", code=customer.code)
+    try:
+        perform(request, EraseCustomer(customer.code, request.POST.get("reason", "")))
+    except Refusal as refusal:
+        messages.error(request, refusal.message())
+    else:
+        messages.success(request, _("The customer's personal data is erased."))
+    return redirect("customer", code=customer.code)
 
 
 @require_POST

@@ -7,6 +7,7 @@ trail (who, when, before and after).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +36,8 @@ from prepaid.backoffice.shop_forms import (
 from prepaid.catalog import services as catalog
 from prepaid.catalog import tiers
 from prepaid.catalog.models import BonusRule, Product, Tier, TopUpPlan
+from prepaid.customers import services as customers
+from prepaid.customers.models import Customer
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
 from prepaid.programs import services as programs
@@ -475,6 +478,18 @@ def revoke_token(request: StaffRequest, token_id: int) -> HttpResponse:
 # -- activity -------------------------------------------------------------------------------
 
 
+def _reveal(events: Iterable[AuditEvent]) -> None:
+    """Open the sealed personal values of the customers' events (their own keys; an
+    erased customer's show as erased)."""
+    codes = {e.subject.partition(":")[2] for e in events if e.subject.startswith("customer:")}
+    people = {c.code: c for c in Customer.objects.filter(code__in=codes)}
+    for event in events:
+        kind, _, code = event.subject.partition(":")
+        person = people.get(code) if kind == "customer" else None
+        event.before = customers.revealed(person, event.before)
+        event.after = customers.revealed(person, event.after)
+
+
 @requires("activity")
 def activity(request: StaffRequest) -> HttpResponse:
     events = AuditEvent.objects.select_related("staff", "api_token", "store").order_by("-id")
@@ -482,6 +497,7 @@ def activity(request: StaffRequest) -> HttpResponse:
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    _reveal(page.object_list)
     actions = sorted(
         {a.split(".")[0] for a in AuditEvent.objects.values_list("action", flat=True).distinct()}
     )

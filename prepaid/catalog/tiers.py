@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prepaid.catalog.models import CustomerTier, Product, Tier, TierPrice
+from prepaid.customers import services as customers
 from prepaid.customers.models import Customer, Note
 from prepaid.lib import rows
 from prepaid.lib.money import MAX_MINOR
@@ -173,7 +174,7 @@ def _move(
         before={"tier": names[0]},
         after={"tier": names[1], "qualifying_minor": amount},
     )
-    Note.objects.create(customer=customer, kind=Note.Kind.TIER, text=f"{names[0]} → {names[1]}")
+    customers.add_note(customer, f"{names[0]} → {names[1]}", kind=Note.Kind.TIER, by=None)
 
 
 def review(now: datetime | None = None) -> int:

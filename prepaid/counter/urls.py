@@ -11,6 +11,7 @@ urlpatterns = [
     path("lock/", views.lock, name="counter_lock"),
     path("enroll/", views.enroll, name="counter_enroll"),
     path("c/<str:code>/", views.customer, name="counter_customer"),
+    path("c/<str:code>/check/", views.check, name="counter_check"),
     path("c/<str:code>/sell/", views.sell, name="counter_sell"),
     path("c/<str:code>/top-up/", views.top_up, name="counter_top_up"),
     path("c/<str:code>/punch-card/", views.package, name="counter_package"),

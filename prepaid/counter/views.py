@@ -9,6 +9,10 @@ is charged twice.
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -17,6 +21,7 @@ from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -50,7 +55,7 @@ from prepaid.reports.customers import history, last_sale, with_balances
 from prepaid.reports.queries import customer_change
 from prepaid.sales import points
 from prepaid.sales import services as sales
-from prepaid.staff import counters
+from prepaid.staff import audit, counters
 from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
 from prepaid.web.people import allowed, staff_of
@@ -63,6 +68,68 @@ def _customer(code: str) -> Customer:
     if canonical is None:
         raise Http404
     return get_object_or_404(Customer, code=canonical)
+
+
+# -- a lost card's holder -----------------------------------------------------------------
+# After "Lost card: replace", the old card no longer scans, but its printed code (and the
+# customer's name) still find the customer. For REPLACED_CHECK after a card was revoked,
+# the panel opens only for whoever shows a card in use, or tells the last four digits of
+# the customer's phone (the cashier vouches instead when there is no phone). The code
+# stays the customer's: integrations and the ledger's exports know them by it.
+REPLACED_CHECK = timedelta(days=30)
+CHECKED = "counter_checked"  # session: the codes whose holder was checked here
+
+
+def replaced_since(customer: Customer) -> datetime | None:
+    """When a card of the customer was last revoked, if within ``REPLACED_CHECK``."""
+    since = timezone.now() - REPLACED_CHECK
+    revoked = customer.cards.filter(revoked_at__gte=since).order_by("-revoked_at")
+    return revoked.values_list("revoked_at", flat=True).first()
+
+
+def _mark_checked(request: HttpRequest, customer: Customer) -> None:
+    checked = [code for code in request.session.get(CHECKED, []) if code != customer.code]
+    request.session[CHECKED] = [*checked[-49:], customer.code]
+
+
+def holder_checked(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The customer panel and its forms, for a customer whose card was replaced lately,
+    only once their holder was checked at this counter (``check``)."""
+
+    @wraps(view)
+    def checked_view(request: CounterRequest, code: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        person = _customer(code)
+        if person.code not in request.session.get(CHECKED, []) and replaced_since(person):
+            return redirect("counter_check", code=person.code)
+        return view(request, code, *args, **kwargs)
+
+    return checked_view
+
+
+@at_counter
+def check(request: CounterRequest, code: str) -> HttpResponse:
+    """Ask for the last four digits of the phone of a customer whose card was replaced
+    lately (or, without a phone, for the cashier's word); audited either way."""
+    person = _customer(code)
+    since = replaced_since(person)
+    if since is None or person.code in request.session.get(CHECKED, []):
+        return redirect("counter_customer", code=person.code)
+    wrong = False
+    if request.method == "POST":
+        digits = "".join(ch for ch in request.POST.get("digits", "") if ch.isdigit())
+        if person.phone:
+            passed = hmac.compare_digest(digits.encode(), person.phone[-4:].encode())
+        else:
+            passed = request.POST.get("vouch") == "1"
+        how = "phone" if person.phone else "vouched"
+        action = "customer.holder_checked" if passed else "customer.holder_check_failed"
+        audit.record(action, f"customer:{person.code}", by=request.cashier, after={"how": how})
+        if passed:
+            _mark_checked(request, person)
+            return redirect("counter_customer", code=person.code)
+        wrong = True
+    context = {"customer": person, "since": since, "wrong": wrong, "has_phone": bool(person.phone)}
+    return render(request, "counter/check.html", context, status=200)
 
 
 # -- identify ---------------------------------------------------------------------------
@@ -84,6 +151,9 @@ def home(request: CounterRequest) -> HttpResponse:
     ``q``: a card or code opens its customer at once, and so does a single match."""
     query = request.GET.get("q", "").strip()
     results: list[Customer] = []
+    if query and (holder := lookup.by_live_card(query)) is not None:
+        _mark_checked(request, holder)  # a card in use was scanned: its holder is known
+        return redirect("counter_customer", code=holder.code)
     if query:
         results = lookup.search(query, limit=RESULTS)  # a card or code comes back alone
         if len(results) == 1:
@@ -161,6 +231,7 @@ def _panel(
 
 
 @at_counter
+@holder_checked
 def customer(request: CounterRequest, code: str) -> HttpResponse:
     return _panel(request, _customer(code), show_top_up=request.GET.get("top_up") == "1")
 
@@ -212,6 +283,7 @@ def _original(stored: Any) -> HttpResponse:
 
 @require_POST
 @at_counter
+@holder_checked
 def sell(request: CounterRequest, code: str) -> HttpResponse:
     person = _customer(code)
     form = SellForm(request.POST)
@@ -234,6 +306,7 @@ def sell(request: CounterRequest, code: str) -> HttpResponse:
 
 @require_POST
 @at_counter
+@holder_checked
 def top_up(request: CounterRequest, code: str) -> HttpResponse:
     person = _customer(code)
     form = TopUpForm(request.POST)
@@ -269,6 +342,7 @@ def top_up(request: CounterRequest, code: str) -> HttpResponse:
 
 @require_POST
 @at_counter
+@holder_checked
 def package(request: CounterRequest, code: str) -> HttpResponse:
     """Sell a punch card: the package, paid by a payment method."""
     person = _customer(code)
@@ -291,6 +365,7 @@ def package(request: CounterRequest, code: str) -> HttpResponse:
 
 @require_POST
 @at_counter
+@holder_checked
 def use_points(request: CounterRequest, code: str) -> HttpResponse:
     """The customer's points (all they hold, as the button offers) become bonus money."""
     person = _customer(code)

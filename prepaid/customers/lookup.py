@@ -3,7 +3,14 @@
 1. Scanned text — a card URL, a bare card token, a customer code — resolves straight to
    its customer (``resolve``). A revoked card never resolves.
 2. Anything else is a ranked search (``search``) by what the text looks like: an email,
-   4+ digits of a phone number, or part of a name.
+   the last 4 or more digits of a phone number (or all of them), or part of a name.
+
+Phone numbers and e-mail addresses are sealed (``customers.models``): they are found by
+blind indexes, keyed hashes of the last four digits, of the address and of the part
+before its "@". The customers with those last four digits are few (one in 10,000 of
+them), so longer digits are checked against each one's opened phone number. A fragment
+from the middle of a number, or the middle of an address, no longer finds anyone: no
+index of those exists to leak them.
 
 Name search is case- and accent-insensitive (names are stored folded). Substrings of
 three characters or more use the engine's trigram index (PostgreSQL pg_trgm, SQLite FTS5
@@ -25,6 +32,7 @@ from django.db.models.functions import StrIndex
 
 from prepaid.customers import search_indexes
 from prepaid.customers.models import Card, Customer, NameKey
+from prepaid.lib import sealing
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.text import fold
 
@@ -35,17 +43,40 @@ CANDIDATES = 500
 
 def resolve(scanned: str) -> Customer | None:
     """The customer a scanned or typed card URL, token or code stands for, or None."""
-    text = scanned.replace("\x00", "").strip()
-    if "/c/" in text:
-        path = urlsplit(text).path if "://" in text else text
-        text = path.rsplit("/c/", 1)[-1].strip("/")
+    text = _card_text(scanned)
     if TOKEN.match(text):
-        card = Card.objects.select_related("customer").filter(token=text).first()
+        card = (
+            Card.objects.select_related("customer")
+            .filter(token_digest=sealing.digest(text))
+            .first()
+        )
         if card is not None:
             return card.customer if card.revoked_at is None else None
     if code := normalize_code(text):
         return Customer.objects.filter(code=code).first()
     return None
+
+
+def by_live_card(scanned: str) -> Customer | None:
+    """The customer whose card in use was scanned (its URL or token), or None: unlike
+    a typed code or name, proof of holding the card."""
+    text = _card_text(scanned)
+    if not TOKEN.match(text):
+        return None
+    card = (
+        Card.objects.select_related("customer")
+        .filter(token_digest=sealing.digest(text), revoked_at__isnull=True)
+        .first()
+    )
+    return card.customer if card is not None else None
+
+
+def _card_text(scanned: str) -> str:
+    text = scanned.replace("\x00", "").strip()
+    if "/c/" in text:
+        path = urlsplit(text).path if "://" in text else text
+        text = path.rsplit("/c/", 1)[-1].strip("/")
+    return text
 
 
 @dataclass(frozen=True)
@@ -73,16 +104,52 @@ def search(text: str, *, limit: int = LIMIT) -> list[Customer]:
     if query.digits:
         if len(query.digits) < 4:
             return []
-        return _ranked(_contains("search_phone", query.digits), limit)
+        return _by_phone(query.digits, limit)
     if "@" in query.folded:
-        # A whole address is one index look-up; its ~35 trigrams would cost far more.
-        exact = Customer.objects.filter(email=query.folded).exclude(email="").first()
+        exact = Customer.objects.filter(
+            email_index__in=sealing.blinds("email", query.folded)
+        ).first()
         if exact is not None:
             return [exact]
-        return _ranked(_contains("email", query.folded, piece=_email_piece(query.folded)), limit)
+        return _by_email_start(query.folded, limit)
     if not query.folded:
         return []
     return _by_name(query.folded, limit)
+
+
+def _by_phone(digits: str, limit: int) -> list[Customer]:
+    """Customers whose phone number, as typed in either form (international or
+    national), ends with ``digits``: the few with its last four, checked one by one."""
+    tails = sealing.blinds("tail", digits[-4:])
+    candidates = list(Customer.objects.filter(phone_tail__in=tails).order_by()[:CANDIDATES])
+    if len(digits) > 4:
+        candidates = [c for c in candidates if _ends_with(c.phone, digits)]
+    return _best(candidates, limit)
+
+
+def _ends_with(phone: str, digits: str) -> bool:
+    """Whether ``phone`` (E.164) is the number whose end was typed as ``digits``, in its
+    international form ("639171234567", "171234567") or its national one, whose trunk
+    zero E.164 leaves out ("09171234567"). No parsing: a candidate costs a comparison."""
+    international = phone.lstrip("+")
+    national = digits.lstrip("0")
+    return international.endswith(digits) or (
+        national != digits and international.endswith(national)
+    )
+
+
+def _by_email_start(fragment: str, limit: int) -> list[Customer]:
+    """Customers whose address starts with ``fragment`` ("santos87@gm"): those with its
+    part before the "@", checked one by one."""
+    local = fragment.partition("@")[0]
+    locals_ = sealing.blinds("local", local)
+    candidates = Customer.objects.filter(email_local__in=locals_).order_by()[:CANDIDATES]
+    return _best([c for c in candidates if c.email.startswith(fragment)], limit)
+
+
+def _best(customers: list[Customer], limit: int) -> list[Customer]:
+    """The first ``limit`` by folded name, then id (as ``_ranked``)."""
+    return sorted(customers, key=lambda c: (c.search_name, c.pk))[:limit]
 
 
 def _by_name(folded: str, limit: int) -> list[Customer]:
@@ -135,25 +202,6 @@ def _prefix(column: str, text: str) -> dict[str, str]:
     return {f"{column}__gte": text, f"{column}__lt": text + "\U0010ffff"}
 
 
-EMAIL_PIECE = 8  # characters before the "@" that the index is asked about
-
-
-def _email_piece(fragment: str) -> str:
-    """The part of a partial email address worth asking the trigram index about: the
-    last EMAIL_PIECE characters before the "@", and the "@" ("ria.santos87@gm" →
-    "santos87@"); the whole fragment when fewer than three characters precede it.
-
-    Every trigram of the text costs the index a list of the addresses that contain it.
-    Those of the domain ("@gm", "gma", "mai") and of common names ("ria", "san") are
-    long lists that narrow little; the end of the local part, often digits, is the rare
-    part. ``_contains`` then keeps only the addresses holding the whole fragment.
-    """
-    local, at, _domain = fragment.partition("@")
-    if len(local) < 3:
-        return fragment
-    return local[-EMAIL_PIECE:] + at
-
-
 def _contains(column: str, fragment: str, *, piece: str = "") -> list[tuple[str, int]]:
     """(folded name, id) of customers whose ``column`` contains ``fragment``, through the
     trigram index, without ORDER BY, so the database stops at CANDIDATES.
@@ -161,6 +209,8 @@ def _contains(column: str, fragment: str, *, piece: str = "") -> list[tuple[str,
     ``piece``, a part of the fragment, is what the index is asked about; every row it
     finds is then checked for the whole fragment by a plain substring test (``strpos``,
     ``instr``) that no index serves, before the cap: the same answers, fewer trigrams.
+    (Only the name is searched so now; the piece served the e-mail addresses before they
+    were sealed.)
 
     At most CANDIDATES matches are ranked: a three-letter fragment can match a tenth of a
     million customers, and the person will type one more letter long before they read

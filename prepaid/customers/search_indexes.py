@@ -1,15 +1,19 @@
 """Substring indexes for customer lookup, one definition per engine.
 
-PostgreSQL: pg_trgm GIN indexes answer ``LIKE '%frag%'`` on the folded name, the phone
-digits and the email. SQLite: an FTS5 table with the trigram tokenizer mirrors the same
-columns of ``customers_customer`` (external content, kept in step by triggers), and
-``LIKE`` on it uses the index. Prefix queries on names and the ``NameKey`` table use
-ordinary B-tree indexes, plus a pattern-ops index on PostgreSQL for ``LIKE 'jo%'``.
+PostgreSQL: pg_trgm GIN indexes answer ``LIKE '%frag%'`` on the folded name. SQLite: an
+FTS5 table with the trigram tokenizer mirrors the same column of ``customers_customer``
+(external content, kept in step by triggers), and ``LIKE`` on it uses the index. Prefix
+queries on names and the ``NameKey`` table use ordinary B-tree indexes, plus a
+pattern-ops index on PostgreSQL for ``LIKE 'jo%'``.
+
+Phone numbers and e-mail addresses are sealed, found by their blind indexes
+(``customers.models``); until migration 0005 they had trigram indexes too (``LEGACY``).
 """
 
 from __future__ import annotations
 
-COLUMNS = ("search_name", "search_phone", "email")
+COLUMNS = ("search_name",)
+LEGACY = ("search_phone", "email")  # columns indexed before they were sealed
 
 
 def create_sql(vendor: str) -> list[str]:
@@ -52,7 +56,7 @@ def create_sql(vendor: str) -> list[str]:
 def drop_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [
-            *(f"DROP INDEX IF EXISTS customers_{column}_trgm" for column in COLUMNS),
+            *(f"DROP INDEX IF EXISTS customers_{column}_trgm" for column in COLUMNS + LEGACY),
             "ALTER TABLE customers_customer ALTER COLUMN search_name "
             'TYPE varchar(120) COLLATE "default"',
             'ALTER TABLE customers_namekey ALTER COLUMN key TYPE varchar(20) COLLATE "default"',

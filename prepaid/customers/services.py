@@ -8,6 +8,7 @@ so they are in ``sales.services``, which calls back into this module for the pro
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,12 +16,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from prepaid.customers.models import Card, Customer, NameKey, Note, Tag
-from prepaid.lib import bulk
+from prepaid.customers.models import Card, Customer, NameKey, Note, Tag, sealed_columns
+from prepaid.lib import bulk, sealing
 from prepaid.lib.codes import new_code, new_token
-from prepaid.lib.phones import PhoneError, normalize_phone, searchable_digits
+from prepaid.lib.phones import PhoneError, normalize_phone
 from prepaid.lib.text import fold, has_visible, name_keys
 from prepaid.lib.transactions import in_envelope, step, stepped
 from prepaid.staff import audit
@@ -74,10 +78,45 @@ AUDITED = (
 )
 
 
+# What the audit trail keeps sealed with the customer's key: erasing the customer
+# shreds it there too (the trail itself is append-only and hash-chained).
+PERSONAL = frozenset({"name", "phone", "email", "address", "birthday", "notes"})
+
+
 def snapshot(customer: Customer) -> dict[str, Any]:
+    """The audited values, plain: to compare before and after (see ``sealed``)."""
     values = {name: getattr(customer, name) for name in AUDITED}
     values["birthday"] = customer.birthday.isoformat() if customer.birthday else None
     return values
+
+
+def sealed(customer: Customer | NewCustomer, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` as the audit trail keeps them: the personal ones sealed with the
+    customer's key (``{"sealed": …}``), the rest (consent, limit, status) plain."""
+    return {
+        name: {"sealed": customer.seal(json.dumps(value), f"audit:{name}")}
+        if name in PERSONAL and value not in (None, "")
+        else value
+        for name, value in values.items()
+    }
+
+
+def revealed(customer: Customer | None, values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Audit ``values`` with their sealed parts opened by ``customer``'s key, for the
+    Activity page; "erased" (translated) once the customer is erased."""
+    if not values:
+        return values
+    shown: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, dict) and set(value) == {"sealed"}:
+            try:
+                if customer is None:
+                    raise sealing.Unreadable(name)
+                value = json.loads(customer.unseal(value["sealed"], f"audit:{name}"))
+            except sealing.Unreadable:
+                value = gettext("(erased)")
+        shown[name] = value
+    return shown
 
 
 def folded_name(name: str) -> str:
@@ -151,19 +190,25 @@ def _apply(customer: Customer, profile: Profile, *, by: Author) -> None:
         raise Refusal("email_consent_needs_email", field="marketing_email")
 
 
+def with_phone(phone: str) -> QuerySet[Customer]:
+    """Customers whose phone (E.164) is ``phone``: by its blind index, under every key."""
+    return Customer.objects.filter(phone_index__in=sealing.blinds("phone", phone))
+
+
+def with_email(email: str) -> QuerySet[Customer]:
+    return Customer.objects.filter(email_index__in=sealing.blinds("email", email))
+
+
 def _check_duplicates(customer: Customer) -> None:
-    # The exclusions let SQLite use the partial unique indexes (phone/email not empty).
-    others = Customer.objects.exclude(pk=customer.pk)
-    if customer.phone and (same := others.filter(phone=customer.phone).exclude(phone="").first()):
+    if customer.phone and (same := with_phone(customer.phone).exclude(pk=customer.pk).first()):
         raise DuplicateCustomer(same, field="phone")
-    if customer.email and (same := others.filter(email=customer.email).exclude(email="").first()):
+    if customer.email and (same := with_email(customer.email).exclude(pk=customer.pk).first()):
         raise DuplicateCustomer(same, field="email")
 
 
 def _save(customer: Customer) -> None:
     """Save with the search columns and name keys derived from the profile."""
     customer.search_name = folded_name(customer.name)
-    customer.search_phone = searchable_digits(customer.phone, region())
     _check_duplicates(customer)
     try:
         with step():
@@ -201,7 +246,7 @@ def register(profile: Profile, *, by: Author, store: Store | None = None) -> Cus
         f"customer:{customer.code}",
         by=by,
         store=store,
-        after=snapshot(customer),
+        after=sealed(customer, snapshot(customer)),
     )
     return customer
 
@@ -222,8 +267,8 @@ def update(customer: Customer, profile: Profile, *, by: Author) -> Customer:
             "customer.updated",
             f"customer:{locked.code}",
             by=by,
-            before={k: before[k] for k in changed},
-            after={k: after[k] for k in changed},
+            before=sealed(locked, {k: before[k] for k in changed}),
+            after=sealed(locked, {k: after[k] for k in changed}),
         )
     return locked
 
@@ -233,12 +278,10 @@ def add_note(
 ) -> Note:
     if not text.strip():
         raise Refusal("note_empty", field="text")
-    return Note.objects.create(
-        customer=customer,
-        kind=kind,
-        text=text.strip(),
-        author=by if isinstance(by, Staff) else None,
-    )
+    note = Note(customer=customer, kind=kind, author=by if isinstance(by, Staff) else None)
+    note.text = text.strip()  # sealed with the customer's key
+    note.save()
+    return note
 
 
 @stepped
@@ -257,7 +300,7 @@ def issue_card(customer: Customer, *, replace: bool = False, by: Author) -> Card
         "card.replaced" if replace else "card.issued",
         f"customer:{customer.code}",
         by=by,
-        after={"revoked": revoked, "card": card.token[:6]},
+        after={"revoked": revoked, "card": card.hint},
     )
     return card
 
@@ -266,8 +309,50 @@ def revoke_card(card: Card, *, by: Author) -> None:
     if card.revoked_at is None:
         Card.objects.filter(pk=card.pk).update(revoked_at=timezone.now())
         audit.record(
-            "card.revoked", f"customer:{card.customer.code}", by=by, after={"card": card.token[:6]}
+            "card.revoked", f"customer:{card.customer.code}", by=by, after={"card": card.hint}
         )
+
+
+ERASED_NAME = "—"  # an erased customer's name: neutral, the same in every language
+
+
+def erase_profile(customer: Customer, *, by: Author) -> None:
+    """Everything personal about ``customer`` gone for good (``sales.services.erase``
+    checks the balance first): the data key destroyed, so whatever was sealed with it
+    (the profile, the notes, the cards' tokens, the audit trail's snapshots, copies in
+    backups) can no longer be opened; the name replaced, consent withdrawn, the cards
+    revoked, the name's search keys and the blind indexes cleared. The code, the ledger
+    and the audit trail's record of who did what stay."""
+    now = timezone.now()
+    Card.objects.filter(customer=customer).update(
+        sealed_token="", revoked_at=Coalesce("revoked_at", Value(now))
+    )
+    Note.objects.filter(customer=customer).update(sealed_text="")
+    NameKey.objects.filter(customer=customer).delete()
+    customer.tags.clear()
+    erased = {
+        "name": ERASED_NAME,
+        "search_name": "",
+        "sealed_key": "",
+        "personal": "",
+        "phone_index": None,
+        "phone_tail": None,
+        "email_index": None,
+        "email_local": None,
+        "marketing_sms": False,
+        "marketing_sms_changed_at": now,
+        "marketing_sms_changed_by": by if isinstance(by, Staff) else None,
+        "marketing_email": False,
+        "marketing_email_changed_at": now,
+        "marketing_email_changed_by": by if isinstance(by, Staff) else None,
+        "status": Customer.Status.CLOSED,
+        "erased_at": now,
+        "updated_at": now,
+    }
+    Customer.objects.filter(pk=customer.pk).update(**erased)
+    for name, value in erased.items():
+        setattr(customer, name, value)
+    customer._personal, customer._data_key = None, None
 
 
 def active_cards(customer: Customer) -> list[Card]:
@@ -280,14 +365,13 @@ def active_cards(customer: Customer) -> list[Card]:
 @dataclass
 class NewCustomer:
     """A customer for ``register_many``, its values as ``_apply`` leaves them: the name's
-    spaces collapsed, the phone in E.164 with its ``searchable_digits`` as
-    ``search_phone``, the email in lower case, the rest trimmed. An empty ``code`` gets
-    a fresh one. ``register_many`` sets ``code``, ``search_name`` and ``pk``."""
+    spaces collapsed, the phone in E.164, the email in lower case, the rest trimmed. An
+    empty ``code`` gets a fresh one. ``register_many`` sets ``code``, ``search_name``,
+    ``pk`` and the data key."""
 
     name: str
     code: str = ""
     phone: str = ""
-    search_phone: str = ""
     email: str = ""
     address: str = ""
     birthday: dt.date | None = None
@@ -300,12 +384,27 @@ class NewCustomer:
     status: str = field(default=Customer.Status.ACTIVE, init=False)
     search_name: str = field(default="", init=False)
     pk: int = field(default=0, init=False)
+    data_key: bytes = field(default_factory=sealing.new_data_key, init=False, repr=False)
 
     def snapshot(self) -> dict[str, Any]:
         """``snapshot`` of the customer once saved."""
         values = {name: getattr(self, name) for name in AUDITED}
         values["birthday"] = self.birthday.isoformat() if self.birthday else None
         return values
+
+    def seal(self, plain: str, what: str) -> str:
+        """As ``Customer.seal``, once ``code`` is set."""
+        return sealing.seal(self.data_key, plain.encode(), f"{self.code}:{what}")
+
+    def personal(self) -> dict[str, str]:
+        values = {
+            "phone": self.phone,
+            "email": self.email,
+            "address": self.address,
+            "birthday": self.birthday.isoformat() if self.birthday else "",
+            "notes": self.notes,
+        }
+        return {name: value for name, value in values.items() if value}
 
 
 @transaction.atomic
@@ -340,14 +439,14 @@ def register_many(
             NameKey,
             [{"customer_id": n.pk, "key": key} for n in chunk for key in name_keys(n.search_name)],
         )
-        bulk.insert(Card, [{"customer_id": new.pk, "token": new_token()} for new in chunk])
+        bulk.insert(Card, [_card_row(new, new_token()) for new in chunk])
         bulk.insert(
             Customer.tags.through,
             [{"customer_id": n.pk, "tag_id": tags[name]} for n in chunk for name in n.tags],
         )
         audit.record_many(
             "customer.registered",
-            [(f"customer:{new.code}", new.snapshot()) for new in chunk],
+            [(f"customer:{new.code}", sealed(new, new.snapshot())) for new in chunk],
             by=by,
             store=store,
         )
@@ -376,13 +475,20 @@ def _customer_row(new: NewCustomer) -> dict[str, object]:
     return {
         "code": new.code,
         "name": new.name,
-        "phone": new.phone,
-        "email": new.email,
-        "address": new.address,
-        "birthday": new.birthday,
-        "notes": new.notes,
+        "sealed_key": sealing.wrap(new.data_key, new.code),
+        **sealed_columns(new.code, new.data_key, new.personal()),
         "search_name": new.search_name,
-        "search_phone": new.search_phone,
+    }
+
+
+def _card_row(new: NewCustomer, token: str) -> dict[str, object]:
+    """A card's row as ``Card.token`` sets it."""
+    digest = sealing.digest(token)
+    return {
+        "customer_id": new.pk,
+        "token_digest": digest,
+        "hint": token[:6],
+        "sealed_token": new.seal(token, f"card:{digest}"),
     }
 
 

@@ -23,6 +23,12 @@ class Config(AppConfig):
         outbox.register(
             outbox.Consumer(name="expiry", take=lambda events, now: None, work=expiry_chore)
         )
+        # A key rotation moves the sealed answers and events too.
+        from prepaid.lib import sealing
+        from prepaid.operations.privacy import reseal_records
+
+        if reseal_records not in sealing.RESEALERS:
+            sealing.RESEALERS.append(reseal_records)
 
 
 def reports_chores(now: datetime | None) -> int:

@@ -40,7 +40,7 @@ from django.db import IntegrityError, connection, transaction
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Batch
 from prepaid.ledger.services import Actor
-from prepaid.lib import rows
+from prepaid.lib import rows, sealing
 from prepaid.lib.transactions import one_transaction
 from prepaid.operations.models import Event, Outcome
 from prepaid.staff.models import Business
@@ -64,14 +64,21 @@ class Context:
         """An outbox event, written with the operation's outcome."""
         self.events.append((event_type, customer.pk if customer else None, data))
 
-    def finish(self, done: Done) -> str:
-        """The answer's JSON text; the events join the rows written with the outcome.
-        An event whose data is the answer (most are) shares its text."""
+    def finish(self, done: Done) -> tuple[str, str]:
+        """The answer's JSON text, and the same sealed (``lib.sealing.seal_record``); the
+        events join the rows written with the outcome, sealed. An event whose data is the
+        answer (most are) shares its sealed text."""
         text = _json(done.data)
+        sealed = sealing.seal_record(text)
         for event_type, customer_id, data in self.events:
-            data_text = text if data is done.data else _json(data)
+            data_text = sealed if data is done.data else sealing.seal_record(_json(data))
             self.pending.add(Event(type=event_type, customer_id=customer_id, data=data_text))
-        return text
+        return text, sealed
+
+    @property
+    def customer_id(self) -> int | None:
+        """The customer the operation's events are about (the first one's), if any."""
+        return next((customer for _, customer, _ in self.events if customer), None)
 
     def require(self, action: str) -> None:
         """The actor's role must be allowed ``action`` too (a credit limit given with a
@@ -162,7 +169,7 @@ def _attempt(
         except Refusal as refusal:
             kept = refusal
         else:
-            text = context.finish(done)
+            text, sealed = context.finish(done)
             if key is not None:
                 context.pending.add(
                     Outcome(
@@ -172,7 +179,8 @@ def _attempt(
                         state=Outcome.State.DONE,
                         status_code=done.status,
                         batch=done.batch,
-                        body=text,
+                        customer_id=context.customer_id,
+                        body=sealed,
                     )
                 )
             context.pending.flush()
@@ -191,7 +199,7 @@ def _attempt(
                 fingerprint=fingerprint,
                 state=Outcome.State.REFUSED,
                 status_code=kept.status,
-                body=json.dumps(kept.as_json(), cls=DjangoJSONEncoder),
+                body=sealing.seal_record(json.dumps(kept.as_json(), cls=DjangoJSONEncoder)),
             )
     raise kept
 
@@ -245,7 +253,7 @@ def _claim(scope: str, key: str) -> _Stored | None:
         raise Refusal("idempotency_key_in_use")
     if found is None:
         return None
-    return _Stored(fingerprint, state, status_code, batch_id, body)
+    return _Stored(fingerprint, state, status_code, batch_id, sealing.open_record(body))
 
 
 def _replay(stored: _Stored | None, fingerprint: str) -> Result | None:

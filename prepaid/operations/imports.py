@@ -18,7 +18,7 @@ from django.utils import timezone
 from prepaid.customers.models import Customer
 from prepaid.customers.services import NewCustomer
 from prepaid.ledger.services import Actor
-from prepaid.lib import bulk
+from prepaid.lib import bulk, sealing
 from prepaid.operations import present
 from prepaid.operations.models import Event, new_event_id
 from prepaid.sales import importing
@@ -78,4 +78,4 @@ def _events(news: list[tuple[NewCustomer, int]], changed: list[Customer]) -> Non
 
 
 def _json(data: object) -> str:
-    return json.dumps(data, cls=DjangoJSONEncoder)
+    return sealing.seal_record(json.dumps(data, cls=DjangoJSONEncoder))

@@ -40,7 +40,11 @@ class Outcome(models.Model):
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    body = models.TextField(help_text="JSON: the answer, or the refusal")
+    # Whom the answer is about, so erasing them clears it (``operations.privacy``).
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(help_text="JSON, sealed (lib.sealing): the answer, or the refusal")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -67,7 +71,7 @@ class Event(models.Model):
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    data = models.TextField(help_text="JSON")
+    data = models.TextField(help_text="JSON, sealed (lib.sealing.seal_record)")
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
 

@@ -43,6 +43,9 @@ EVENT_TYPES: dict[str, str | Promise] = {
     "customer.updated": _(
         "A customer's details, consent or credit limit changed, or the account was closed"
     ),
+    "customer.erased": _(
+        "A customer's personal data was erased on their request; forget it on your side too"
+    ),
     "card.issued": _("A card was issued"),
     "card.replaced": _("A card was replaced; the customer's old cards were revoked"),
     "top_up.created": _("Money was paid in"),

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from prepaid.catalog import tiers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Card
+from prepaid.lib import sealing
 from prepaid.programs import services as programs
 from prepaid.reports import customers as customer_report
 from prepaid.sales import points
@@ -26,7 +27,8 @@ from prepaid.sales import services as sales
 def _live(token: str) -> Card | None:
     return (
         Card.objects.select_related("customer")
-        .filter(token=token, revoked_at__isnull=True, customer__status="active")
+        .filter(token_digest=sealing.digest(token), revoked_at__isnull=True)
+        .filter(customer__status="active")
         .first()
     )
 

@@ -10,7 +10,8 @@ class Config(AppConfig):
 
     def ready(self) -> None:
         from prepaid.ledger.verify import register
-        from prepaid.sales.verify import audit_chain, sale_lines
+        from prepaid.sales.verify import audit_chain, data_keys, sale_lines
 
         register(sale_lines)
         register(audit_chain)
+        register(data_keys)

@@ -711,6 +711,25 @@ def set_credit_limit(customer: Customer, limit_minor: int, *, by: Author) -> Non
 
 
 @stepped
+def erase(customer: Customer, reason: str, *, by: Author) -> None:
+    """Erase a customer's personal data (``customers.services.erase_profile``), for an
+    erasure request: only at a zero balance (money owed either way must be settled
+    first), with a reason. The ledger, its amounts and the customer code stay."""
+    if not reason.strip():
+        raise Refusal("reason_required", field="reason")
+    if customer.erased_at is not None:
+        raise Refusal("customer_erased")
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    current = balances(locked)
+    if current.paid or current.bonus:
+        raise Refusal("balance_not_zero", reason="erase")
+    customers.erase_profile(locked, by=by)
+    audit.record(
+        "customer.erased", f"customer:{locked.code}", by=by, after={"reason": reason.strip()}
+    )
+    customer.__dict__.update(locked.__dict__)
+
+
 def close_account(customer: Customer, *, by: Author) -> None:
     """Close the account: only at zero, after any money has been refunded or forfeited.
 

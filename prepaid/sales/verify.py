@@ -51,3 +51,14 @@ def sale_lines() -> list[Violation]:
 
 def audit_chain() -> list[Violation]:
     return [Violation("audit", problem) for problem in audit.chain_problems()]
+
+
+def data_keys() -> list[Violation]:
+    """Every customer's data key is wrapped by a key the shop holds (``lib.sealing``):
+    a lost key file is found here, not when a cashier opens a customer."""
+    from prepaid.customers.keys import missing_keys
+
+    return [
+        Violation("keys", f"{count} customers are sealed with key {key_id}, which is missing")
+        for key_id, count in missing_keys().items()
+    ]

@@ -85,7 +85,12 @@ REFUSALS: dict[str, Kind] = {
         ),
         stored=True,
     ),
-    "balance_not_zero": Kind(409, _("Refund the balance before closing the account.")),
+    "balance_not_zero": Kind(
+        409,
+        _("Refund the balance before closing the account."),
+        by_reason={"erase": _("Settle the balance to zero before erasing the customer's data.")},
+    ),
+    "customer_erased": Kind(409, _("This customer's personal data has been erased.")),
     "credit_limit_below_balance": Kind(
         409, _("The balance is already below that limit; top up first.")
     ),

@@ -29,8 +29,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "customers.write": SELLERS,  # register, contact data, notes, consent
     "customers.credit": MANAGERS,  # credit limits
     "customers.close": MANAGERS,
+    "customers.erase": OWNER,  # erase a person's data on request (docs/privacy.md)
     "customers.import": MANAGERS,  # the old sheet, with opening balances
-    "customers.export": MANAGERS,  # everyone's contact data in one file
+    "customers.export": MANAGERS,  # everyone's contact data in one file; one person's
     "cards.issue": SELLERS,  # issue, replace a lost one, print
     # money
     "transactions.read": EVERYONE,

@@ -41,6 +41,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from prepaid.lib import sealing
 from prepaid.operations.models import Event
 from prepaid.operations.outbox import Consumer
 from prepaid.staff import audit
@@ -191,7 +192,7 @@ def body(event: Event) -> bytes:
         "id": event.uid,
         "type": event.type,
         "created_at": event.created_at,
-        "data": json.loads(event.data),
+        "data": json.loads(sealing.open_record(event.data)),
     }
     return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
 

@@ -35,6 +35,7 @@ def sample(api, caller, path, method, customer, product):
         ("post", "/api/v1/customers"): {"name": f"New {next(_keys)}"},
         ("patch", "/api/v1/customers/{code}"): {"notes": "x"},
         ("post", "/api/v1/customers/{code}/cards"): {},
+        ("post", "/api/v1/customers/{code}/erasure"): {"reason": "asked"},
         ("post", "/api/v1/customers/{code}/top-ups"): {"amount": "1.00", "method": "cash"},
         ("post", "/api/v1/customers/{code}/sales"): sale,
         ("post", "/api/v1/customers/{code}/refunds"): {

@@ -21,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from prepaid.closing.models import CloseLine, DayClose
 from prepaid.closing.operations import CloseDay, present
 from prepaid.ledger.services import Actor
+from prepaid.lib.sealing import open_record
 from prepaid.operations.envelope import run
 from prepaid.operations.models import Event
 from prepaid.sales import services as sales
@@ -584,7 +585,7 @@ def test_close_return_resubmit_and_approval_are_audited_and_announced(shortfall,
     assert (returned.after["state"], returned.after["decision_note"]) == ("returned", "recount")
     assert AuditEvent.objects.get(action="day.closed").after["cash_difference"] == "-5.00"
 
-    events = [(e.type, json.loads(e.data)) for e in Event.objects.order_by("id")]
+    events = [(e.type, json.loads(open_record(e.data))) for e in Event.objects.order_by("id")]
     assert [(kind, data["state"], data["revision"]) for kind, data in events] == [
         ("day.closed", "submitted", 1),
         ("day.returned", "returned", 1),

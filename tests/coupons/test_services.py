@@ -12,6 +12,7 @@ from prepaid.coupons import services as coupons
 from prepaid.coupons.models import Coupon, CouponUse
 from prepaid.ledger.models import Batch, Transfer
 from prepaid.ledger.verify import verify
+from prepaid.lib.sealing import open_record
 from prepaid.operations.envelope import run
 from prepaid.operations.models import Event
 from prepaid.operations.money import Reversal, Sale
@@ -81,7 +82,7 @@ def test_an_amount_off_is_taken_off_the_lines_in_proportion(actor, shop):
         100,
     )
     event = Event.objects.filter(type="sale.created").last()
-    assert f'"coupon": "{coupon.code}"' in event.data
+    assert f'"coupon": "{coupon.code}"' in open_record(event.data)
     assert_ledger_sound()
 
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import from_excel
@@ -205,11 +204,8 @@ def parse_date(cell: object, region: str) -> dt.date:
     return day
 
 
-@functools.cache
 def _longest(name: str) -> int:
-    column = Customer._meta.get_field(name)
-    assert isinstance(column, models.CharField)
-    return int(column.max_length or 0)
+    return Customer.LONGEST[name]
 
 
 def _clean_text(values: Values, name: str, text: str) -> None:

@@ -22,7 +22,6 @@ from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Account, Batch, Transfer
-from prepaid.lib.phones import searchable_digits
 from prepaid.sales.importing.cleaning import Rules, Values
 from prepaid.sales.importing.mapping import Field, Mapping
 from prepaid.sales.importing.planning import Action, Plan, Row, opening_key, opening_request, plan
@@ -157,7 +156,6 @@ def _new(values: Values, region: str) -> customers.NewCustomer:
         code=values.code,
         name=values.name,
         phone=values.phone,
-        search_phone=searchable_digits(values.phone, region),
         email=values.email,
         address=values.address,
         birthday=values.birthday,

@@ -21,7 +21,7 @@ from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import Batch
-from prepaid.lib import bulk
+from prepaid.lib import bulk, sealing
 from prepaid.lib.bulk import IN_CHUNK
 from prepaid.lib.phones import display_phone
 from prepaid.sales.importing import reading
@@ -169,7 +169,9 @@ def _row(number: int, cells: tuple[object, ...], mapping: Mapping, rules: Rules)
     return row
 
 
-LOADED = ("id", "code", "name", "phone", "email", "address", "birthday", "notes", "status")
+# The columns a row's customer is compared with: the personal ones are sealed together.
+LOADED = ("id", "code", "name", "sealed_key", "personal", "erased_at", "status")
+BLIND = {"phone": "phone_index", "email": "email_index"}  # found by their blind indexes
 
 
 @dataclass
@@ -185,13 +187,20 @@ class Existing:
 
 
 def _fetch(column: str, wanted: Iterable[str]) -> dict[str, Customer]:
-    """The customers whose ``column`` is one of ``wanted``, by that value."""
+    """The customers whose ``column`` is one of ``wanted``, by that value; a phone or an
+    email by its blind index under each of the shop's keys."""
+    if column in BLIND:
+        kind = column
+        wanted = [blinded for value in wanted if value for blinded in sealing.blinds(kind, value)]
+        column = BLIND[kind]
+    else:
+        kind = column
     ids = sorted(set(bulk.ids(Customer, column, wanted).values()))
     found: dict[str, Customer] = {}
     for start in range(0, len(ids), IN_CHUNK // 10):
         chunk = ids[start : start + IN_CHUNK // 10]
         for customer in Customer.objects.filter(pk__in=chunk).only(*LOADED).order_by():
-            found[getattr(customer, column)] = customer
+            found[getattr(customer, kind)] = customer
     return found
 
 
@@ -204,7 +213,9 @@ def _existing(rows: list[Row], *, with_tags: bool) -> Existing:
     by_name: dict[str, list[Customer]] = {}
     names = (customers.folded_name(v.name) for v in values if v.name and _only_named(v))
     for chunk in bulk.chunks(names):
-        query = Customer.objects.filter(search_name__in=chunk, phone="", email="")
+        query = Customer.objects.filter(
+            search_name__in=chunk, phone_index__isnull=True, email_index__isnull=True
+        )
         for customer in query.only(*LOADED, "search_name").order_by("id"):
             by_name.setdefault(customer.search_name, []).append(customer)
     existing = Existing(

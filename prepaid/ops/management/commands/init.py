@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from prepaid.lib import sealing
 from prepaid.sales.setup import Setup, SetupError, set_up
 
 
@@ -51,3 +52,9 @@ class Command(BaseCommand):
         except SetupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Set up {setup.business}: store {setup.store}, owner {owner.name}.")
+        ring = sealing.ring()  # made now, so it can be copied away at once
+        self.stdout.write(
+            f"The keys that seal the customers' contact data: {ring.source}. Keep a copy"
+            " apart from the backups: a backup without them cannot show any phone number"
+            " or e-mail address (docs/privacy.md)."
+        )

@@ -115,3 +115,13 @@ def test_the_counter_paints_its_products_from_data_attributes(
     water = page.locator(".product", has_text="Purified water")
     expect(water).to_have_css("border-top-color", "rgb(30, 136, 229)")
     screenshot(page, "counter-customer")
+
+
+def test_the_customers_own_page_switches_language_through_app_js(page: Page, shop) -> None:
+    """The portal's only script is web's app.js: the language selector posts its form."""
+    actor = make_actor(Store.objects.get(), shop)
+    maria = make_customer("Maria Santos", balance="80.00", actor=actor)
+    page.goto(f"/c/{maria.cards.get().token}")
+    flows.choose_language(page, "nl")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.get_by_role("heading", name="Maria Santos")).to_be_visible()

@@ -50,7 +50,10 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
         "qr": qr_svg(found, scale=5),
     }
     response = render(request, "portal/card.html", context)
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    # The token is in the URL: it must not leave for another site. (Not "no-referrer":
+    # the browser then sends "Origin: null" with the page's own language form, which
+    # the CSRF check refuses.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

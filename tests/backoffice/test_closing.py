@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from prepaid.closing.models import CloseLine, DayClose, Settlement
@@ -188,11 +190,17 @@ def test_the_z_report_prints_on_80_mm_and_a4(client, manager, yesterday):
         "/reports/closes/new/", fields(place, day, form_key, counted="130", settled_card="30")
     )
     close = DayClose.objects.get()
+    sizes = {"80mm": "size: 80mm 297mm", "a4": "size: A4"}
     for paper in ("80mm", "a4"):
         page = client.get(f"/reports/closes/{close.pk}/print/{paper}/")
         assert page.status_code == 200
         assert f"paper-{paper}" in page.content.decode()
         assert close.digest in page.content.decode()
+        # The page size comes from a stylesheet of its own (no <style>: docs/security.md).
+        sheet = re.search(r'href="(/static/prepaid/zreport-[^"]+)"', page.content.decode())
+        assert sheet is not None
+        found = finders.find(sheet[1].removeprefix("/static/"))
+        assert isinstance(found, str) and sizes[paper] in Path(found).read_text()
     assert client.get(f"/reports/closes/{close.pk}/print/letter/").status_code == 404
 
 

@@ -9,9 +9,11 @@ them. Tests deselected with ``-m "not e2e"`` are not affected either way.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import BrowserContext, ConsoleMessage
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -39,3 +41,35 @@ def executable() -> str:
     if not CHROMIUM.exists():
         pytest.fail(f"CI is set and {MISSING}: the browser tests must run", pytrace=False)
     return str(CHROMIUM)
+
+
+# Each page reports what its Content-Security-Policy blocked, as it happens (a page that
+# navigates away right after still reports). Playwright runs this before the page's own
+# scripts, outside the policy.
+# window.policyReports counts the reports Python has received (a barrier for tests).
+REPORT_VIOLATIONS = """
+window.policyReports = 0;
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportPolicyViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline code"}` +
+    ` in ${event.sourceFile || event.documentURI}:${event.lineNumber}` +
+    (event.sample ? ` (${event.sample})` : "")
+  ).then(() => { window.policyReports += 1; });
+});
+"""
+
+
+def watch_policy(context: BrowserContext, problem: Callable[[str], None]) -> None:
+    """Call ``problem`` for every Content-Security-Policy violation in ``context``'s
+    pages: the ``securitypolicyviolation`` events, and Chromium's console lines about
+    the policy (one of them says what an event may not, such as a blocked worker)."""
+    context.expose_function(
+        "reportPolicyViolation", lambda text: problem(f"Content Security Policy: {text}")
+    )
+    context.add_init_script(REPORT_VIOLATIONS)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            problem(f"console: {message.text}")
+
+    context.on("console", on_console)

@@ -66,14 +66,17 @@ def live_server(_static_root: None, live_server: LiveServer) -> LiveServer:
 
 @pytest.fixture
 def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """A fresh English-speaking browser tab; the test fails on any JavaScript error or
-    HTTP error response (a missing stylesheet, a 500…) seen while it ran."""
+    """A fresh English-speaking browser tab; the test fails on any JavaScript error,
+    HTTP error response (a missing stylesheet, a 500…) or Content-Security-Policy
+    violation (an inline script, handler or style the policy blocked) seen while it
+    ran."""
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 800}
     )
     context.set_default_timeout(15_000)
-    tab = context.new_page()
     problems: list[str] = []
+    chromium.watch_policy(context, problems.append)
+    tab = context.new_page()
 
     def on_response(response: Response) -> None:
         if response.status >= 400:
@@ -81,8 +84,11 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 
     def on_console(message: ConsoleMessage) -> None:
         # "Failed to load resource" repeats what on_response reports, except for the
-        # favicon Chromium asks for by itself (the app has none).
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        # favicon Chromium asks for by itself (the app has none); the policy's own
+        # lines are watch_policy's.
+        if message.type != "error" or "Content Security Policy" in message.text:
+            return
+        if not message.text.startswith("Failed to load resource"):
             problems.append(f"console error: {message.text}")
 
     tab.on("response", on_response)

@@ -269,8 +269,9 @@ def test_scan_a_card_with_the_camera(playwright, counter, tmp_path, screenshot) 
     )
     try:
         context = browser.new_context(base_url=counter["url"], permissions=["camera"])
-        page = context.new_page()
         errors: list[str] = []
+        chromium.watch_policy(context, errors.append)  # the decoder is loaded as a file
+        page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         open_counter(page, counter)
         page.get_by_role("button", name="Scan with camera").click()

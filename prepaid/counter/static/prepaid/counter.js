@@ -1,6 +1,7 @@
 // The counter's small helpers: keyboard through the search results, choosing a product
-// and quantity, the live total, the keypad, the top-up toggle, printing and the idle
-// lock. The server decides everything that matters; this only saves taps.
+// and quantity, the live total, the keypad, the top-up toggle and the idle lock
+// (printing, the language switch and the products' colours: web's app.js). The server
+// decides everything that matters; this only saves taps.
 (function () {
   "use strict";
 
@@ -178,7 +179,6 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
       if (open) { var first = target.querySelector("input[type=radio], input[type=text]"); if (first) first.focus(); }
     }
-    if (event.target.matches("[data-print]")) window.print();
   });
   document.addEventListener("change", function (event) {
     var radio = event.target;

@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "prepaid.web.middleware.IdleLogoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "prepaid.web.middleware.QueryTextMiddleware",
@@ -227,6 +228,12 @@ FILE_UPLOAD_HANDLERS = [
 ]
 
 SESSION_COOKIE_HTTPONLY = True
+# The back office signs a person out after this many minutes without a request
+# (prepaid.web.middleware.IdleLogoutMiddleware); the counter has its own lock.
+BACKOFFICE_IDLE_MINUTES = envint("PREPAID_IDLE_MINUTES", "30")
+# The one-time code the set-up page asks for until the shop has an owner
+# (prepaid.staff.setup_code): printed by `prepaid serve`, kept here, 0600.
+SETUP_CODE_FILE = DATA_DIR / "setup-code"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

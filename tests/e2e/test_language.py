@@ -63,7 +63,7 @@ def test_language_selector_works_on_the_setup_form(page: Page, screenshot) -> No
     flows.choose_language(page, "zh-hans")
     expect(page).to_have_url(re.compile(r"/setup/$"))
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("form .field")).to_have_count(7)
+    expect(page.locator("form .field")).to_have_count(8)
     screenshot(page, "setup-form-zh-hans")
 
 

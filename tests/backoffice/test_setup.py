@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from prepaid.ledger.models import PaymentMethod
-from prepaid.staff import setup_code
 from prepaid.sales.setup import Setup, set_up
+from prepaid.staff import setup_code
 from prepaid.staff.models import AuditEvent, Business, Staff, Store
 
 pytestmark = pytest.mark.django_db

@@ -81,7 +81,7 @@ class Login(LoginView):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=gettext_lazy("Code"),
+        label=gettext_lazy("Code from the app"),
         max_length=12,
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}

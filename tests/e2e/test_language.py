@@ -77,7 +77,7 @@ def test_the_back_office_has_no_english_left(page: Page, shop, screenshot, langu
     seen = []
     paths = ["/", "/customers/", "/customers/new/", "/shop/products/", "/shop/products/new/",
              "/shop/plans/new/", "/shop/staff/", "/shop/staff/new/", "/shop/tokens/new/",
-             "/activity/", "/settings/", "/reports/", "/reports/statement/",
+             "/account/two-step/", "/activity/", "/settings/", "/reports/", "/reports/statement/",
              "/reports/liability/", "/reports/balances/", "/reports/closes/",
              "/reports/closes/running/", "/reports/settlements/",
              "/reports/settlements/new/"]  # fmt: skip

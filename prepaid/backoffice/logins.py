@@ -67,7 +67,7 @@ class Login(LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
-        staff = Staff.objects.filter(user=user, active=True).first()
+        staff = Staff.objects.filter(user=user).first()
         if two_step.is_on(staff):
             self.request.session[PENDING] = {
                 "user": user.pk,

@@ -170,10 +170,12 @@ def locked_out(now: datetime | None = None) -> list[LoginThrottle]:
 
 
 @transaction.atomic
-def lift_lock(throttle: LoginThrottle, *, by: Staff) -> None:
-    """The owner lets a locked name or address try again at once."""
+def lift_lock(throttle: LoginThrottle, *, by: Staff | None) -> None:
+    """The owner lets a locked name or address try again at once (``by`` None:
+    ``prepaid login_unlock`` on the machine, for an owner locked out themselves)."""
     LoginThrottle.objects.filter(pk=throttle.pk).update(
         failures=0, wait_until=None, locked_until=None, last_failure_at=None
     )
     subject = f"{throttle.kind}:{throttle.value}"
-    audit.record(f"{_prefix(throttle.kind)}.unlocked_by_owner", subject, by=by)
+    after = {"how": "command"} if by is None else None
+    audit.record(f"{_prefix(throttle.kind)}.unlocked_by_owner", subject, by=by, after=after)

@@ -5,10 +5,13 @@ reaches the password, is audited, and reads the same whether the user exists or 
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
@@ -210,3 +213,15 @@ def test_the_wait_is_said_in_chinese_and_dutch(client, owner):
             HTTP_ACCEPT_LANGUAGE=language,
         )
         assert words in response.content.decode()
+
+
+def test_an_owner_locked_out_themselves_is_let_in_by_the_command(client, owner):
+    lock_olivia(client)
+    out = io.StringIO()
+    call_command("login_unlock", "Olivia", stdout=out)
+    assert "Olivia may try to log in again." in out.getvalue()
+    event = AuditEvent.objects.get(action="login.unlocked_by_owner")
+    assert (event.staff, event.subject, event.after) == (None, "name:olivia", {"how": "command"})
+    assert log_in(client, "olivia", RIGHT, address="192.0.2.1").status_code == 302
+    with pytest.raises(CommandError, match="no failed logins"):
+        call_command("login_unlock", "olivia", stdout=io.StringIO())

@@ -114,12 +114,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "prepaid.web.middleware.IdleLogoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "prepaid.web.middleware.QueryTextMiddleware",
     "prepaid.web.middleware.DatabaseBusyMiddleware",
     "prepaid.web.middleware.BusinessMiddleware",
+    "prepaid.web.middleware.IdleLogoutMiddleware",
 ]
 
 ROOT_URLCONF = "prepaid.urls"

@@ -61,7 +61,11 @@ def name_key(username: str) -> str:
     return username.strip().lower()[:NAME_LENGTH]
 
 
-def _keys(username: str | None, address: str | None) -> list[tuple[str, str]]:
+def _keys(username: str | None, address: str | None, kind: str) -> list[tuple[str, str]]:
+    """The counts an attempt is looked up and counted in: a set-up code's address; or a
+    login's user name and address."""
+    if kind == Kind.SETUP:
+        return [(Kind.SETUP, (address or "")[:NAME_LENGTH])]
     keys: list[tuple[str, str]] = []
     if username is not None:
         keys.append((Kind.NAME, name_key(username)))
@@ -98,9 +102,7 @@ def refused(
 
     ``kind`` SETUP: a set-up code from ``address`` (no name)."""
     now = timezone.now()
-    keys: list[tuple[str, str]] = (
-        [(Kind.SETUP, address or "")] if kind == Kind.SETUP else _keys(username, address)
-    )
+    keys = _keys(username, address, kind)
     throttle = _waiting(keys, now)
     if throttle is None or throttle.wait_until is None:
         return None
@@ -126,11 +128,13 @@ def failed(
 ) -> None:
     """Count a failure against the name and the address (or the set-up code's address),
     each in its locked row; lock or make them wait as ``RULES`` say (audited)."""
-    keys: list[tuple[str, str]] = (
-        [(Kind.SETUP, address or "")] if kind == Kind.SETUP else _keys(username, address)
-    )
+    keys = _keys(username, address, kind)
     for key_kind, value in keys:
         _count(key_kind, value, step=step)
+    # Counts a day old say nothing any more (their locks are long over): gone, so that
+    # names and addresses sprayed at the login do not pile up.
+    stale = timezone.now() - FORGET_AFTER
+    LoginThrottle.objects.filter(last_failure_at__lt=stale).delete()
 
 
 @transaction.atomic

@@ -310,7 +310,7 @@ class LoginThrottle(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value = models.CharField(max_length=150)
     failures = models.PositiveIntegerField(default=0)
-    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True, db_index=True)
     wait_until = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
 

@@ -145,10 +145,11 @@ class IdleLogoutMiddleware:
     (docs/configuration.md): the next page logs the person out (audited, with the reason
     "idle") and goes to the login page, which says why.
 
-    The counter is not concerned: its session holds no login (``counter.access``
-    logs out whoever was signed in when a cashier unlocks it) and it locks itself after
-    the shop's own idle time. The clock is written at most once a minute, so a page
-    costs no session write each time.
+    It runs after ``BusinessMiddleware``, whose read is the first query of a request
+    (a database that cannot answer is its 503 page). The counter is not concerned: its
+    session holds no login (``counter.access`` logs out whoever was signed in when a
+    cashier unlocks it) and it locks itself after the shop's own idle time. The clock is
+    written at most once a minute, so a page costs no session write each time.
     """
 
     SEEN = "backoffice_seen"
@@ -158,7 +159,13 @@ class IdleLogoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(API) or not request.user.is_authenticated:
+        if request.path.startswith(API):
+            return self.get_response(request)
+        try:
+            signed_in = request.user.is_authenticated  # reads the session: a query
+        except (OperationalError, InterfaceError) as error:
+            return unavailable(request, error)
+        if not signed_in:
             return self.get_response(request)
         now = time.time()
         seen = request.session.get(self.SEEN)

@@ -225,3 +225,10 @@ def test_an_owner_locked_out_themselves_is_let_in_by_the_command(client, owner):
     assert log_in(client, "olivia", RIGHT, address="192.0.2.1").status_code == 302
     with pytest.raises(CommandError, match="no failed logins"):
         call_command("login_unlock", "olivia", stdout=io.StringIO())
+
+
+def test_counts_a_day_old_do_not_pile_up(client, owner):
+    fail(client, "guess-1", 1, address="198.51.100.1")
+    with at(timedelta(days=1, minutes=1)):
+        fail(client, "olivia", 1)
+    assert set(LoginThrottle.objects.values_list("value", flat=True)) == {"olivia", "127.0.0.1"}

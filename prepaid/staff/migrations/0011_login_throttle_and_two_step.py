@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('name', 'user name'), ('address', 'address'), ('setup', 'set-up code from address')], max_length=10)),
                 ('value', models.CharField(max_length=150)),
                 ('failures', models.PositiveIntegerField(default=0)),
-                ('last_failure_at', models.DateTimeField(blank=True, null=True)),
+                ('last_failure_at', models.DateTimeField(blank=True, db_index=True, null=True)),
                 ('wait_until', models.DateTimeField(blank=True, null=True)),
                 ('locked_until', models.DateTimeField(blank=True, db_index=True, null=True)),
             ],

@@ -124,6 +124,7 @@ MIDDLEWARE = [
     "prepaid.web.middleware.QueryTextMiddleware",
     "prepaid.web.middleware.DatabaseBusyMiddleware",
     "prepaid.web.middleware.BusinessMiddleware",
+    "prepaid.web.middleware.IdleLogoutMiddleware",
 ]
 
 ROOT_URLCONF = "prepaid.urls"
@@ -235,6 +236,12 @@ FILE_UPLOAD_HANDLERS = [
 ]
 
 SESSION_COOKIE_HTTPONLY = True
+# The back office signs a person out after this many minutes without a request
+# (prepaid.web.middleware.IdleLogoutMiddleware); the counter has its own lock.
+BACKOFFICE_IDLE_MINUTES = envint("PREPAID_IDLE_MINUTES", "30")
+# The one-time code the set-up page asks for until the shop has an owner
+# (prepaid.staff.setup_code): printed by `prepaid serve`, kept here, 0600.
+SETUP_CODE_FILE = DATA_DIR / "setup-code"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

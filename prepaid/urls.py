@@ -8,7 +8,16 @@ from django.views import defaults
 
 from prepaid.api.api import api
 from prepaid.api.errors import ApiError
-from prepaid.backoffice import closing, coupons, customers, imports, reports, shop, webhooks
+from prepaid.backoffice import (
+    closing,
+    coupons,
+    customers,
+    imports,
+    logins,
+    reports,
+    shop,
+    webhooks,
+)
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
 
@@ -16,11 +25,9 @@ urlpatterns = [
     path("", backoffice.home, name="home"),
     path("setup/", backoffice.setup, name="setup"),
     path("settings/", backoffice.settings_page, name="settings"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="backoffice/login.html"),
-        name="login",
-    ),
+    path("login/", logins.Login.as_view(), name="login"),
+    path("login/code/", logins.login_code, name="login_code"),
+    path("account/two-step/", logins.two_step_page, name="two_step"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", customers.customer_list, name="customers"),
@@ -87,6 +94,12 @@ urlpatterns += [
     path("shop/staff/new/", shop.staff_member, name="staff_new"),
     path("shop/staff/<int:staff_id>/", shop.staff_member, name="staff_member"),
     path("shop/lockouts/<int:lockout_id>/lift/", shop.lift_lockout, name="lift_lockout"),
+    path("shop/login-locks/<int:lock_id>/lift/", logins.lift_login_lock, name="lift_login_lock"),
+    path(
+        "shop/staff/<int:staff_id>/two-step-off/",
+        logins.staff_two_step_off,
+        name="staff_two_step_off",
+    ),
     path("shop/stores/new/", shop.store, name="store_new"),
     path("shop/stores/<int:store_id>/", shop.store, name="store"),
     path("shop/counters/<int:device_id>/remove/", shop.revoke_counter, name="revoke_counter"),

@@ -76,7 +76,9 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
+    # Each test its own set-up code (prepaid.staff.setup_code), none left in var/.
+    settings.SETUP_CODE_FILE = tmp_path / "setup-code"
     # Hashing passwords properly takes a quarter second each, by design; not in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The manifest storage needs collectstatic; tests serve files straight from the apps.

@@ -13,6 +13,14 @@ from prepaid.staff.models import Business, Device, ExpiryRules, Staff, Store
 
 
 class SetupForm(forms.Form):
+    setup_code = forms.CharField(
+        label=_("Set-up code"),
+        max_length=40,
+        help_text=_(
+            "Printed by “prepaid serve” where it was started, and kept in the file"
+            " setup-code in the data folder. It shows that you run this machine."
+        ),
+    )
     business = forms.CharField(label=_("Business name"), max_length=120)
     currency = forms.CharField(
         label=_("Currency"),

@@ -42,7 +42,7 @@ from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
-from prepaid.staff import counters, people, tokens
+from prepaid.staff import counters, logins, people, tokens
 from prepaid.staff.models import ApiToken, AuditEvent, Business, Device, PinLockout, Role, Staff
 from prepaid.staff.models import Store as StoreModel
 from prepaid.staff.refusals import Refusal
@@ -363,6 +363,7 @@ def staff_list(request: StaffRequest) -> HttpResponse:
         "stores": StoreModel.objects.all(),
         "devices": Device.objects.select_related("store").filter(revoked_at__isnull=True),
         "lockouts": counters.locked_out(),
+        "login_locks": logins.locked_out(),
         "tokens": ApiToken.objects.select_related("store").order_by("revoked_at", "name"),
     }
     return render(request, "backoffice/staff.html", context)

@@ -15,18 +15,23 @@ from prepaid.customers.models import Customer
 from prepaid.ledger.models import Transfer
 from prepaid.reports import queries
 from prepaid.sales.setup import Setup, SetupError, problems, set_up
+from prepaid.staff import audit, counters, logins, setup_code
 from prepaid.staff import business as business_settings
-from prepaid.staff import counters
 from prepaid.staff.models import Business, Store
 from prepaid.web.people import allowed, staff_of
 
 
 def setup(request: HttpRequest) -> HttpResponse:
+    """The first run. Whoever reaches the machine first must not become its owner: the
+    form asks for the one-time code ``prepaid serve`` printed (``staff.setup_code``),
+    checked before anything else, wrong ones throttled per address."""
     if Business.objects.exists():
         return redirect("home")
+    setup_code.code()  # made now if no ``prepaid serve`` made it: the file is there
     form = SetupForm(request.POST or None, initial={"currency": "USD", "time_zone": "UTC"})
-    if request.method == "POST" and form.is_valid():
-        data = Setup(**form.cleaned_data)
+    if request.method == "POST" and form.is_valid() and _right_code(request, form):
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "setup_code"}
+        data = Setup(**fields)
         for field, message in problems(data).items():
             form.add_error(field, message)
         if form.is_valid():
@@ -39,6 +44,20 @@ def setup(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Welcome! Your shop is ready."))
                 return redirect("home")
     return render(request, "backoffice/setup.html", {"form": form})
+
+
+def _right_code(request: HttpRequest, form: SetupForm) -> bool:
+    """Whether the form carries the set-up code; else the form says why (audited)."""
+    address = audit.address_of(request)
+    refusal = logins.refused(None, address, kind=logins.Kind.SETUP)
+    if refusal is None and not setup_code.matches(form.cleaned_data["setup_code"]):
+        logins.failed(None, address, kind=logins.Kind.SETUP)
+        audit.record("setup.code_failed", f"setup:{address}", by=None, after={"address": address})
+        refusal = _("That is not the set-up code. Look for it where prepaid serve was started.")
+    if refusal is not None:
+        form.add_error("setup_code", refusal)
+        return False
+    return True
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -57,13 +76,16 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
     batches = list(queries.recent_batches().prefetch_related(transfers))
     rows = [(batch, sum(queries.customer_change(batch))) for batch in batches]
+    # The owner is told at once who is locked out of the counters (wrong PINs) and of
+    # the back office (failed logins).
+    owner = allowed(staff_of(request), "staff.write")
     context = {
         "liability": queries.liability(),
         "customer_count": Customer.objects.count(),
         "stores": Store.objects.all(),
         "rows": rows,
-        # The owner is told at once who is locked out of the counters (wrong PINs).
-        "lockouts": counters.locked_out() if allowed(staff_of(request), "staff.write") else [],
+        "lockouts": counters.locked_out() if owner else [],
+        "login_locks": logins.locked_out() if owner else [],
     }
     return render(request, "backoffice/home.html", context)
 

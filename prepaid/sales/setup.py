@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import is_currency
-from prepaid.staff import audit
+from prepaid.staff import audit, setup_code
 from prepaid.staff.models import Business, Staff, Store
 
 DEFAULT_METHODS = PaymentMethod.DEFAULTS  # stored in English, translated when shown
@@ -79,6 +79,8 @@ def set_up(setup: Setup) -> Staff:
             PaymentMethod.objects.get_or_create(
                 code=code, defaults={"name": name, "position": position}
             )
+        # The set-up page's one-time code has done its work (prepaid.staff.setup_code).
+        transaction.on_commit(setup_code.used)
         return create_owner(setup.owner.strip(), setup.password, stores=[store])
 
 

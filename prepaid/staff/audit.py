@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -138,8 +139,17 @@ def chain_problems(limit: int = 20) -> list[str]:
 # -- logins: Django's signals, connected in the app's ``ready`` ------------------------
 
 
-def _address(request: Any) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+def address_of(request: Any) -> str | None:
+    """Where a request came from: the peer's address, or behind a reverse proxy that
+    prepaid trusts (``TRUST_PROXY_HEADERS``) the address the proxy appended last to
+    X-Forwarded-For (the ones before it are the client's own say)."""
+    if request is None:
+        return None
+    address = request.META.get("REMOTE_ADDR")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.SECURE_PROXY_SSL_HEADER and forwarded.strip():
+        address = forwarded.split(",")[-1].strip()
+    return str(address)[:150] if address else None
 
 
 def _staff_of(user: Any) -> Staff | None:
@@ -150,7 +160,7 @@ def _staff_of(user: Any) -> Staff | None:
 def logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     staff = _staff_of(user)
     subject = f"staff:{staff.pk}" if staff else f"user:{user.pk}"
-    after = {"username": user.get_username(), "address": _address(request)}
+    after = {"username": user.get_username(), "address": address_of(request)}
     record("login", subject, by=staff, after=after)
 
 
@@ -159,7 +169,10 @@ def logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         return
     staff = _staff_of(user)
     subject = f"staff:{staff.pk}" if staff else f"user:{user.pk}"
-    record("logout", subject, by=staff, after={"address": _address(request)})
+    after = {"address": address_of(request)}
+    if reason := getattr(request, "logout_reason", ""):
+        after["reason"] = reason  # e.g. "idle": the back office's idle time-out
+    record("logout", subject, by=staff, after=after)
 
 
 def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
@@ -169,5 +182,5 @@ def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, 
         "login.failed",
         f"login:{name}",
         by=None,
-        after={"username": name, "address": _address(request)},
+        after={"username": name, "address": address_of(request)},
     )

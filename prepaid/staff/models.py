@@ -223,6 +223,11 @@ class Staff(models.Model):
     stores = models.ManyToManyField(Store, blank=True, verbose_name=_("stores"))
     pin_hash = models.CharField(max_length=128, blank=True, help_text="Hashed counter PIN")
     active = models.BooleanField(_("active"), default=True)
+    # Two-step sign-in (``prepaid.staff.two_step``): the TOTP secret in base32, empty
+    # when it is off; and the time step of the last code accepted, so a code is used
+    # once (a replay within its window is refused).
+    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_last_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -286,6 +291,36 @@ class PinLockout(models.Model):
 
     def locked(self, now: datetime) -> bool:
         return self.level >= self.UNTIL_OWNER or bool(self.locked_until and self.locked_until > now)
+
+
+class LoginThrottle(models.Model):
+    """Failed attempts at a door of the back office, counted per ``kind`` and ``value``:
+    a user name (lower case) at the login, the address it came from, or the address
+    trying codes at the set-up page (``prepaid.staff.logins`` holds the numbers).
+
+    ``wait_until``: no attempt is looked at before then (a back-off, or a lock);
+    ``locked_until``: the same time when it is a lock, the one the owner is shown and
+    may lift. Kept in the database, so every server process counts together."""
+
+    class Kind(models.TextChoices):
+        NAME = "name", _("user name")
+        ADDRESS = "address", _("address")
+        SETUP = "setup", _("set-up code from address")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=150)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    wait_until = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["kind", "value"], name="login_throttle_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}: {self.failures}"
 
 
 class ApiToken(models.Model):

@@ -59,7 +59,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "activity": MANAGERS,  # the audit trail
     "webhooks": MANAGERS,
     "settings": OWNER,
-    "staff.write": OWNER,  # staff, PINs, stores, counters, API tokens
+    "staff.write": OWNER,  # staff, PINs, stores, counters, API tokens, login locks
+    "two_step": frozenset({Role.OWNER, Role.ACCOUNTANT}),  # one's own two-step sign-in
 }
 
 

@@ -22,6 +22,7 @@ def business(request: HttpRequest) -> dict[str, object]:
         "can_manage_catalog": allowed(staff, "catalog.write"),
         "can_issue_coupons": allowed(staff, "coupons.issue"),
         "can_manage_staff": allowed(staff, "staff.write"),
+        "can_use_two_step": allowed(staff, "two_step"),
         "can_see_activity": allowed(staff, "activity"),
         "can_manage_webhooks": allowed(staff, "webhooks"),
         "webhooks_disabled": disabled_for(staff),

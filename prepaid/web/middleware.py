@@ -1,14 +1,20 @@
 """Request-wide guards: a busy or unreachable database is a polite 503, not a 500; an
 empty installation sends every page to the set-up form; NUL characters never reach a
 page's query; no page or answer is kept in a browser's or a proxy's cache; no page
-runs a script or a style that the app did not serve as a file."""
+runs a script or a style that the app did not serve as a file; a back-office login left
+idle ends."""
 
 from __future__ import annotations
 
 import logging
+import time
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.db import Error, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect
@@ -16,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from prepaid.staff.models import Business
 
@@ -170,4 +177,64 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if not response.has_header("Content-Security-Policy"):
             response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        return response
+
+
+class IdleLogoutMiddleware:
+    """A back-office login ends after ``BACKOFFICE_IDLE_MINUTES`` without a request
+    (docs/configuration.md): the next page logs the person out (audited, with the reason
+    "idle") and goes to the login page, which says why.
+
+    It runs after ``BusinessMiddleware``, whose read is the first query of a request
+    (a database that cannot answer is its 503 page). The counter is not concerned: its
+    session holds no login (``counter.access`` logs out whoever was signed in when a
+    cashier unlocks it) and it locks itself after the shop's own idle time. The clock is
+    written at most once a minute, so a page costs no session write each time.
+    """
+
+    SEEN = "backoffice_seen"
+    WRITE_EVERY_SECONDS = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API):
+            return self.get_response(request)
+        try:
+            signed_in = request.user.is_authenticated  # reads the session: a query
+        except (OperationalError, InterfaceError) as error:
+            return unavailable(request, error)
+        if not signed_in:
+            return self.get_response(request)
+        now = time.time()
+        seen = request.session.get(self.SEEN)
+        minutes = settings.BACKOFFICE_IDLE_MINUTES
+        if seen is not None and now - float(seen) > minutes * 60:
+            return self._logged_out(request, minutes)
+        if seen is None or now - float(seen) >= self.WRITE_EVERY_SECONDS:
+            request.session[self.SEEN] = now
+        return self.get_response(request)
+
+    def _logged_out(self, request: HttpRequest, minutes: int) -> HttpResponse:
+        request.logout_reason = "idle"  # type: ignore[attr-defined]  # read by the audit
+        logout(request)
+        messages.info(
+            request,
+            ngettext(
+                "You were logged out after %(minutes)d minute without activity."
+                " Please log in again.",
+                "You were logged out after %(minutes)d minutes without activity."
+                " Please log in again.",
+                minutes,
+            )
+            % {"minutes": minutes},
+        )
+        # Back to this page after the login, if it can be asked for again (a GET).
+        next_path = request.get_full_path() if request.method == "GET" else reverse("home")
+        response = redirect_to_login(next_path)
+        if request.headers.get("HX-Request"):
+            answer = HttpResponse(status=204)
+            answer["HX-Redirect"] = response["Location"]
+            return answer
         return response

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from prepaid.staff import setup_code
+
 OWNER = "olivia"
 PASSWORD = "water-is-life-1"
 
@@ -18,7 +20,10 @@ def fill_setup_form(
     store: str = "Quezon Avenue",
     owner: str = OWNER,
     password: str = PASSWORD,
+    code: str | None = None,
 ) -> None:
+    """``code``: the set-up code; by default the one ``prepaid serve`` would print."""
+    page.get_by_label("Set-up code").fill(setup_code.code() if code is None else code)
     page.get_by_label("Business name").fill(business)
     page.get_by_label("Currency").fill(currency)
     page.get_by_label("Country").fill(region)

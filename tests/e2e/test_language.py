@@ -63,7 +63,7 @@ def test_language_selector_works_on_the_setup_form(page: Page, screenshot) -> No
     flows.choose_language(page, "zh-hans")
     expect(page).to_have_url(re.compile(r"/setup/$"))
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("form .field")).to_have_count(7)
+    expect(page.locator("form .field")).to_have_count(8)
     screenshot(page, "setup-form-zh-hans")
 
 
@@ -77,7 +77,7 @@ def test_the_back_office_has_no_english_left(page: Page, shop, screenshot, langu
     seen = []
     paths = ["/", "/customers/", "/customers/new/", "/shop/products/", "/shop/products/new/",
              "/shop/plans/new/", "/shop/staff/", "/shop/staff/new/", "/shop/tokens/new/",
-             "/activity/", "/settings/", "/reports/", "/reports/statement/",
+             "/account/two-step/", "/activity/", "/settings/", "/reports/", "/reports/statement/",
              "/reports/liability/", "/reports/balances/", "/reports/closes/",
              "/reports/closes/running/", "/reports/settlements/",
              "/reports/settlements/new/"]  # fmt: skip

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from prepaid.ledger.models import PaymentMethod
+from prepaid.staff import setup_code
 from prepaid.staff.models import Business, Staff, Store
 from tests.e2e import flows
 from tests.e2e.chromium import require_chromium
@@ -73,3 +74,22 @@ def test_unknown_currency_is_refused_next_to_the_field(page: Page, screenshot) -
     assert not Store.objects.exists()
     assert not Staff.objects.exists()
     assert not get_user_model().objects.exists()
+
+
+def test_the_set_up_page_asks_for_the_code_prepaid_serve_printed(page: Page, screenshot) -> None:
+    page.goto("/setup/")
+    flows.fill_setup_form(page, code="WRNG-WRNG-WRNG")
+    flows.submit_setup_form(page)
+
+    code_field = page.locator(".field", has=page.locator("#id_setup_code"))
+    expect(code_field.get_by_role("alert")).to_have_text(
+        "That is not the set-up code. Look for it where prepaid serve was started."
+    )
+    screenshot(page, "setup-wrong-code")
+    assert not Business.objects.exists()
+
+    page.get_by_label("Set-up code").fill(setup_code.code())
+    page.get_by_label("Password").fill(flows.PASSWORD)  # a password field is never refilled
+    flows.submit_setup_form(page)
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    assert Business.objects.exists()

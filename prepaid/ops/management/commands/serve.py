@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from prepaid.staff import setup_code
 from prepaid.staff.models import Business
 
 logger = logging.getLogger("prepaid.serve")
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         if not Business.objects.exists():
             url += "setup/"
         self.stdout.write(f"prepaid is running. Open {url} in your browser.")
+        if not Business.objects.exists():
+            # Only someone who can see this console (or read the file) may set up the
+            # shop and become its owner (prepaid.staff.setup_code).
+            self.stdout.write(
+                f"Set-up code: {setup_code.code()}  (also in {setup_code.location()})"
+            )
         self.stdout.write(f"Data folder: {settings.DATA_DIR}  (Ctrl+C to stop)")
         supervisor = None if no_worker else Supervisor()
         try:

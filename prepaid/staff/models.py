@@ -226,7 +226,7 @@ class Staff(models.Model):
     # Two-step sign-in (``prepaid.staff.two_step``): the TOTP secret in base32, empty
     # when it is off; and the time step of the last code accepted, so a code is used
     # once (a replay within its window is refused).
-    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_secret = models.CharField(max_length=200, blank=True)  # sealed: staff.two_step
     totp_last_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

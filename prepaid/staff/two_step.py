@@ -5,7 +5,8 @@ common ground), made by ``cryptography``'s TOTP.
 A code is accepted for its own step and the one before and after it (a phone's clock a
 little off), and once only: the step of the last code accepted is kept, and a code of
 that step or an earlier one is refused, so a code seen over someone's shoulder cannot be
-used again. The secret is kept in ``Staff.totp_secret`` (base32).
+used again. The secret is kept in ``Staff.totp_secret`` (base32), sealed under the shop's
+key (``lib.sealing.seal_record``): the database alone does not give the codes away.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
+from prepaid.lib import sealing
 from prepaid.staff import audit
 from prepaid.staff.models import Staff
 from prepaid.staff.roles import may
@@ -82,7 +84,8 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
 def check(staff: Staff, code: str, *, now: float | None = None) -> Check:
     """Whether ``code`` is ``staff``'s current code, and not one already used. A right
     one is used up here: of two sign-ins at once with the same code, one is refused."""
-    step = _matching_step(staff.totp_secret, code, time.time() if now is None else now)
+    secret = sealing.open_record(staff.totp_secret)
+    step = _matching_step(secret, code, time.time() if now is None else now)
     if step is None:
         return Check.WRONG
     used = Staff.objects.filter(pk=staff.pk, totp_last_step__lt=step).update(totp_last_step=step)
@@ -100,7 +103,7 @@ def turn_on(staff: Staff, secret: str, code: str, *, now: float | None = None) -
     step = verify_new(secret, code, now=now)
     if step is None or not may_use(staff):
         return False
-    staff.totp_secret, staff.totp_last_step = secret, step
+    staff.totp_secret, staff.totp_last_step = sealing.seal_record(secret), step
     staff.save(update_fields=["totp_secret", "totp_last_step"])
     audit.record("two_step.on", f"staff:{staff.pk}", by=staff)
     return True
@@ -119,3 +122,14 @@ def turn_off(staff: Staff, *, by: Staff | None, how: str = "") -> None:
 def current_code(secret: str, *, now: float | None = None) -> str:
     """The code of this moment, as the person's app shows it."""
     return _totp(secret).generate(time.time() if now is None else now).decode()
+
+
+def reseal(current: str) -> int:
+    """Move the sealed secrets to the shop's ``current`` key (a key rotation)."""
+    moved = 0
+    for staff in Staff.objects.exclude(totp_secret=""):
+        if sealing.record_key_id(staff.totp_secret) != current:
+            secret = sealing.open_record(staff.totp_secret)
+            Staff.objects.filter(pk=staff.pk).update(totp_secret=sealing.seal_record(secret))
+            moved += 1
+    return moved

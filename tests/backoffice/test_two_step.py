@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from prepaid.lib import sealing
 from prepaid.staff import two_step
 from prepaid.staff.models import AuditEvent, LoginThrottle
 
@@ -31,7 +32,7 @@ def code(now: float | None = None, secret: str = SECRET) -> str:
 
 def turned_on(staff, secret: str = SECRET):
     """``staff`` with two-step sign-in on, its last used step well in the past."""
-    staff.totp_secret, staff.totp_last_step = secret, 0
+    staff.totp_secret, staff.totp_last_step = sealing.seal_record(secret), 0
     staff.save(update_fields=["totp_secret", "totp_last_step"])
     return staff
 
@@ -59,7 +60,8 @@ def test_an_owner_turns_it_on_with_a_qr_code_and_a_code_from_the_app(client, own
 
     client.post("/account/two-step/", {"action": "confirm", "code": code(secret=shown)})
     owner.refresh_from_db()
-    assert owner.totp_secret == shown
+    assert owner.totp_secret.startswith(sealing.RECORD)  # sealed in the database
+    assert sealing.open_record(owner.totp_secret) == shown
     event = AuditEvent.objects.get(action="two_step.on")
     assert (event.staff, event.subject) == (owner, f"staff:{owner.pk}")
     assert shown not in str(event.after)
@@ -76,7 +78,7 @@ def test_an_accountant_may_turn_it_on(client, accountant):
     secret = client.session["two_step_new_secret"]
     client.post("/account/two-step/", {"action": "confirm", "code": code(secret=secret)})
     accountant.refresh_from_db()
-    assert accountant.totp_secret == secret
+    assert sealing.open_record(accountant.totp_secret) == secret
 
 
 def test_with_it_on_the_password_alone_does_not_log_in(client, owner):
@@ -179,7 +181,7 @@ def test_turning_it_off_oneself_needs_a_code(client, owner):
     client.force_login(owner.user)
     client.post("/account/two-step/", {"action": "off", "code": "abcdef"})
     owner.refresh_from_db()
-    assert owner.totp_secret == SECRET
+    assert sealing.open_record(owner.totp_secret) == SECRET
     client.post("/account/two-step/", {"action": "off", "code": code()})
     owner.refresh_from_db()
     assert owner.totp_secret == ""
@@ -207,7 +209,7 @@ def test_only_the_owner_turns_it_off_for_someone_else(client, manager, accountan
     client.force_login(manager.user)
     assert client.post(f"/shop/staff/{accountant.pk}/two-step-off/").status_code == 403
     accountant.refresh_from_db()
-    assert accountant.totp_secret == SECRET
+    assert sealing.open_record(accountant.totp_secret) == SECRET
 
 
 def test_the_command_turns_it_off_for_an_owner_who_lost_their_phone(owner):

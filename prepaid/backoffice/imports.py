@@ -6,8 +6,8 @@ managers only.
 
 Between the screens the uploaded sheet waits, already read, as JSON in
 ``DATA_DIR/imports/`` under a random name that only the uploading session knows (the
-folder 0700, the file 0600: customers' names and phones); it is deleted once imported,
-and any left behind is deleted a day later.
+folder 0700, the file 0600, its content sealed under the shop's key: customers' names and
+phones); it is deleted once imported, and any left behind is deleted a day later.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.permissions import requires
 from prepaid.ledger.services import Actor
+from prepaid.lib import sealing
 from prepaid.lib.files import private_folder, write_private
 from prepaid.operations import imports
 from prepaid.reports import exports
@@ -112,7 +113,9 @@ def _save(sheet: importing.Sheet) -> str:
         "recognised": sheet.recognised,
         "rows": [[number, [_cell_to_json(c) for c in cells]] for number, cells in sheet.rows],
     }
-    write_private(_folder() / f"{token}.json", json.dumps(document))
+    # Sealed under the shop's key (lib.sealing): the sheet's names and phones are not
+    # left readable in the data folder, even for the day a forgotten one waits.
+    write_private(_folder() / f"{token}.json", sealing.seal_record(json.dumps(document)))
     return token
 
 
@@ -122,7 +125,10 @@ def _load(request: HttpRequest, token: str) -> tuple[importing.Sheet, dict[str, 
     path = _folder() / f"{token}.json"
     if entry is None or not token.isalnum() or not path.exists():
         raise Http404
-    document = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        document = json.loads(sealing.open_record(path.read_text(encoding="utf-8")))
+    except (sealing.Unreadable, sealing.KeyMissing):
+        raise Http404 from None
     rows = [
         (number, tuple(_cell_from_json(c) for c in cells)) for number, cells in document["rows"]
     ]

@@ -680,6 +680,9 @@ def test_the_owner_uploads_previews_and_imports_a_sheet(client, tmp_path, philip
     response = upload(client, sheet_with_balances(tmp_path))
     assert response.status_code == 302
     preview_url = response["Location"]
+    (waiting,) = (tmp_path / "data" / "imports").iterdir()
+    assert b"Maria" not in waiting.read_bytes()  # sealed while it waits (docs/privacy.md)
+    assert b"9171234567" not in waiting.read_bytes()
 
     preview = client.get(preview_url)
     assert preview.status_code == 200

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.sales import services as sales
 from tests.conftest import assert_ledger_sound
@@ -76,7 +77,7 @@ def test_the_owner_imports_the_old_excel_list(
     expect(page.get_by_text("王芳").first).to_be_visible()
     screenshot(page, "customers-after-import")
 
-    maria = Customer.objects.get(phone="+639171234567")
+    maria = customers.with_phone("+639171234567").get()
     assert (maria.name, maria.notes, maria.birthday) == (
         "Maria Santos",
         "alkaline only",

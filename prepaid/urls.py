@@ -8,7 +8,16 @@ from django.views import defaults
 
 from prepaid.api.api import api
 from prepaid.api.errors import ApiError
-from prepaid.backoffice import closing, coupons, customers, imports, reports, shop, webhooks
+from prepaid.backoffice import (
+    approvals,
+    closing,
+    coupons,
+    customers,
+    imports,
+    reports,
+    shop,
+    webhooks,
+)
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
 
@@ -40,6 +49,16 @@ urlpatterns = [
         "customers/<str:code>/punch-cards/<int:card_id>/refund/",
         customers.customer_card_refund,
         name="customer_card_refund",
+    ),
+    path("approvals/", approvals.approval_list, name="approvals"),
+    path(
+        "approvals/<int:approval_id>/approve/", approvals.approval_approve, name="approval_approve"
+    ),
+    path("approvals/<int:approval_id>/reject/", approvals.approval_reject, name="approval_reject"),
+    path(
+        "approvals/<int:approval_id>/withdraw/",
+        approvals.approval_withdraw,
+        name="approval_withdraw",
     ),
     path("c/<str:token>", portal.card, name="portal"),
     path("c/<str:token>/qr.svg", portal.qr, name="portal_qr"),

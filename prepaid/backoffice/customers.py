@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.forms import CustomerForm, NoteForm
@@ -117,6 +118,12 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
     return render(request, "backoffice/customer.html", context)
 
 
+WAITS_FOR_APPROVAL = gettext_lazy(
+    "Not reversed yet: a reversal this large waits for the owner or another manager to"
+    " approve it on the Approvals page."
+)
+
+
 @require_POST
 @requires("reverse.any")
 def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpResponse:
@@ -132,14 +139,17 @@ def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpRes
         return redirect("customer", code=customer.code)
     operation = Reversal(transaction=batch.pk, reason=request.POST.get("reason", ""))
     try:
-        perform(request, operation, form_key)
+        result = perform(request, operation, form_key)
     except Refusal as refusal:
         if refusal.code == "idempotency_key_reused":
             messages.info(request, _("This form was sent before; nothing more was done."))
         else:
             messages.error(request, refusal.message())
     else:
-        messages.success(request, _("Transaction reversed."))
+        if result.status == 202:
+            messages.warning(request, WAITS_FOR_APPROVAL)
+        else:
+            messages.success(request, _("Transaction reversed."))
     return redirect("customer", code=customer.code)
 
 

@@ -100,6 +100,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         "first_top_up_bonus",
         "points_every",
         "point_value",
+        "approval_above",
     )
 
     top_up_minimum = forms.DecimalField(
@@ -128,6 +129,16 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text=_("Bonus money a point gives when redeemed; 0: points are not redeemed"),
     )
 
+    approval_above = forms.DecimalField(
+        label=_("Approve refunds and reversals above"),
+        min_value=0,
+        required=False,
+        help_text=_(
+            "A manager's or cashier's refund or reversal of more than this waits for the"
+            " owner or another manager to approve it. Empty: none waits"
+        ),
+    )
+
     class Meta:
         model = Business
         fields = (
@@ -142,6 +153,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "punch_card_refunds",
             "tier_basis",
             "tier_window",
+            "approval_credit_raises",
         )
         widgets = {
             "spend_order": forms.RadioSelect,

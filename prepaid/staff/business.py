@@ -29,6 +29,8 @@ SETTINGS = (
     "punch_card_refunds",
     "tier_basis",
     "tier_window",
+    "approval_above_minor",
+    "approval_credit_raises",
 )
 
 

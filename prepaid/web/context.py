@@ -23,6 +23,7 @@ def business(request: HttpRequest) -> dict[str, object]:
         "can_issue_coupons": allowed(staff, "coupons.issue"),
         "can_manage_staff": allowed(staff, "staff.write"),
         "can_see_activity": allowed(staff, "activity"),
+        "can_see_approvals": allowed(staff, "approvals.read"),
         "can_manage_webhooks": allowed(staff, "webhooks"),
         "webhooks_disabled": disabled_for(staff),
     }

@@ -46,6 +46,7 @@ from prepaid.sales import services as sales
 from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
 from prepaid.web.people import allowed
+from prepaid.web.templatetags.money import money
 
 PAGE_SIZE = 50
 MAX_DORMANT_DAYS = 3660  # ten years: as the API's dormant report
@@ -118,6 +119,10 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
     return render(request, "backoffice/customer.html", context)
 
 
+CREDIT_WAITS = gettext_lazy(
+    "The credit limit of %(limit)s waits for the owner or another manager to approve it"
+    " on the Approvals page; until then the customer keeps the limit they had."
+)
 WAITS_FOR_APPROVAL = gettext_lazy(
     "Not reversed yet: a reversal this large waits for the owner or another manager to"
     " approve it on the Approvals page."
@@ -215,10 +220,14 @@ def _save(request: StaffRequest, form: CustomerForm, customer: Customer | None) 
     else:
         operation = UpdateCustomer(customer.code, _contact(form), credit_limit_minor=limit)
     try:
-        code: str = perform(request, operation).data["code"]
+        data = perform(request, operation).data
     except Refusal as refusal:
         form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message())
         return None
+    if data.get("credit_limit_request"):
+        waiting = data["credit_limit_request"]["request"]["credit_limit_minor"]
+        messages.warning(request, CREDIT_WAITS % {"limit": money(waiting, Business.get())})
+    code: str = data["code"]
     return code
 
 

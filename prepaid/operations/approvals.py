@@ -1,7 +1,7 @@
 """Deciding approval requests (maker-checker, docs/security.md "Four eyes").
 
 An operation that needs a second person's approval was kept as an ``Approval`` by the
-envelope (``envelope._perform_or_hold``). Here the checker approves it (the operation
+envelope (``envelope.perform_or_hold``). Here the checker approves it (the operation
 then runs, once, as the maker's: their store, their name on the transaction; the
 request records the checker and the transaction), or rejects it with a reason; the
 maker may withdraw it. The checker is the owner, or a manager other than the maker.

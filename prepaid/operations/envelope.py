@@ -197,7 +197,7 @@ def _attempt(
             raise Refusal("permission_denied")
         context = Context(actor, Business.get(), _ledger_key(scope, key))
         try:
-            done = _perform_or_hold(operation, context)
+            done = perform_or_hold(operation, context)
         except Refusal as refusal:
             kept = refusal
         else:
@@ -235,7 +235,7 @@ def _attempt(
     raise kept
 
 
-def _perform_or_hold(operation: Operation, context: Context) -> Done:
+def perform_or_hold(operation: Operation, context: Context) -> Done:
     """Perform the operation, unless it needs a second person's approval: then it is
     kept as a pending request, answered 202, once a trial run (rolled back) showed it
     could be done now. The owner has no one above them: their own such operation

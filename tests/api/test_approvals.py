@@ -184,3 +184,50 @@ def test_who_reads_and_who_decides(api):
     assert denied.status_code == 403
     assert api.owner.get("/approvals", status="nonsense").status_code == 422
     assert api.owner.get("/approvals/999999").status_code == 404
+
+
+# -- credit-limit raises ------------------------------------------------------------------
+
+
+def test_a_managers_credit_limit_raise_waits_and_is_set_when_approved(api):
+    code = register(api)["code"]
+    changed = api.manager.patch(f"/customers/{code}", {"credit_limit": "50.00", "notes": "VIP"})
+    assert changed.status_code == 200
+    answer = changed.json()
+    assert answer["notes"] == "VIP"  # the rest of the change is made
+    assert answer["credit_limit"] == "0.00"
+    request = answer["credit_limit_request"]
+    assert (request["kind"], request["status"], request["amount"]) == (
+        "credit_limit",
+        "pending",
+        "50.00",
+    )
+    own = api.manager.post(f"/approvals/{request['id']}/approve", {}, key="a")
+    assert own.status_code == 403
+    approved = api.owner.post(f"/approvals/{request['id']}/approve", {}, key="a")
+    assert approved.status_code == 200
+    assert approved.json()["result"]["credit_limit"] == "50.00"
+    assert api.owner.get(f"/customers/{code}").json()["credit_limit"] == "50.00"
+    assert_ledger_sound()
+
+
+def test_a_lower_limit_never_waits_and_a_raise_at_registration_does(api):
+    registered = api.manager.post("/customers", {"name": "Juan Cruz", "credit_limit": "30.00"})
+    assert registered.status_code == 201
+    body = registered.json()
+    assert body["credit_limit"] == "0.00"
+    assert body["credit_limit_request"]["status"] == "pending"
+    api.owner.post(f"/approvals/{body['credit_limit_request']['id']}/approve", {}, key="a")
+    lowered = api.manager.patch(f"/customers/{body['code']}", {"credit_limit": "10.00"}).json()
+    assert (lowered["credit_limit"], lowered["credit_limit_request"]) == ("10.00", None)
+
+
+def test_the_owners_raise_is_set_and_kept_and_the_setting_turns_it_off(api):
+    code = register(api)["code"]
+    by_owner = api.owner.patch(f"/customers/{code}", {"credit_limit": "40.00"}).json()
+    assert (by_owner["credit_limit"], by_owner["credit_limit_request"]) == ("40.00", None)
+    assert Approval.objects.get().status == Approval.Status.OWNER_MADE
+    Business.objects.filter(pk=1).update(approval_credit_raises=False)
+    by_manager = api.manager.patch(f"/customers/{code}", {"credit_limit": "80.00"}).json()
+    assert by_manager["credit_limit"] == "80.00"
+    assert Approval.objects.count() == 1

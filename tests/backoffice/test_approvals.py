@@ -144,3 +144,26 @@ def test_who_sees_the_approvals_page(request, persona, manager, maria, top_up):
         assert page.status_code == 200
         assert "Wrong customer" in page.content.decode()
         assert "/approve/" not in page.content.decode()
+
+
+def test_a_managers_credit_raise_in_the_form_waits_and_says_so(owner, manager, maria):
+    mona = logged_in(manager)
+    saved = mona.post(
+        f"/customers/{maria.code}/edit/",
+        {"name": "Maria Santos", "credit_limit": "75.00"},
+        follow=True,
+    )
+    shown = saved.content.decode()
+    assert "The credit limit of $75.00 waits for the owner or another manager" in shown
+    maria.refresh_from_db()
+    assert maria.credit_limit_minor == 0
+    request = Approval.objects.get()
+    olivia = logged_in(owner)
+    page = olivia.get("/approvals/").content.decode()
+    assert "Credit-limit raise" in page
+    action = f"/approvals/{request.pk}/approve/"
+    olivia.post(action, {"key": key_in(page, action)})
+    maria.refresh_from_db()
+    assert maria.credit_limit_minor == 7500
+    assert sales.balances(maria).credit_limit == 7500
+    assert_ledger_sound()

@@ -36,8 +36,7 @@ def test_four_checkers_approving_at_once_refund_exactly_once():
     )
     assert asked.status == 202
     checkers = [make_actor(store, owner)] + [
-        make_actor(store, make_staff(f"Manager {n}", role="manager", store=store))
-        for n in range(3)
+        make_actor(store, make_staff(f"Manager {n}", role="manager", store=store)) for n in range(3)
     ]
     outcomes: list[str] = []
     lock = threading.Lock()

@@ -51,6 +51,7 @@ urlpatterns = [
         name="customer_card_refund",
     ),
     path("approvals/", approvals.approval_list, name="approvals"),
+    path("reports/exceptions/", approvals.exceptions, name="report_exceptions"),
     path(
         "approvals/<int:approval_id>/approve/", approvals.approval_approve, name="approval_approve"
     ),

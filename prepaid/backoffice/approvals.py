@@ -1,6 +1,8 @@
 """The Approvals page (maker-checker, docs/security.md "Four eyes"): what waits for a
 second person's approval, with Approve and Reject for those who may decide (never on
-their own requests), Withdraw for the one who asked, and what was decided lately."""
+their own requests), Withdraw for the one who asked, and what was decided lately. And
+the day's exceptions: a report of one day's approval-gated operations, the owner's own
+among them."""
 
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from prepaid.backoffice.forms import DayForm
 from prepaid.backoffice.permissions import StaffRequest, perform, requires
-from prepaid.operations.approvals import Approve, Reject, Withdraw, requests
+from prepaid.operations.approvals import Approve, Reject, Withdraw, of_day, requests
 from prepaid.operations.envelope import Operation
 from prepaid.operations.models import Approval
+from prepaid.reports import days
 from prepaid.staff.refusals import Refusal
 from prepaid.web.people import allowed
 
@@ -74,3 +78,24 @@ def _decide(
     else:
         messages.success(request, done)
     return redirect("approvals")
+
+
+@requires("approvals.read")
+def exceptions(request: StaffRequest) -> HttpResponse:
+    """One day's exceptions (today by default): every refund, reversal and credit-limit
+    raise that needed a second person, asked or decided that day, and what the owner
+    did themselves."""
+    today = days.today()
+    form = DayForm(request.GET or None, initial={"day": today})
+    day = form.cleaned_data["day"] if form.is_bound and form.is_valid() else today
+    day = day or today
+    start, end = days.bounds(day)
+    found = list(of_day(start, end))
+    context = {
+        "form": form,
+        "day": day,
+        "rows": found,
+        "waiting": sum(1 for item in found if item.status == Approval.Status.PENDING),
+        "owner_made": sum(1 for item in found if item.status == Approval.Status.OWNER_MADE),
+    }
+    return render(request, "backoffice/exceptions.html", context)

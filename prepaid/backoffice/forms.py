@@ -250,6 +250,18 @@ FROM = pgettext_lazy("first day of a report", "From")
 TO = pgettext_lazy("last day of a report", "To")
 
 
+class DayForm(forms.Form):
+    """One of the shop's days (the day's exceptions)."""
+
+    day = forms.DateField(label=_("Day"), required=False, widget=DAY)
+
+    def clean_day(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("day")
+        if day is not None and not dt.date(2000, 1, 1) <= day <= dt.date(2999, 12, 31):
+            raise forms.ValidationError(_("Choose a day from 2000 to 2999."))
+        return day
+
+
 class ReportSpanForm(forms.Form):
     """Which days (the shop's), and whose postings: the chain, or one store, counter or
     staff member. A preset fills the dates in; dates typed win."""

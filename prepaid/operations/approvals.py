@@ -15,9 +15,10 @@ run and one refusal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,15 @@ def requests() -> QuerySet[Approval]:
     return Approval.objects.select_related(
         "customer", "store", "staff", "api_token", "decided_by", "decided_by_token"
     ).order_by("-id")
+
+
+def of_day(start: datetime, end: datetime) -> QuerySet[Approval]:
+    """The day's exceptions: the approval-gated operations asked or decided between
+    ``start`` and ``end`` (excluded), whatever became of them, the owner's own among
+    them; in the order they were asked."""
+    asked = Q(created_at__gte=start, created_at__lt=end)
+    decided = Q(decided_at__gte=start, decided_at__lt=end)
+    return requests().filter(asked | decided).order_by("id")
 
 
 def own(request: Approval, actor: Actor) -> bool:

@@ -167,3 +167,24 @@ def test_a_managers_credit_raise_in_the_form_waits_and_says_so(owner, manager, m
     assert maria.credit_limit_minor == 7500
     assert sales.balances(maria).credit_limit == 7500
     assert_ledger_sound()
+
+
+def test_the_days_exceptions_list_the_gated_operations_and_the_owners_own(
+    owner, manager, maria, top_up
+):
+    ask_reversal(logged_in(manager), maria, top_up)  # waits
+    sold_out = make_customer("Ben Cruz", balance="250.00", actor=make_actor(staff=owner))
+    olivia = logged_in(owner)
+    ask_reversal(olivia, sold_out, Batch.objects.get(customer=sold_out))  # the owner's own
+    overview = olivia.get("/").content.decode()
+    assert "2 exceptions today" in overview
+    assert "1 request waits for approval" in overview
+    assert 'href="/reports/exceptions/"' in overview
+    page = olivia.get("/reports/exceptions/").content.decode()
+    assert "2 exceptions" in page and "1 waiting" in page and "1 done by the owner" in page
+    assert "Waiting for approval" in page and "Done by the owner" in page
+    assert "Ben Cruz" in page and "Maria Santos" in page
+    other_day = olivia.get("/reports/exceptions/", {"day": "2020-01-01"}).content.decode()
+    assert "No exceptions on this day." in other_day
+    nonsense = olivia.get("/reports/exceptions/", {"day": "99999-01-01"})
+    assert nonsense.status_code == 200

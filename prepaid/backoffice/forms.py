@@ -154,6 +154,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "tier_basis",
             "tier_window",
             "approval_credit_raises",
+            "approval_bonus_percent",
         )
         widgets = {
             "spend_order": forms.RadioSelect,
@@ -211,6 +212,12 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         if days is not None and not 1 <= days <= 3650:
             raise forms.ValidationError(_("Between 1 and 3650 days, or empty."))
         return days
+
+    def clean_approval_bonus_percent(self) -> int | None:
+        percent = self.cleaned_data.get("approval_bonus_percent")
+        if percent is not None and not 0 <= percent <= 1000:
+            raise forms.ValidationError(_("Between 0 and 1000 percent, or empty."))
+        return percent
 
     def clean_paid_expiry_days(self) -> int | None:
         days = self.cleaned_data.get("paid_expiry_days")

@@ -24,12 +24,18 @@ from django.utils.translation import gettext as _
 
 from prepaid.ledger.services import Actor
 from prepaid.operations import present
+from prepaid.operations.catalog import SaveBonusRule, SavePlan
+from prepaid.operations.customers import SetCreditLimit
 from prepaid.operations.envelope import Context, Done, Operation, rebuilt
 from prepaid.operations.models import Approval
+from prepaid.operations.money import Refund, Reversal
 from prepaid.staff import audit
 from prepaid.staff.refusals import Refusal
 
 LONGEST_NOTE = 255
+# The operations that may wait for approval (their ``gate`` says when). Imported here so
+# that each is known by its name wherever a request is approved.
+GATED: tuple[type[Operation], ...] = (Refund, Reversal, SetCreditLimit, SavePlan, SaveBonusRule)
 
 
 def requests() -> QuerySet[Approval]:

@@ -102,6 +102,7 @@ class Approval(models.Model):
         REFUND = "refund", _("Refund")
         REVERSAL = "reversal", _("Reversal")
         CREDIT_LIMIT = "credit_limit", _("Credit-limit raise")
+        BONUS = "bonus", _("Large bonus")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")

@@ -31,6 +31,7 @@ SETTINGS = (
     "tier_window",
     "approval_above_minor",
     "approval_credit_raises",
+    "approval_bonus_percent",
 )
 
 

@@ -144,6 +144,17 @@ class Business(models.Model):
             " to approve it. Empty: none waits"
         ),
     )
+    approval_bonus_percent = models.PositiveSmallIntegerField(
+        _("approve bonuses above (%)"),
+        null=True,
+        blank=True,
+        default=20,
+        help_text=_(
+            "A top-up plan or bonus rule that gives more than this share of the amount paid"
+            " is in force only once the owner or another manager approves it. Empty: none"
+            " waits"
+        ),
+    )
     approval_credit_raises = models.BooleanField(
         _("approve credit-limit raises"),
         default=True,

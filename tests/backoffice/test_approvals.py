@@ -188,3 +188,85 @@ def test_the_days_exceptions_list_the_gated_operations_and_the_owners_own(
     assert "No exceptions on this day." in other_day
     nonsense = olivia.get("/reports/exceptions/", {"day": "99999-01-01"})
     assert nonsense.status_code == 200
+
+
+# -- plans and bonus rules above the share ----------------------------------------------
+
+
+def test_a_managers_generous_plan_is_in_force_only_once_approved(owner, manager):
+    from prepaid.catalog.models import TopUpPlan
+
+    mona = logged_in(manager)
+    saved = mona.post(
+        "/shop/plans/new/",
+        {
+            "name": "1 → +1M",
+            "amount": "1.00",
+            "bonus": "1000000.00",
+            "active": "on",
+            "position": "0",
+        },
+        follow=True,
+    )
+    assert "Saved for approval: it gives more than 20% of what is paid" in saved.content.decode()
+    assert not TopUpPlan.objects.exists()  # not on offer
+    request = Approval.objects.get()
+    assert (request.kind, request.status, request.reason) == ("bonus", "pending", "1 → +1M")
+    olivia = logged_in(owner)
+    page = olivia.get("/approvals/").content.decode()
+    assert "Top-up plan 1 → +1M: $1.00 → +$1,000,000.00" in page
+    action = f"/approvals/{request.pk}/reject/"
+    olivia.post(action, {"key": key_in(page, action), "reason": "Surely not"})
+    assert not TopUpPlan.objects.exists()
+
+    modest = mona.post(
+        "/shop/plans/new/",
+        {
+            "name": "100 → +20",
+            "amount": "100.00",
+            "bonus": "20.00",
+            "active": "on",
+            "position": "0",
+        },
+        follow=True,
+    )
+    assert "Top-up plan saved." in modest.content.decode()  # 20% is not above the share
+    plan = TopUpPlan.objects.get()
+    raised = mona.post(
+        f"/shop/plans/{plan.pk}/",
+        {
+            "name": "100 → +50",
+            "amount": "100.00",
+            "bonus": "50.00",
+            "active": "on",
+            "position": "0",
+        },
+    )
+    assert raised.status_code == 302
+    plan.refresh_from_db()
+    assert plan.bonus_minor == 2000  # the plan in force stays as it was
+    second = make_staff("Max", role="manager", store=plan_store(), password="manager-pass-2")
+    max_ = logged_in(second)
+    page = max_.get("/approvals/").content.decode()
+    waiting = Approval.objects.get(status="pending")
+    action = f"/approvals/{waiting.pk}/approve/"
+    max_.post(action, {"key": key_in(page, action)})
+    plan.refresh_from_db()
+    assert (plan.name, plan.bonus_minor) == ("100 → +50", 5000)
+
+
+def plan_store():
+    from prepaid.staff.models import Store
+
+    return Store.objects.order_by("id").first()
+
+
+def test_a_generous_bonus_rule_waits_and_the_owners_own_is_kept(owner, manager):
+    from prepaid.catalog.models import BonusRule
+
+    logged_in(manager).post("/shop/rules/new/", {"every": "10.00", "bonus": "5.00", "active": "on"})
+    assert not BonusRule.objects.exists()
+    assert Approval.objects.get().kind == "bonus"
+    logged_in(owner).post("/shop/rules/new/", {"every": "10.00", "bonus": "5.00", "active": "on"})
+    assert BonusRule.objects.get().bonus_minor == 500
+    assert Approval.objects.filter(status="owner_made", kind="bonus").count() == 1

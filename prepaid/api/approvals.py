@@ -48,7 +48,11 @@ KEY = {
 
 class ApprovalOut(Schema):
     id: int
-    kind: str = Field(description="`refund`, `reversal` or `credit_limit`", examples=["refund"])
+    kind: str = Field(
+        description="`refund`, `reversal`, `credit_limit`, `bonus` (a plan or bonus rule) or"
+        " `opening` (an import with opening balances)",
+        examples=["refund"],
+    )
     status: str = Field(
         description="`pending`, `approved`, `rejected`, `withdrawn`, or `owner_made` (the"
         " owner did it themselves: it ran at once)",

@@ -27,6 +27,7 @@ from prepaid.operations import present
 from prepaid.operations.catalog import SaveBonusRule, SavePlan
 from prepaid.operations.customers import SetCreditLimit
 from prepaid.operations.envelope import Context, Done, Operation, rebuilt
+from prepaid.operations.imports import ImportSheet
 from prepaid.operations.models import Approval
 from prepaid.operations.money import Refund, Reversal
 from prepaid.staff import audit
@@ -35,7 +36,14 @@ from prepaid.staff.refusals import Refusal
 LONGEST_NOTE = 255
 # The operations that may wait for approval (their ``gate`` says when). Imported here so
 # that each is known by its name wherever a request is approved.
-GATED: tuple[type[Operation], ...] = (Refund, Reversal, SetCreditLimit, SavePlan, SaveBonusRule)
+GATED: tuple[type[Operation], ...] = (
+    Refund,
+    Reversal,
+    SetCreditLimit,
+    SavePlan,
+    SaveBonusRule,
+    ImportSheet,
+)
 
 
 def requests() -> QuerySet[Approval]:
@@ -96,6 +104,8 @@ def _note(text: str, *, required: bool) -> str:
 def _decided(request: Approval, context: Context, status: str, note: str) -> None:
     """The request's new state, and its audit entry (by the one who decided)."""
     before = {"status": request.status}
+    if "sheet" in request.fields:  # decided: an import's rows are not kept any longer
+        request.fields = {**request.fields, "sheet": ""}
     request.status = status
     request.decision_note = note
     request.decided_at = timezone.now()
@@ -104,6 +114,7 @@ def _decided(request: Approval, context: Context, status: str, note: str) -> Non
         request.decided_by_token = context.actor.api_token
     request.save(
         update_fields=[
+            "fields",
             "status",
             "decision_note",
             "decided_at",

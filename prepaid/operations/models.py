@@ -103,6 +103,7 @@ class Approval(models.Model):
         REVERSAL = "reversal", _("Reversal")
         CREDIT_LIMIT = "credit_limit", _("Credit-limit raise")
         BONUS = "bonus", _("Large bonus")
+        OPENING = "opening", _("Opening balances after the first day")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")

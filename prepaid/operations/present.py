@@ -401,6 +401,15 @@ def coupon(item: Coupon, currency: str, *, used: int | None = None) -> dict[str,
     }
 
 
+# An approval request's fields that are neither shown nor audited: an import's sheet
+# (its rows are the customers it registers: too large, and personal).
+HIDDEN_FIELDS = frozenset({"sheet"})
+
+
+def _asked(request: Approval) -> dict[str, Any]:
+    return {name: value for name, value in request.fields.items() if name not in HIDDEN_FIELDS}
+
+
 def approval(request: Approval, currency: str) -> dict[str, Any]:
     """An approval request as ``GET /approvals/{id}`` answers: what was asked (the
     operation and its fields, amounts in minor units as the operation holds them), by
@@ -412,7 +421,7 @@ def approval(request: Approval, currency: str) -> dict[str, Any]:
         "kind": request.kind,
         "status": request.status,
         "operation": request.operation,
-        "request": request.fields,
+        "request": _asked(request),
         "amount": money(request.amount_minor, currency),
         "currency": currency,
         "customer": request.customer.code if request.customer else None,
@@ -435,7 +444,7 @@ def approval_audited(request: Approval) -> dict[str, Any]:
         "kind": request.kind,
         "status": request.status,
         "operation": request.operation,
-        "request": request.fields,
+        "request": _asked(request),
         "amount_minor": request.amount_minor,
         "customer": request.customer.code if request.customer else None,
         "reason": request.reason,

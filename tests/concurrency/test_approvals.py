@@ -1,14 +1,19 @@
 """Four checkers approve the same pending refund at the same moment: the request's row
 is locked while it is decided, so the refund runs exactly once; the others are told it
-was decided already (``approval_not_pending``), and the ledger is sound."""
+was decided already (``approval_not_pending``), and the ledger is sound. The control
+first shows the race without that guard: the others run the refund again, and only the
+ledger's unique batch key keeps it from paying out twice (as an error, not an answer)."""
 
 from __future__ import annotations
 
 import threading
+from unittest import mock
 
 import pytest
+from django.db import IntegrityError
 
 from prepaid.ledger.models import Batch
+from prepaid.operations import approvals
 from prepaid.operations.approvals import Approve
 from prepaid.operations.envelope import run
 from prepaid.operations.models import Approval
@@ -22,7 +27,8 @@ from tests.factories import make_actor, make_business, make_customer, make_staff
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_four_checkers_approving_at_once_refund_exactly_once():
+def approve_at_once() -> tuple[list[str], object]:
+    """A manager's pending refund of 200.00, and four checkers approving it at once."""
     make_business(currency="PHP", region="PH")
     store = make_store()
     owner = make_staff("Olivia", role="owner", store=store)
@@ -52,10 +58,33 @@ def test_four_checkers_approving_at_once_refund_exactly_once():
             outcome = "approved"
         except Refusal as refusal:
             outcome = refusal.code
+        except IntegrityError:  # only without the guard: the batch key's unique index
+            outcome = "integrity_error"
         with lock:
             outcomes.append(outcome)
 
     run_workers(4, work)
+    return outcomes, customer
+
+
+def unguarded(number: int) -> Approval:
+    """The request read without its row lock and whatever its status: no guard."""
+    return Approval.objects.select_related("store", "staff", "api_token", "device").get(pk=number)
+
+
+def test_control_without_the_guard_the_others_crash_into_the_batch_key():
+    """Without the lock and the status check, each checker runs the refund again: only
+    the batch key's unique index (the last line) stops a second payout, as an error (or
+    as the ledger's replay of the first posting)."""
+    with mock.patch.object(approvals, "_pending", unguarded):
+        outcomes, customer = approve_at_once()
+    assert "approval_not_pending" not in outcomes  # no one is told it was decided
+    assert set(outcomes) <= {"approved", "integrity_error"}
+    assert sales.balances(customer).paid == 30000
+
+
+def test_four_checkers_approving_at_once_refund_exactly_once():
+    outcomes, customer = approve_at_once()
     assert sorted(outcomes) == ["approval_not_pending"] * 3 + ["approved"]
     assert Batch.objects.filter(code=Batch.Code.REFUND).count() == 1
     assert sales.balances(customer).paid == 30000

@@ -286,7 +286,7 @@ def _keep(
         batch=batch,
     )
     audit.record(
-        "approval.owner_made" if owner_made else "approval.asked",
+        f"approval.{status}",  # pending (asked), or owner_made
         f"approval:{request.pk}",
         by=actor.by,
         store=actor.store,

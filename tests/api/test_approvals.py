@@ -46,7 +46,7 @@ def test_a_refund_above_the_threshold_waits_and_a_retry_answers_the_same(api):
     assert again.content == asked.content
     assert again["Idempotent-Replayed"] == "true"
     assert Approval.objects.count() == 1
-    assert AuditEvent.objects.filter(action="approval.asked").count() == 1
+    assert AuditEvent.objects.filter(action="approval.pending").count() == 1
 
 
 def test_the_maker_cannot_approve_their_own_request(api):
@@ -90,7 +90,7 @@ def test_another_manager_approves_and_it_runs_once_as_the_makers(api):
     maker = api.manager.post(f"/customers/{code}/refunds", REFUND, key="r")
     assert maker.status_code == 202
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"approval.asked", "approval.approved"} <= actions
+    assert {"approval.pending", "approval.approved"} <= actions
     assert_ledger_sound()
 
 

@@ -63,7 +63,7 @@ def test_a_managers_import_after_the_first_day_waits_and_runs_once_approved(
     request = Approval.objects.get()
     assert (request.kind, request.status, request.amount_minor) == ("opening", "pending", 175050)
     assert request.reason == "customers.xlsx"
-    asked = AuditEvent.objects.get(action="approval.asked")
+    asked = AuditEvent.objects.get(action="approval.pending")
     assert "sheet" not in asked.after["request"]  # the rows are not copied to the trail
 
     page = logged_in(owner).get("/approvals/").content.decode()

@@ -9,6 +9,7 @@ from django.views import defaults
 from prepaid.api.api import api
 from prepaid.api.errors import ApiError
 from prepaid.backoffice import (
+    approvals,
     closing,
     coupons,
     customers,
@@ -49,6 +50,17 @@ urlpatterns = [
         "customers/<str:code>/punch-cards/<int:card_id>/refund/",
         customers.customer_card_refund,
         name="customer_card_refund",
+    ),
+    path("approvals/", approvals.approval_list, name="approvals"),
+    path("reports/exceptions/", approvals.exceptions, name="report_exceptions"),
+    path(
+        "approvals/<int:approval_id>/approve/", approvals.approval_approve, name="approval_approve"
+    ),
+    path("approvals/<int:approval_id>/reject/", approvals.approval_reject, name="approval_reject"),
+    path(
+        "approvals/<int:approval_id>/withdraw/",
+        approvals.approval_withdraw,
+        name="approval_withdraw",
     ),
     path("c/<str:token>", portal.card, name="portal"),
     path("c/<str:token>/qr.svg", portal.qr, name="portal_qr"),

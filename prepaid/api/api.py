@@ -15,6 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from prepaid.api import (
+    approvals,
     catalog,
     closes,
     coupons,
@@ -61,6 +62,7 @@ api.add_router("", coupons.router)
 api.add_router("", webhooks.router)
 api.add_router("", reports.router)
 api.add_router("", closes.router)
+api.add_router("", approvals.router)
 
 
 @api.get("/health", auth=None, response={200: Health, 503: ErrorOut}, tags=["health"])

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router
 
+from prepaid.api.approvals import ApprovalOut
 from prepaid.api.common import actor, amount, decimal, key_of, scope_of
 from prepaid.api.errors import not_found
 from prepaid.api.permissions import endpoint, require
@@ -105,12 +106,15 @@ def sell(request: HttpRequest, code: str, body: SaleIn) -> HttpResponse:
 
 @router.post(
     "/customers/{code}/refunds",
-    response={201: TransactionOut, **ERRORS},
+    response={201: TransactionOut, 202: ApprovalOut, **ERRORS},
     **_money_endpoint(
         "refund",
         "Pay back paid balance",
         "Cash-out of paid money through a payment method, with a reason. When it empties"
-        " the paid balance, the bonus is forfeited in the same transaction.",
+        " the paid balance, the bonus is forfeited in the same transaction. Above the"
+        " shop's approval threshold, a token other than the owner's gets `202` with an"
+        " approval request instead: the refund is made when the owner or another manager"
+        " approves it (`/approvals`).",
     ),
 )
 def refund(request: HttpRequest, code: str, body: RefundIn) -> HttpResponse:
@@ -128,7 +132,7 @@ def refund(request: HttpRequest, code: str, body: RefundIn) -> HttpResponse:
 
 @router.post(
     "/transactions/{transaction_id}/reversal",
-    response={201: TransactionOut, **ERRORS},
+    response={201: TransactionOut, 202: ApprovalOut, **ERRORS},
     **_money_endpoint(
         "reverse",
         "Reverse a transaction",
@@ -136,7 +140,8 @@ def refund(request: HttpRequest, code: str, body: RefundIn) -> HttpResponse:
         " second time, 409 `top_up_spent` for a top-up whose money was spent since. A"
         " cashier's token reverses only its own sales and top-ups, within the counter's"
         " undo window (403 `undo_not_allowed`). The reversal is booked at the store of the"
-        " original.",
+        " original. A reversal of more than the shop's approval threshold answers `202`"
+        " with an approval request (the owner's token: done at once).",
     ),
 )
 def reverse(request: HttpRequest, transaction_id: int, body: ReversalIn) -> HttpResponse:

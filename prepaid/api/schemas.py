@@ -156,6 +156,12 @@ class CustomerOut(Schema):
         default_factory=list, description="Passes in force, soonest-ending first"
     )
     created_at: datetime
+    credit_limit_request: dict[str, Any] | None = Field(
+        None,
+        description="A registration's or change's answer: a credit-limit raise that waits"
+        " for approval (the request, as `GET /approvals/{id}` answers it); `credit_limit`"
+        " is the limit in force until then",
+    )
 
 
 class CustomerPage(Schema):

@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from prepaid.backoffice.forms import CustomerForm, NoteForm
@@ -50,6 +51,7 @@ from prepaid.staff import audit
 from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
 from prepaid.web.people import allowed
+from prepaid.web.templatetags.money import money
 
 PAGE_SIZE = 50
 MAX_DORMANT_DAYS = 3660  # ten years: as the API's dormant report
@@ -124,6 +126,16 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
     return render(request, "backoffice/customer.html", context)
 
 
+CREDIT_WAITS = gettext_lazy(
+    "The credit limit of %(limit)s waits for the owner or another manager to approve it"
+    " on the Approvals page; until then the customer keeps the limit they had."
+)
+WAITS_FOR_APPROVAL = gettext_lazy(
+    "Not reversed yet: a reversal this large waits for the owner or another manager to"
+    " approve it on the Approvals page."
+)
+
+
 @requires("customers.export")
 def customer_data(request: StaffRequest, code: str) -> HttpResponse:
     """Everything kept about the customer, as a JSON download (an access request)."""
@@ -169,14 +181,17 @@ def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpRes
         return redirect("customer", code=customer.code)
     operation = Reversal(transaction=batch.pk, reason=request.POST.get("reason", ""))
     try:
-        perform(request, operation, form_key)
+        result = perform(request, operation, form_key)
     except Refusal as refusal:
         if refusal.code == "idempotency_key_reused":
             messages.info(request, _("This form was sent before; nothing more was done."))
         else:
             messages.error(request, refusal.message())
     else:
-        messages.success(request, _("Transaction reversed."))
+        if result.status == 202:
+            messages.warning(request, WAITS_FOR_APPROVAL)
+        else:
+            messages.success(request, _("Transaction reversed."))
     return redirect("customer", code=customer.code)
 
 
@@ -242,10 +257,14 @@ def _save(request: StaffRequest, form: CustomerForm, customer: Customer | None) 
     else:
         operation = UpdateCustomer(customer.code, _contact(form), credit_limit_minor=limit)
     try:
-        code: str = perform(request, operation).data["code"]
+        data = perform(request, operation).data
     except Refusal as refusal:
         form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message())
         return None
+    if data.get("credit_limit_request"):
+        waiting = data["credit_limit_request"]["request"]["credit_limit_minor"]
+        messages.warning(request, CREDIT_WAITS % {"limit": money(waiting, Business.get())})
+    code: str = data["code"]
     return code
 
 

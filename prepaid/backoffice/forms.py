@@ -108,6 +108,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         "first_top_up_bonus",
         "points_every",
         "point_value",
+        "approval_above",
     )
 
     top_up_minimum = forms.DecimalField(
@@ -136,6 +137,16 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text=_("Bonus money a point gives when redeemed; 0: points are not redeemed"),
     )
 
+    approval_above = forms.DecimalField(
+        label=_("Approve refunds and reversals above"),
+        min_value=0,
+        required=False,
+        help_text=_(
+            "A manager's or cashier's refund or reversal of more than this waits for the"
+            " owner or another manager to approve it. Empty: none waits"
+        ),
+    )
+
     class Meta:
         model = Business
         fields = (
@@ -150,6 +161,8 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "punch_card_refunds",
             "tier_basis",
             "tier_window",
+            "approval_credit_raises",
+            "approval_bonus_percent",
         )
         widgets = {
             "spend_order": forms.RadioSelect,
@@ -208,6 +221,12 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             raise forms.ValidationError(_("Between 1 and 3650 days, or empty."))
         return days
 
+    def clean_approval_bonus_percent(self) -> int | None:
+        percent = self.cleaned_data.get("approval_bonus_percent")
+        if percent is not None and not 0 <= percent <= 1000:
+            raise forms.ValidationError(_("Between 0 and 1000 percent, or empty."))
+        return percent
+
     def clean_paid_expiry_days(self) -> int | None:
         days = self.cleaned_data.get("paid_expiry_days")
         if days is not None and not 1 <= days <= 36500:
@@ -244,6 +263,18 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
 DAY = forms.DateInput(attrs={"type": "date"})
 FROM = pgettext_lazy("first day of a report", "From")
 TO = pgettext_lazy("last day of a report", "To")
+
+
+class DayForm(forms.Form):
+    """One of the shop's days (the day's exceptions)."""
+
+    day = forms.DateField(label=_("Day"), required=False, widget=DAY)
+
+    def clean_day(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("day")
+        if day is not None and not dt.date(2000, 1, 1) <= day <= dt.date(2999, 12, 31):
+            raise forms.ValidationError(_("Choose a day from 2000 to 2999."))
+        return day
 
 
 class ReportSpanForm(forms.Form):

@@ -12,11 +12,8 @@ phones); it is deleted once imported, and any left behind is deleted a day later
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import secrets
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +34,12 @@ from prepaid.ledger.services import Actor
 from prepaid.lib import sealing
 from prepaid.lib.files import private_folder, write_private
 from prepaid.operations import imports
+from prepaid.operations.envelope import run
+from prepaid.operations.models import Approval
 from prepaid.reports import exports
 from prepaid.sales import importing
 from prepaid.staff.models import Business, Staff, Store
+from prepaid.staff.refusals import Refusal
 
 KEEP_SECONDS = 24 * 3600
 PAGE_SIZE = 100
@@ -76,46 +76,14 @@ def _folder() -> Path:
     return private_folder(Path(settings.DATA_DIR) / "imports")
 
 
-def _cell_to_json(cell: object) -> object:
-    if isinstance(cell, dt.datetime):
-        return {"datetime": cell.isoformat()}
-    if isinstance(cell, dt.date):
-        return {"date": cell.isoformat()}
-    if isinstance(cell, dt.time):
-        return {"time": cell.isoformat()}
-    if isinstance(cell, Decimal):
-        return {"decimal": str(cell)}
-    return cell
-
-
-def _cell_from_json(value: object) -> object:
-    if isinstance(value, dict):
-        kind, text = next(iter(value.items()))
-        parse = {
-            "datetime": dt.datetime.fromisoformat,
-            "date": dt.date.fromisoformat,
-            "time": dt.time.fromisoformat,
-            "decimal": Decimal,
-        }[kind]
-        return parse(text)
-    return value
-
-
 def _save(sheet: importing.Sheet) -> str:
     for old in _folder().glob("*.json"):
         if old.stat().st_mtime < time.time() - KEEP_SECONDS:
             old.unlink(missing_ok=True)
     token = secrets.token_hex(16)
-    document = {
-        "name": sheet.name,
-        "headers": sheet.headers,
-        "header_row": sheet.header_row,
-        "recognised": sheet.recognised,
-        "rows": [[number, [_cell_to_json(c) for c in cells]] for number, cells in sheet.rows],
-    }
     # Sealed under the shop's key (lib.sealing): the sheet's names and phones are not
     # left readable in the data folder, even for the day a forgotten one waits.
-    write_private(_folder() / f"{token}.json", sealing.seal_record(json.dumps(document)))
+    write_private(_folder() / f"{token}.json", sealing.seal_record(sheet.to_json()))
     return token
 
 
@@ -126,16 +94,10 @@ def _load(request: HttpRequest, token: str) -> tuple[importing.Sheet, dict[str, 
     if entry is None or not token.isalnum() or not path.exists():
         raise Http404
     try:
-        document = json.loads(sealing.open_record(path.read_text(encoding="utf-8")))
+        text = sealing.open_record(path.read_text(encoding="utf-8"))
     except (sealing.Unreadable, sealing.KeyMissing):
         raise Http404 from None
-    rows = [
-        (number, tuple(_cell_from_json(c) for c in cells)) for number, cells in document["rows"]
-    ]
-    sheet = importing.Sheet(
-        document["name"], document["headers"], document["header_row"], rows, document["recognised"]
-    )
-    return sheet, entry
+    return importing.Sheet.from_json(text), entry
 
 
 def _forget(request: HttpRequest, token: str) -> None:
@@ -254,21 +216,37 @@ def commit(request: HttpRequest, token: str) -> HttpResponse:
     if problem or store is None:
         messages.error(request, problem or _("Set up a store first."))
         return redirect("customer_import_preview", token=token)
-    actor = Actor(store=store, staff=request.staff)  # type: ignore[attr-defined]
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    operation = imports.ImportSheet(
+        sheet=sheet.to_json(),
+        mapping=tuple((str(field), column) for field, column in mapping.items()),
+        expected=request.POST.get("digest", ""),
+    )
+    actor = Actor(store=store, staff=staff)
     try:
-        result = imports.commit(
-            sheet, mapping, actor=actor, expected=request.POST.get("digest", "")
-        )
-    except importing.ImportProblem as error:
-        messages.error(request, str(error))
+        done = run(operation, actor=actor, scope=f"backoffice:{staff.pk}")
+    except Refusal as refusal:
+        messages.error(request, refusal.message())
         chosen = {
             key: request.POST.get(key, "") for key in request.POST if key.startswith("column-")
         }
         preview_url = reverse("customer_import_preview", kwargs={"token": token})
         return redirect(f"{preview_url}?{urlencode(chosen)}")
-    _forget(request, token)
-    messages.success(request, _summary(result))
+    _forget(request, token)  # imported, or kept with the request for approval
+    if done.status == 202:
+        waiting = Approval.objects.get(pk=done.data["id"])
+        money = importing.Rules.of_business().money(waiting.amount_minor)
+        messages.warning(request, OPENINGS_WAIT % {"money": money})
+        return redirect("approvals")
+    messages.success(request, _summary(importing.Result(**done.data)))
     return redirect("customers")
+
+
+OPENINGS_WAIT = gettext_lazy(
+    "Not imported yet: its opening balances (%(money)s in all) come after the shop's first"
+    " day, so the import waits for the owner or another manager to approve it on the"
+    " Approvals page."
+)
 
 
 def _summary(result: importing.Result) -> str:

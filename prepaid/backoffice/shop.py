@@ -18,9 +18,10 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.backoffice.permissions import StaffRequest, perform, requires
 from prepaid.backoffice.shop_forms import (
     BonusRuleForm,
     PackageForm,
@@ -40,6 +41,8 @@ from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
+from prepaid.operations.catalog import SaveBonusRule, SavePlan
+from prepaid.operations.envelope import Operation
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
 from prepaid.staff import counters, logins, people, tokens
@@ -71,6 +74,28 @@ def _refused(form: Any, error: Exception) -> None:
         getattr(error, "field", None) if getattr(error, "field", None) in form.fields else None,
         str(error),
     )
+
+
+def _saved(request: StaffRequest, form: Any, operation: Operation, done: str) -> bool:
+    """Save a plan or rule: done, or kept for approval (a bonus above the shop's share:
+    said so), or refused on the form."""
+    try:
+        result = perform(request, operation)
+    except Refusal as refusal:
+        form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message())
+        return False
+    if result.status == 202:
+        percent = Business.get().approval_bonus_percent
+        messages.warning(request, BONUS_WAITS % {"percent": percent})
+    else:
+        messages.success(request, done)
+    return True
+
+
+BONUS_WAITS = gettext_lazy(
+    "Saved for approval: it gives more than %(percent)s%% of what is paid, so it is in force"
+    " once the owner or another manager approves it on the Approvals page."
+)
 
 
 def _form_page(
@@ -166,23 +191,18 @@ def plan(request: StaffRequest, plan_id: int | None = None) -> HttpResponse:
             form.cleaned_data["gift_coupon"] = Decimal(0)
         coupon = _minor(form, "gift_coupon")
         if amount is not None and bonus is not None and coupon is not None:
-            try:
-                catalog.save_plan(
-                    item,
-                    name=form.cleaned_data["name"],
-                    amount_minor=amount,
-                    bonus_minor=bonus,
-                    gift_points=form.cleaned_data["gift_points"] or 0,
-                    gift_coupon_minor=coupon,
-                    gift_coupon_days=form.cleaned_data["gift_coupon_days"] or 30,
-                    active=form.cleaned_data["active"],
-                    position=form.cleaned_data["position"],
-                    by=request.staff,
-                )
-            except catalog.CatalogError as error:
-                _refused(form, error)
-            else:
-                messages.success(request, _("Top-up plan saved."))
+            operation = SavePlan(
+                plan=item.pk if item else None,
+                name=form.cleaned_data["name"],
+                amount_minor=amount,
+                bonus_minor=bonus,
+                gift_points=form.cleaned_data["gift_points"] or 0,
+                gift_coupon_minor=coupon,
+                gift_coupon_days=form.cleaned_data["gift_coupon_days"] or 30,
+                active=form.cleaned_data["active"],
+                position=form.cleaned_data["position"] or 0,
+            )
+            if _saved(request, form, operation, _("Top-up plan saved.")):
                 return redirect("products")
     return _form_page(request, form, item.name if item else _("New top-up plan"), "products")
 
@@ -337,18 +357,13 @@ def bonus_rule(request: StaffRequest, rule_id: int | None = None) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         every, bonus = _minor(form, "every"), _minor(form, "bonus")
         if every is not None and bonus is not None:
-            try:
-                catalog.save_rule(
-                    rule,
-                    every_minor=every,
-                    bonus_minor=bonus,
-                    active=form.cleaned_data["active"],
-                    by=request.staff,
-                )
-            except catalog.CatalogError as error:
-                _refused(form, error)
-            else:
-                messages.success(request, _("Bonus rule saved."))
+            operation = SaveBonusRule(
+                rule=rule.pk if rule else None,
+                every_minor=every,
+                bonus_minor=bonus,
+                active=form.cleaned_data["active"],
+            )
+            if _saved(request, form, operation, _("Bonus rule saved.")):
                 return redirect("products")
     return _form_page(request, form, _("Bonus rule"), "products")
 

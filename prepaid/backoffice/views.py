@@ -13,11 +13,13 @@ from prepaid.backoffice.forms import SettingsForm, SetupForm
 from prepaid.backoffice.permissions import StaffRequest, requires
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Transfer
-from prepaid.reports import queries
+from prepaid.operations.approvals import of_day
+from prepaid.operations.models import Approval
+from prepaid.reports import days, queries
 from prepaid.sales.setup import Setup, SetupError, problems, set_up
 from prepaid.staff import audit, counters, logins, setup_code
 from prepaid.staff import business as business_settings
-from prepaid.staff.models import Business, Store
+from prepaid.staff.models import Business, Staff, Store
 from prepaid.web.people import allowed, staff_of
 
 
@@ -86,8 +88,20 @@ def overview(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "lockouts": counters.locked_out() if owner else [],
         "login_locks": logins.locked_out() if owner else [],
+        **_exceptions(staff_of(request)),
     }
     return render(request, "backoffice/home.html", context)
+
+
+def _exceptions(staff: Staff | None) -> dict[str, int | None]:
+    """Today's exceptions, and the requests waiting for approval (any day's), for those
+    who read them: the Overview links to both."""
+    if not allowed(staff, "approvals.read"):
+        return {"exceptions": None, "waiting": 0}
+    return {
+        "exceptions": of_day(*days.bounds(days.today())).count(),
+        "waiting": Approval.objects.filter(status=Approval.Status.PENDING).count(),
+    }
 
 
 @requires("settings")

@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from prepaid.catalog import tiers
@@ -446,7 +447,16 @@ def undo(request: CounterRequest, batch_id: int) -> HttpResponse:
             return _original(refusal.original)
         messages.error(request, refusal.message())
         return redirect("counter_receipt", batch_id=batch.pk)
+    if reversal.status == 202:  # above the shop's threshold: a manager approves it
+        messages.warning(request, WAITS_FOR_APPROVAL)
+        return redirect("counter_receipt", batch_id=batch.pk)
     return redirect("counter_receipt", batch_id=reversal.batch_id)
+
+
+WAITS_FOR_APPROVAL = gettext_lazy(
+    "Not undone yet: an undo this large needs a manager's approval. Your request is on"
+    " the Approvals page of the back office; ask a manager to approve it there."
+)
 
 
 # -- PIN, lock, enrolment ---------------------------------------------------------------------

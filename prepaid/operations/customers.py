@@ -16,7 +16,8 @@ from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.operations import present
-from prepaid.operations.envelope import Context, Done, Operation
+from prepaid.operations.envelope import Context, Done, Gate, Operation, perform_or_hold
+from prepaid.operations.models import Approval
 from prepaid.operations.money import find_customer
 from prepaid.sales import services as sales
 from prepaid.staff.models import Store
@@ -74,9 +75,11 @@ class RegisterCustomer(Operation):
             self.contact.profile(), by=context.actor.by, store=context.actor.store
         )
         ledger.open_accounts(person, unit=context.business.currency)
+        waiting = None
         if self.credit_limit_minor:
-            sales.set_credit_limit(person, self.credit_limit_minor, by=context.actor.by)
+            waiting = _credit_limit(context, person, self.credit_limit_minor)
         data = customer_data(context, person)
+        data["credit_limit_request"] = waiting
         context.emit("customer.created", data, customer=person)
         return Done(data, status=201)
 
@@ -99,12 +102,54 @@ class UpdateCustomer(Operation):
             context.require("customers.credit")
         before = customers.snapshot(person)
         person = customers.update(person, self.contact.profile(), by=context.actor.by)
+        waiting = None
         if limit is not None and limit != person.credit_limit_minor:
-            sales.set_credit_limit(person, limit, by=context.actor.by)
+            waiting = _credit_limit(context, person, limit)
+            person.refresh_from_db(fields=["credit_limit_minor"])
         data = customer_data(context, person)
+        data["credit_limit_request"] = waiting
         if customers.snapshot(person) != before:
             context.emit("customer.updated", data, customer=person)
         return Done(data, status=200)
+
+
+@dataclass(frozen=True)
+class SetCreditLimit(Operation):
+    """Let the customer's paid balance go down to minus ``credit_limit_minor``. A raise
+    waits for a second person's approval when the shop says so (the default); a
+    registration or an edit that gives a higher limit asks for it here."""
+
+    action: ClassVar[str] = "customers.credit"
+    moves_money: ClassVar[bool] = False
+
+    customer: str
+    credit_limit_minor: int
+
+    def gate(self, context: Context) -> Gate | None:
+        if not context.business.approval_credit_raises:
+            return None
+        person = find_customer(self.customer)
+        if self.credit_limit_minor <= person.credit_limit_minor:
+            return None
+        return Gate(Approval.Kind.CREDIT_LIMIT, self.credit_limit_minor, person)
+
+    def perform(self, context: Context) -> Done:
+        person = find_customer(self.customer)
+        sales.set_credit_limit(person, self.credit_limit_minor, by=context.actor.by)
+        data = customer_data(context, person)
+        context.emit("customer.updated", data, customer=person)
+        return Done(data, status=200)
+
+
+def _credit_limit(context: Context, person: Customer, limit_minor: int) -> dict[str, Any] | None:
+    """Set the limit now, or keep the raise as a request for approval: the request as
+    the API shows it, or None when the limit was set."""
+    operation = SetCreditLimit(customer=person.code, credit_limit_minor=limit_minor)
+    if operation.gate(context) is None:  # no approval: set here, with no event of its own
+        sales.set_credit_limit(person, limit_minor, by=context.actor.by)
+        return None
+    done = perform_or_hold(operation, context)
+    return done.data if done.status == 202 else None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,13 @@ its own fingerprint. ``run`` does, in one transaction:
 4. **Outcome and events**: the side rows, the outbox events and the stored outcome are
    written together at the end (one statement on PostgreSQL).
 
+Between 2 and 3, **four eyes**: an operation whose ``gate`` says it needs a second
+person's approval under the shop's settings (a refund above the threshold…) is not
+performed; it is kept as an ``Approval`` request and answered ``202`` with it, and that
+answer is the key's outcome. The owner's own such operations run at once and are kept
+as ``owner_made`` (the day's exceptions). Approving runs the operation as the maker's
+(``operations.approvals``).
+
 A refusal rolls all of it back; a refusal that is kept (``Kind.stored``: not enough
 money, already reversed…) is then stored under the key in a short second transaction,
 so a retry gets the same refusal. A unique index that refuses a row half-way (a
@@ -32,22 +39,29 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Batch
 from prepaid.ledger.services import Actor
 from prepaid.lib import rows, sealing
 from prepaid.lib.transactions import one_transaction
-from prepaid.operations.models import Event, Outcome
-from prepaid.staff.models import Business
+from prepaid.operations import present
+from prepaid.operations.models import Approval, Event, Outcome
+from prepaid.staff import audit
+from prepaid.staff.models import Business, Role
 from prepaid.staff.refusals import Refusal
 from prepaid.staff.roles import may
 
 MAX_KEY_LENGTH = 255
+# Every operation class by name: an approval request keeps its operation as the class's
+# name and its fields, and is rebuilt from them when approved.
+OPERATIONS: dict[str, type[Operation]] = {}
 
 
 @dataclass
@@ -59,6 +73,8 @@ class Context:
     ledger_key: str  # the key of the operation's ledger batch, unique forever
     pending: rows.Pending = field(default_factory=rows.Pending)
     events: list[tuple[str, int | None, dict[str, Any]]] = field(default_factory=list)
+    # An approved request: when its maker asked (a cashier's undo window counts to then).
+    asked_at: datetime | None = None
 
     def emit(self, event_type: str, data: dict[str, Any], *, customer: Customer | None) -> None:
         """An outbox event, written with the operation's outcome."""
@@ -98,6 +114,18 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Gate:
+    """Why an operation waits for a second person's approval: the approval's kind, the
+    amount that made it wait (a refund's amount, a new credit limit…), whose account it
+    is and the maker's reason."""
+
+    kind: str  # Approval.Kind
+    amount_minor: int
+    customer: Customer | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Result:
     """The answer of ``run``: a done operation, now or replayed. ``body`` is the answer's
     JSON text, byte for byte as it was first given."""
@@ -125,6 +153,17 @@ class Operation:
     # Run on a schedule by the shop itself (``prepaid expire``, the worker): no person or
     # token acts, so no role is asked. No interface builds these from a request.
     scheduled: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **options: Any) -> None:
+        super().__init_subclass__(**options)
+        assert cls.__name__ not in OPERATIONS, f"two operations named {cls.__name__}"
+        OPERATIONS[cls.__name__] = cls
+
+    def gate(self, context: Context) -> Gate | None:
+        """Whether this request needs a second person's approval under the shop's
+        settings (docs/security.md, "Four eyes"); checked before ``perform``, in its
+        transaction. It may refuse what could never be approved (no reason given)."""
+        return None
 
     def perform(self, context: Context) -> Done:
         raise NotImplementedError
@@ -165,7 +204,7 @@ def _attempt(
             raise Refusal("permission_denied")
         context = Context(actor, Business.get(), _ledger_key(scope, key))
         try:
-            done = operation.perform(context)
+            done = perform_or_hold(operation, context)
         except Refusal as refusal:
             kept = refusal
         else:
@@ -202,6 +241,93 @@ def _attempt(
                 body=sealing.seal_record(json.dumps(kept.as_json(), cls=DjangoJSONEncoder)),
             )
     raise kept
+
+
+def perform_or_hold(operation: Operation, context: Context) -> Done:
+    """Perform the operation, unless it needs a second person's approval: then it is
+    kept as a pending request, answered 202, once a trial run (rolled back) showed it
+    could be done now. The owner has no one above them: their own such operation
+    runs, and is kept as ``owner_made`` for the day's exceptions."""
+    gate = operation.gate(context)
+    if gate is None:
+        return operation.perform(context)
+    if context.actor.role == Role.OWNER:
+        done = operation.perform(context)
+        _keep(operation, context, gate, status=Approval.Status.OWNER_MADE, batch=done.batch)
+        return done
+    _try(operation, context)
+    request = _keep(operation, context, gate, status=Approval.Status.PENDING, batch=None)
+    return Done(present.approval(request, context.business.currency), status=202)
+
+
+def _try(operation: Operation, context: Context) -> None:
+    """Perform the operation in a savepoint and roll it back: what could not be done now
+    (not enough money, a punch card used since its sale…) is refused at once, with its
+    own refusal, instead of waiting for an approval that could only fail."""
+    trial = Context(context.actor, context.business, context.ledger_key)
+    with transaction.atomic():
+        operation.perform(trial)
+        transaction.set_rollback(True)
+
+
+# Fields of a waiting operation kept sealed (lib.sealing.seal_record): personal data.
+SEALED_FIELDS = frozenset({"sheet"})
+
+
+def _keep(
+    operation: Operation, context: Context, gate: Gate, *, status: str, batch: Batch | None
+) -> Approval:
+    actor = context.actor
+    owner_made = status == Approval.Status.OWNER_MADE
+    fields = json.loads(_json(dataclasses.asdict(operation)))  # type: ignore[call-overload]
+    for name in SEALED_FIELDS & fields.keys():  # an imported sheet's names and phones
+        fields[name] = sealing.seal_record(fields[name]) if fields[name] else ""
+    request = Approval.objects.create(
+        kind=gate.kind,
+        status=status,
+        operation=type(operation).__name__,
+        fields=fields,
+        fingerprint=operation.fingerprint(),
+        amount_minor=gate.amount_minor,
+        customer=gate.customer,
+        reason=gate.reason.strip()[:255],
+        store=actor.store,
+        staff=actor.staff,
+        api_token=actor.api_token,
+        device=actor.device,
+        decided_by=actor.staff if owner_made else None,
+        decided_by_token=actor.api_token if owner_made else None,
+        decided_at=timezone.now() if owner_made else None,
+        batch=batch,
+    )
+    audit.record(
+        f"approval.{status}",  # pending (asked), or owner_made
+        f"approval:{request.pk}",
+        by=actor.by,
+        store=actor.store,
+        after=present.approval_audited(request),
+    )
+    return request
+
+
+def rebuilt(request: Approval) -> Operation:
+    """The operation an approval request keeps, as it was asked; its fingerprint must be
+    the one kept with it (a request changed behind the app's back is not run)."""
+    kind = OPERATIONS[request.operation]
+    values = {name: _tuples(value) for name, value in request.fields.items()}
+    for name in SEALED_FIELDS & values.keys():
+        values[name] = sealing.open_record(values[name])
+    operation = kind(**values)
+    if operation.fingerprint() != request.fingerprint:
+        raise Refusal("invalid_transfer", detail=f"approval {request.pk} was changed")
+    return operation
+
+
+def _tuples(value: Any) -> Any:
+    """JSON's lists back into the tuples a frozen dataclass holds (a sale's lines)."""
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    return value
 
 
 def _json(data: object) -> str:

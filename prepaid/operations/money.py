@@ -19,11 +19,12 @@ from prepaid.catalog import tiers
 from prepaid.catalog.models import TopUpPlan
 from prepaid.coupons import services as coupons
 from prepaid.customers.models import Customer
-from prepaid.ledger.models import Batch, PaymentMethod
+from prepaid.ledger.models import Batch, PaymentMethod, Transfer
 from prepaid.lib import rows
 from prepaid.lib.codes import normalize_code
 from prepaid.operations import present
-from prepaid.operations.envelope import Context, Done, Operation
+from prepaid.operations.envelope import Context, Done, Gate, Operation
+from prepaid.operations.models import Approval
 from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.staff.refusals import Refusal
@@ -156,6 +157,14 @@ class Refund(Operation):
     reason: str
     reference: str = ""
 
+    def gate(self, context: Context) -> Gate | None:
+        """Above the shop's threshold, a second person approves it."""
+        threshold = context.business.approval_above_minor
+        if threshold is None or self.amount_minor <= threshold:
+            return None
+        customer = find_customer(self.customer)
+        return Gate(Approval.Kind.REFUND, self.amount_minor, customer, self.reason)
+
     def perform(self, context: Context) -> Done:
         customer = find_customer(self.customer)
         method = find_method(self.method)
@@ -182,16 +191,34 @@ class Reversal(Operation):
     transaction: int
     reason: str
 
-    def perform(self, context: Context) -> Done:
+    def gate(self, context: Context) -> Gate | None:
+        """A reversal of more than the shop's threshold (what the original moved, in
+        money: ``worth``) waits for a second person; so does a cashier's undo of one."""
+        threshold = context.business.approval_above_minor
+        if threshold is None:
+            return None
+        batch = self._original(context)
+        amount = worth(batch, context.business.currency)
+        if amount <= threshold:
+            return None
+        return Gate(Approval.Kind.REVERSAL, amount, batch.customer, self.reason)
+
+    def _original(self, context: Context) -> Batch:
+        """The transaction to reverse, if this actor may: a cashier only their own, and
+        within the undo window (counted to when they asked, for an approved request)."""
         batch = (
             Batch.objects.select_related("customer", "store").filter(pk=self.transaction).first()
         )
         if batch is None:
             raise Refusal("not_found", what=_("transaction"))
         if not may(context.actor.role, "reverse.any") and not sales.own_and_recent(
-            batch, context.actor
+            batch, context.actor, now=context.asked_at
         ):
             raise Refusal("undo_not_allowed", minutes=int(sales.UNDO_WINDOW.total_seconds() // 60))
+        return batch
+
+    def perform(self, context: Context) -> Done:
+        batch = self._original(context)
         receipt = sales.reverse(
             batch, key=context.ledger_key, actor=context.actor, reason=self.reason
         )
@@ -215,6 +242,13 @@ class RedeemPoints(Operation):
         data["points_balance"] = points.balance(customer)
         context.emit("points.redeemed", data, customer=customer)
         return Done(data, batch=posted)
+
+
+def worth(batch: Batch, currency: str) -> int:
+    """What a transaction moved in money: the sum of its transfers in the currency
+    (a top-up's paid amount and bonus, a sale's price, a refund and its forfeited bonus;
+    never units or points)."""
+    return sum(t.amount for t in Transfer.objects.filter(batch=batch, debit_account__unit=currency))
 
 
 def _answer(context: Context, event: str, batch: Batch, customer: Customer | None) -> Done:

@@ -17,6 +17,7 @@ from prepaid.customers.services import NewCustomer
 from prepaid.ledger.models import Account, Batch, PaymentMethod, Transfer
 from prepaid.lib.money import from_minor
 from prepaid.lib.phones import mask_phone
+from prepaid.operations.models import Approval
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package, Pass, PunchCard
 from prepaid.reports.queries import customer_change
@@ -397,4 +398,56 @@ def coupon(item: Coupon, currency: str, *, used: int | None = None) -> dict[str,
         "withdrawn": item.withdrawn_at is not None,
         "currency": currency,
         "created_at": item.created_at,
+    }
+
+
+# An approval request's fields that are neither shown nor audited: an import's sheet
+# (its rows are the customers it registers: too large, and personal).
+HIDDEN_FIELDS = frozenset({"sheet"})
+
+
+def _asked(request: Approval) -> dict[str, Any]:
+    return {name: value for name, value in request.fields.items() if name not in HIDDEN_FIELDS}
+
+
+def approval(request: Approval, currency: str) -> dict[str, Any]:
+    """An approval request as ``GET /approvals/{id}`` answers: what was asked (the
+    operation and its fields, amounts in minor units as the operation holds them), by
+    whom and where, and what the checker decided."""
+    maker = request.staff or request.api_token
+    checker = request.decided_by or request.decided_by_token
+    return {
+        "id": request.pk,
+        "kind": request.kind,
+        "status": request.status,
+        "operation": request.operation,
+        "request": _asked(request),
+        "amount": money(request.amount_minor, currency),
+        "currency": currency,
+        "customer": request.customer.code if request.customer else None,
+        "reason": request.reason,
+        "store": request.store.name,
+        "staff": request.staff.name if request.staff else None,
+        "token": request.api_token.name if request.api_token else None,
+        "asked_by": maker.name if maker else None,
+        "created_at": request.created_at,
+        "decided_by": checker.name if checker else None,
+        "decided_at": request.decided_at,
+        "decision_note": request.decision_note,
+        "transaction": request.batch_id,
+    }
+
+
+def approval_audited(request: Approval) -> dict[str, Any]:
+    """What the audit trail keeps of a request's new state (plain JSON values)."""
+    return {
+        "kind": request.kind,
+        "status": request.status,
+        "operation": request.operation,
+        "request": _asked(request),
+        "amount_minor": request.amount_minor,
+        "customer": request.customer.code if request.customer else None,
+        "reason": request.reason,
+        "decision_note": request.decision_note,
+        "transaction": request.batch_id,
     }

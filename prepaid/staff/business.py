@@ -29,6 +29,9 @@ SETTINGS = (
     "punch_card_refunds",
     "tier_basis",
     "tier_window",
+    "approval_above_minor",
+    "approval_credit_raises",
+    "approval_bonus_percent",
 )
 
 

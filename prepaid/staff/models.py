@@ -133,6 +133,36 @@ class Business(models.Model):
         choices=TierWindow.choices,
         default=TierWindow.LIFETIME,
     )
+    # Maker-checker (docs/security.md, "Four eyes"): what a second person approves.
+    approval_above_minor = models.BigIntegerField(
+        _("approve refunds and reversals above"),
+        null=True,
+        blank=True,
+        default=10000,
+        help_text=_(
+            "A refund or reversal of more than this waits for the owner or another manager"
+            " to approve it. Empty: none waits"
+        ),
+    )
+    approval_bonus_percent = models.PositiveSmallIntegerField(
+        _("approve bonuses above (%)"),
+        null=True,
+        blank=True,
+        default=20,
+        help_text=_(
+            "A top-up plan or bonus rule that gives more than this share of the amount paid"
+            " is in force only once the owner or another manager approves it. Empty: none"
+            " waits"
+        ),
+    )
+    approval_credit_raises = models.BooleanField(
+        _("approve credit-limit raises"),
+        default=True,
+        help_text=_(
+            "A higher credit limit set by a manager waits for the owner or another manager"
+            " to approve it"
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

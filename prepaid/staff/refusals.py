@@ -202,6 +202,14 @@ REFUSALS: dict[str, Kind] = {
     "close_own_approval": Kind(
         403, _("Someone other than the person who closed the day approves it.")
     ),
+    # -- four eyes: approval requests (prepaid.operations.approvals) ---------------------
+    "approval_not_pending": Kind(
+        409, _("This request is no longer waiting for approval; it was decided."), stored=True
+    ),
+    "approval_own_request": Kind(
+        403, _("Someone other than the person who asked approves or rejects a request.")
+    ),
+    "approval_not_yours": Kind(403, _("Only the person who asked may withdraw a request.")),
     "package_not_offered": Kind(422, _("This punch card or pass is not offered any more.")),
     "nothing_to_redeem": Kind(
         409,

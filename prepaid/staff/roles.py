@@ -45,6 +45,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "points.redeem": SELLERS,  # points into bonus money
     "expire": OWNER,  # post what has ended (run on a schedule by the shop itself)
     "coupons.issue": MANAGERS,  # issue coupons (a batch, a sheet, a CSV), list, withdraw
+    # four eyes (docs/security.md): refunds and reversals above the shop's threshold,
+    # credit-limit raises wait for the owner or a manager other than the one who asked
+    "approvals.read": READERS,
+    "approvals.decide": MANAGERS,  # approve or reject, never one's own request
+    "approvals.withdraw": SELLERS,  # one's own request only
     # the shop
     "products.read": EVERYONE,
     "catalog.write": MANAGERS,  # products, prices, payment methods, plans, bonus rules,

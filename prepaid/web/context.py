@@ -24,6 +24,7 @@ def business(request: HttpRequest) -> dict[str, object]:
         "can_manage_staff": allowed(staff, "staff.write"),
         "can_use_two_step": allowed(staff, "two_step"),
         "can_see_activity": allowed(staff, "activity"),
+        "can_see_approvals": allowed(staff, "approvals.read"),
         "can_manage_webhooks": allowed(staff, "webhooks"),
         "webhooks_disabled": disabled_for(staff),
     }

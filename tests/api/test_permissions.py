@@ -64,6 +64,9 @@ def sample(api, caller, path, method, customer, product):
         ("post", "/api/v1/customers/{code}/points/redemptions"): {"points": 1},
         ("post", "/api/v1/punch-cards/{card_id}/refund"): {"method": "cash", "reason": "r"},
         ("post", "/api/v1/coupons"): {"kind": "percent", "value": 10},
+        ("post", "/api/v1/approvals/{approval_id}/approve"): {"note": "ok"},
+        ("post", "/api/v1/approvals/{approval_id}/reject"): {"reason": "r"},
+        ("post", "/api/v1/approvals/{approval_id}/withdraw"): {},
     }
     # A transaction of the caller's own where one is needed, so "own" never hides a 403.
     own = api.owner
@@ -75,6 +78,7 @@ def sample(api, caller, path, method, customer, product):
         .replace("{product_id}", str(product.pk))
         .replace("{transaction_id}", str(made["id"]))
         .replace("{card_id}", "1")  # none: the role is checked before the card is looked for
+        .replace("{approval_id}", "999999")  # none either: a 404 for those who may
         .removeprefix("/api/v1")
     )
     params = {

@@ -60,7 +60,7 @@ def test_the_uses_left_are_refunded_at_what_they_are_worth(api, refills):
     cash = next(c for c in channels(found) if c.is_cash)
     assert cash.net == 25000 - 18184  # the card paid in, its unused part paid out
 
-    undone = api.manager.post(f"/transactions/{body['id']}/reversal", {"reason": "r"}, key="u")
+    undone = api.owner.post(f"/transactions/{body['id']}/reversal", {"reason": "r"}, key="u")
     assert undone.status_code == 201, undone.content
     assert programs.remaining_of(PunchCard.objects.get(pk=card)) == 8
     assert_ledger_sound()

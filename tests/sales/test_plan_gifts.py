@@ -57,7 +57,7 @@ def test_the_plan_gives_points_and_a_coupon_and_a_reversal_takes_them_back(api, 
     )
     assert refused.status_code == 409 and refused.json()["error"]["reason"] == "other_customer"
 
-    undone = api.manager.post(f"/transactions/{body['id']}/reversal", {"reason": "r"}, key="r")
+    undone = api.owner.post(f"/transactions/{body['id']}/reversal", {"reason": "r"}, key="r")
     assert undone.status_code == 201, undone.content
     assert Coupon.objects.get(code=gift["code"]).withdrawn_at is not None
     assert api.cashier.get(f"/customers/{code}").json()["points"] == "0"

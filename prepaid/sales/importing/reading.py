@@ -12,11 +12,13 @@ import codecs
 import csv
 import datetime as dt
 import io
+import json
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from string import ascii_letters
 from typing import IO, Any
@@ -52,6 +54,32 @@ class Sheet:
     rows: list[tuple[int, tuple[object, ...]]]
     recognised: bool  # False: no known headers, the first row was taken as the header
 
+    def to_json(self) -> str:
+        """The sheet, already read, as JSON text (kept between the back office's screens,
+        and with an import that waits for approval); ``from_json`` reads it back."""
+        document = {
+            "name": self.name,
+            "headers": self.headers,
+            "header_row": self.header_row,
+            "recognised": self.recognised,
+            "rows": [[number, [_cell_to_json(c) for c in cells]] for number, cells in self.rows],
+        }
+        return json.dumps(document)
+
+    @classmethod
+    def from_json(cls, text: str) -> Sheet:
+        document = json.loads(text)
+        rows = [
+            (number, tuple(_cell_from_json(c) for c in cells)) for number, cells in document["rows"]
+        ]
+        return cls(
+            document["name"],
+            document["headers"],
+            document["header_row"],
+            rows,
+            document["recognised"],
+        )
+
     def samples(self, column: int, count: int = 3) -> list[str]:
         """The first few non-empty values of a column, for choosing its field."""
         found: list[str] = []
@@ -61,6 +89,31 @@ class Sheet:
                 if len(found) == count:
                     break
         return found
+
+
+def _cell_to_json(cell: object) -> object:
+    if isinstance(cell, dt.datetime):
+        return {"datetime": cell.isoformat()}
+    if isinstance(cell, dt.date):
+        return {"date": cell.isoformat()}
+    if isinstance(cell, dt.time):
+        return {"time": cell.isoformat()}
+    if isinstance(cell, Decimal):
+        return {"decimal": str(cell)}
+    return cell
+
+
+def _cell_from_json(value: object) -> object:
+    if isinstance(value, dict):
+        kind, text = next(iter(value.items()))
+        parse = {
+            "datetime": dt.datetime.fromisoformat,
+            "date": dt.date.fromisoformat,
+            "time": dt.time.fromisoformat,
+            "decimal": Decimal,
+        }[kind]
+        return parse(text)
+    return value
 
 
 def read(

@@ -44,14 +44,8 @@ CANDIDATES = 500
 def resolve(scanned: str) -> Customer | None:
     """The customer a scanned or typed card URL, token or code stands for, or None."""
     text = _card_text(scanned)
-    if TOKEN.match(text):
-        card = (
-            Card.objects.select_related("customer")
-            .filter(token_digest=sealing.digest(text))
-            .first()
-        )
-        if card is not None:
-            return card.customer if card.revoked_at is None else None
+    if TOKEN.match(text) and (card := _card(text)) is not None:
+        return card.customer if card.revoked_at is None else None
     if code := normalize_code(text):
         return Customer.objects.filter(code=code).first()
     return None
@@ -61,14 +55,15 @@ def by_live_card(scanned: str) -> Customer | None:
     """The customer whose card in use was scanned (its URL or token), or None: unlike
     a typed code or name, proof of holding the card."""
     text = _card_text(scanned)
-    if not TOKEN.match(text):
-        return None
-    card = (
-        Card.objects.select_related("customer")
-        .filter(token_digest=sealing.digest(text), revoked_at__isnull=True)
-        .first()
+    card = _card(text) if TOKEN.match(text) else None
+    return card.customer if card is not None and card.revoked_at is None else None
+
+
+def _card(token: str) -> Card | None:
+    """The card of ``token``, found by its digest (tokens are not stored)."""
+    return (
+        Card.objects.select_related("customer").filter(token_digest=sealing.digest(token)).first()
     )
-    return card.customer if card is not None else None
 
 
 def _card_text(scanned: str) -> str:

@@ -319,8 +319,8 @@ ERASED_NAME = "—"  # an erased customer's name: neutral, the same in every lan
 def erase_profile(customer: Customer, *, by: Author) -> None:
     """Everything personal about ``customer`` gone for good (``sales.services.erase``
     checks the balance first): the data key destroyed, so whatever was sealed with it
-    (the profile, the notes, the cards' tokens, the audit trail's snapshots, copies in
-    backups) can no longer be opened; the name replaced, consent withdrawn, the cards
+    (the profile, the notes, the cards' tokens, the audit trail's snapshots) can no
+    longer be opened; the name replaced, consent withdrawn, the cards
     revoked, the name's search keys and the blind indexes cleared. The code, the ledger
     and the audit trail's record of who did what stay."""
     now = timezone.now()

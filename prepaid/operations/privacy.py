@@ -3,12 +3,13 @@ and erasure (``EraseCustomer``). The API and the back office both answer from he
 (docs/privacy.md).
 
 Erasure destroys the customer's data key (``customers.services.erase_profile``): what
-was sealed with it, in this database and in every backup made before, can no longer be
-opened. What is sealed under the shop's key instead is cleared here: the outbox events
-about the customer and the answers kept under idempotency keys, which carry the
-customer's details as the API gave them. On SQLite, deleted content is overwritten
-(``secure_delete``), the write-ahead log is emptied and the name's full-text index is
-rewritten, so nothing lingers in the file.
+was sealed with it can no longer be opened. A backup made before still holds the key
+(sealed by the shop's): ``prepaid restore`` erases again (``erase_again``). What is
+sealed under the shop's key instead is cleared here: the outbox events about the
+customer and the answers kept under idempotency keys, which carry the customer's details
+as the API gave them. On SQLite, deleted content is overwritten (``secure_delete``), the
+write-ahead log is emptied and the name's full-text index is rewritten, so nothing
+lingers in the file.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from prepaid.customers.models import Customer
-from prepaid.customers.services import revealed
+from prepaid.customers.services import erase_profile, revealed
 from prepaid.lib import sealing
 from prepaid.operations import present
 from prepaid.operations.envelope import Context, Done, Operation
 from prepaid.operations.models import Event, Outcome
 from prepaid.operations.money import find_customer
 from prepaid.sales import services as sales
+from prepaid.staff import audit
 from prepaid.staff.models import AuditEvent, Business
 
 ERASED_EVENT = "customer.erased"
@@ -62,6 +64,33 @@ def _scrub(person: Customer) -> None:
     blank = sealing.seal_record(json.dumps({"code": person.code, "erased": True}))
     Event.objects.filter(customer=person).update(data=blank)
     Outcome.objects.filter(customer=person).update(body=blank)
+
+
+def erased() -> list[str]:
+    """The codes of the customers erased so far (read before a restore replaces them)."""
+    return list(Customer.objects.filter(erased_at__isnull=False).values_list("code", flat=True))
+
+
+def erase_again(codes: list[str]) -> int:
+    """After a restore: erase again whoever had been erased in the database the backup
+    replaced. A backup made before an erasure still holds the person's data
+    key (sealed by the shop's key, which has not changed): so the restore puts them
+    beyond use again, the ledger left as the backup has it. Answers how many."""
+    again = 0
+    for person in Customer.objects.filter(code__in=codes, erased_at__isnull=True):
+        with transaction.atomic():
+            erase_profile(person, by=None)
+            audit.record(
+                "customer.erased",
+                f"customer:{person.code}",
+                by=None,
+                after={"reason": "erased again after a restore"},
+            )
+            _scrub(person)
+        again += 1
+    if again:
+        _leave_no_trace()
+    return again
 
 
 def reseal_records(current: str) -> int:

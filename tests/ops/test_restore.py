@@ -122,3 +122,33 @@ def test_restore_logs_everybody_out(prepaid, tmp_path):
     prepaid("restore", str(tmp_path / "shop.backup"), "--yes")
 
     assert prepaid("shell", "--no-imports", "-c", sessions).stdout.strip() == "0"
+
+
+REGISTER = (
+    "from prepaid.customers import services as c; "
+    "print(c.register(c.Profile(name='Dolores Quintana', phone='+639175550123'), by=None).code)"
+)
+ERASE = (
+    "from prepaid.customers.models import Customer; from prepaid.operations import privacy; "
+    "from prepaid.sales import services as s; "
+    "p = Customer.objects.get(code={!r}); s.erase(p, 'asked', by=None)"
+)
+WHO = (
+    "from prepaid.customers.models import Customer; p = Customer.objects.get(code={!r}); "
+    "print(p.name, repr(p.phone), p.erased_at is not None)"
+)
+
+
+def test_a_restore_erases_again_whoever_was_erased_after_the_backup(prepaid, tmp_path):
+    """A backup made before an erasure still holds the person's data key: the restore
+    puts them beyond use again (docs/privacy.md)."""
+    set_up_shop(prepaid, tmp_path)
+    code = prepaid("shell", "--no-imports", "-c", REGISTER).stdout.strip()
+    prepaid("backup", str(tmp_path / "before.backup"))
+    prepaid("shell", "--no-imports", "-c", ERASE.format(code))
+
+    restored = prepaid("restore", str(tmp_path / "before.backup"), "--yes")
+
+    assert "Erased again: 1 customers" in restored.stdout
+    assert prepaid("shell", "--no-imports", "-c", WHO.format(code)).stdout.strip() == "— '' True"
+    assert prepaid("verify").stdout.startswith("Ledger OK")

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from prepaid.operations import privacy
 from prepaid.ops import backup
 
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             if not yes:
                 self._confirm()
             safety = self._safety_copy()
+        erased = privacy.erased() if not now.empty else []
         try:
             backup.restore(file)
         except (backup.BackupError, OSError) as error:
@@ -60,6 +62,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         Session.objects.all().delete()
         self.stdout.write(f"Restored from {file}.")
+        if again := privacy.erase_again(erased):
+            self.stdout.write(
+                f"Erased again: {again} customers erased after this backup was made"
+                " (docs/privacy.md)."
+            )
         if safety is not None:
             self.stdout.write(f"To undo it: prepaid restore {safety}")
         call_command("verify")

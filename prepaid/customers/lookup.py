@@ -123,14 +123,17 @@ def _by_phone(digits: str, limit: int) -> list[Customer]:
 
 
 def _ends_with(phone: str, digits: str) -> bool:
-    """Whether ``phone`` (E.164) is the number whose end was typed as ``digits``, in its
-    international form ("639171234567", "171234567") or its national one, whose trunk
-    zero E.164 leaves out ("09171234567"). No parsing: a candidate costs a comparison."""
+    """Whether ``phone`` (E.164) is the number whose end was typed as ``digits``: in its
+    international form ("639171234567", "171234567"), or whole in its national one,
+    whose trunk zero E.164 leaves out ("09171234567": what follows the zero is all of
+    the number but its 1–3 digit country code). No parsing: a comparison per candidate.
+    """
     international = phone.lstrip("+")
-    national = digits.lstrip("0")
-    return international.endswith(digits) or (
-        national != digits and international.endswith(national)
-    )
+    if international.endswith(digits):
+        return True
+    national = digits[1:]
+    country = len(international) - len(national)
+    return digits.startswith("0") and 1 <= country <= 3 and international.endswith(national)
 
 
 def _by_email_start(fragment: str, limit: int) -> list[Customer]:

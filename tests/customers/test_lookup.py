@@ -92,6 +92,17 @@ def test_the_end_of_a_phone_number(people):
     assert names("456") == []  # too few digits to mean anything
 
 
+def test_a_tail_starting_with_zeros_is_taken_as_typed(business, owner):
+    """Only a whole national number drops its trunk zero: "001234" is the end of a
+    number, not "1234" (the benchmark found the difference)."""
+    for name, phone in [("Ana", "+639420001234"), ("Ben", "+639171111234")]:
+        customers.register(customers.Profile(name=name, phone=phone), by=owner)
+    assert names("001234") == ["Ana"]
+    assert names("1234") == ["Ana", "Ben"]
+    assert names("0942 000 1234") == ["Ana"]
+    assert names("0917 111 1234") == ["Ben"]
+
+
 def test_digits_from_the_middle_of_a_number_find_nobody(people):
     """Phone numbers are sealed; only their last four digits have a (blind) index, so a
     number's beginning finds nothing (docs/customers.md says so)."""

@@ -23,7 +23,7 @@ from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
 from prepaid.ledger.models import PaymentMethod
-from prepaid.lib.money import exponent
+from prepaid.lib.money import exponent, from_minor
 from prepaid.sales import services as sales
 from prepaid.staff import counters
 from prepaid.staff.models import Business, Staff, Store
@@ -181,8 +181,10 @@ def _counter_staff(store: Store, owner: Staff, unit: int) -> None:
     cashier.stores.add(store)
     counters.set_pin(cashier, pin, by=owner)
     counters.set_pin(owner, OWNER_PIN, by=owner)
+    currency = Business.get().currency
     for position, (amount, bonus) in enumerate(TOP_UPS[1:]):
-        label = f"{amount} → +{bonus}"
+        # Named by what they are in the shop's money: "500 → +50" in a peso shop.
+        label = f"{_major(amount * unit, currency)} → +{_major(bonus * unit, currency)}"
         catalog.save_plan(
             None,
             name=label,
@@ -191,6 +193,12 @@ def _counter_staff(store: Store, owner: Staff, unit: int) -> None:
             position=position,
             by=owner,
         )
+
+
+def _major(amount_minor: int, currency: str) -> str:
+    """``amount_minor`` in major units, without decimals when it is whole."""
+    amount = from_minor(amount_minor, currency)
+    return f"{amount:f}" if amount != amount.to_integral_value() else f"{int(amount)}"
 
 
 def _customers(

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from prepaid.staff.models import Business
 from prepaid.web.people import allowed
@@ -27,4 +30,21 @@ def business(request: HttpRequest) -> dict[str, object]:
         "can_see_approvals": allowed(staff, "approvals.read"),
         "can_manage_webhooks": allowed(staff, "webhooks"),
         "webhooks_disabled": disabled_for(staff),
+        "language_next": language_next(request),
     }
+
+
+def language_next(request: HttpRequest) -> str:
+    """Where the language switch returns to: this page, when it can be asked for again
+    (a GET); after a form was sent (a refused sale, a form with errors: a POST-only
+    address), the page the form was on, from the request's own Referer when it is this
+    site's; else the start page. Never an address that answers only POST (a 405)."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"

@@ -131,3 +131,32 @@ class TopUpForm(forms.Form):
 class UndoForm(forms.Form):
     key = forms.CharField(**KEY)  # type: ignore[arg-type]
     reason = forms.CharField(label=_("Reason"), max_length=255)
+
+
+class NewCustomerForm(forms.Form):
+    """A walk-in customer, registered at the counter: what a cashier asks at the till.
+    The consent rules are the services' (SMS needs a phone, e-mail consent an e-mail)."""
+
+    key = forms.CharField(**KEY)  # type: ignore[arg-type]
+    name = forms.CharField(label=_("Name"), max_length=120)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    marketing_sms = forms.BooleanField(label=_("Agrees to marketing by SMS"), required=False)
+    marketing_email = forms.BooleanField(label=_("Agrees to marketing by email"), required=False)
+    notes = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+    @classmethod
+    def from_search(cls, text: str) -> NewCustomerForm:
+        """The form filled in with what was typed in the search box: digits as the
+        phone, an address as the e-mail, anything else as the name."""
+        text = text.strip()
+        digits = [ch for ch in text if ch.isdigit()]
+        if "@" in text:
+            initial = {"email": text}
+        elif digits and all(ch.isdigit() or ch in " +-()." for ch in text):
+            initial = {"phone": text}
+        else:
+            initial = {"name": text}
+        return cls(initial={"key": new_key(), **initial})

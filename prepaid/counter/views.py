@@ -21,6 +21,7 @@ from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,6 +35,7 @@ from prepaid.counter import access
 from prepaid.counter.access import CounterRequest, at_counter
 from prepaid.counter.forms import (
     EnrollForm,
+    NewCustomerForm,
     PackageForm,
     PinForm,
     SellForm,
@@ -42,11 +44,14 @@ from prepaid.counter.forms import (
     new_key,
 )
 from prepaid.customers import lookup
+from prepaid.customers import services as customers
+from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Batch, Transfer
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import AmountTooLarge, to_minor, too_large
 from prepaid.lib.phones import mask_phone
+from prepaid.operations.customers import Contact, RegisterCustomer
 from prepaid.operations.envelope import Operation, Result, run
 from prepaid.operations.money import RedeemPoints, Reversal, Sale, TopUp
 from prepaid.operations.programs import BuyPackage, Redeem
@@ -172,6 +177,53 @@ def find(request: CounterRequest) -> HttpResponse:
     return render(request, "counter/results.html", context)
 
 
+# -- a new customer -----------------------------------------------------------------------
+
+
+@at_counter
+def new_customer(request: CounterRequest) -> HttpResponse:
+    """Register a walk-in customer from the search box ("New customer: …"): one short
+    form, then their panel with their new card's QR code on screen. A phone number or
+    e-mail address that is someone else's offers that customer instead."""
+    existing: Customer | None = None
+    if request.method != "POST":
+        form = NewCustomerForm.from_search(request.GET.get("q", ""))
+    else:
+        form = NewCustomerForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            contact = Contact(
+                name=data["name"],
+                phone=data["phone"],
+                email=data["email"],
+                notes=data["notes"],
+                marketing_sms=data["marketing_sms"],
+                marketing_email=data["marketing_email"],
+            )
+            try:
+                done = _run(request, RegisterCustomer(contact), data["key"])
+            except Refusal as refusal:
+                if refusal.code == "duplicate_customer":
+                    existing = Customer.objects.filter(code=refusal.params["existing"]).first()
+                field = refusal.field if refusal.field in form.fields else None
+                form.add_error(field, refusal.message())
+            else:
+                code = done.data["code"]
+                _mark_checked(request, Customer(code=code))  # the holder is standing here
+                return redirect(f"{reverse('counter_customer', args=[code])}?new=1")
+    context = {"form": form, "existing": existing}
+    return render(request, "counter/new_customer.html", context)
+
+
+@at_counter
+def print_card(request: CounterRequest, code: str) -> HttpResponse:
+    """The customer's card in use, in credit-card size, to print at the till."""
+    person = _customer(code)
+    card = next(iter(customers.active_cards(person)), None)
+    cards = [(person, qr_svg(card, scale=3))] if card is not None else []
+    return render(request, "backoffice/print_card.html", {"cards": cards})
+
+
 # -- the customer panel -------------------------------------------------------------------
 
 
@@ -185,6 +237,7 @@ def _panel(
     refusal: str = "",
     show_top_up: bool = False,
     show_package: bool = False,
+    new_card: str | None = None,
 ) -> HttpResponse:
     balances = sales.balances(customer)
     cards = programs.holdings(customer)
@@ -225,6 +278,7 @@ def _panel(
         "sell_form": sell_form or SellForm(initial={"key": new_key(), "quantity": 1}),
         "top_up_form": top_up_form or TopUpForm(initial={"key": new_key()}),
         "refusal": refusal,
+        "new_card": new_card,
         "show_top_up": show_top_up,
         "currency": Business.get().currency,
     }
@@ -234,7 +288,12 @@ def _panel(
 @at_counter
 @holder_checked
 def customer(request: CounterRequest, code: str) -> HttpResponse:
-    return _panel(request, _customer(code), show_top_up=request.GET.get("top_up") == "1")
+    person = _customer(code)
+    new_card = None
+    if request.GET.get("new") == "1":  # just registered: the card to photograph or print
+        card = next(iter(customers.active_cards(person)), None)
+        new_card = qr_svg(card, scale=4) if card is not None else None
+    return _panel(request, person, show_top_up=request.GET.get("top_up") == "1", new_card=new_card)
 
 
 def _scope(request: CounterRequest) -> str:

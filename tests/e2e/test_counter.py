@@ -350,3 +350,31 @@ def sales_method():
     from prepaid.ledger.models import PaymentMethod
 
     return PaymentMethod.objects.get(code="cash")
+
+
+def test_a_walk_in_customer_is_registered_and_served_within_a_minute(
+    page: Page, counter, screenshot
+) -> None:
+    """Nobody found → "New customer: …" → one short form → the panel with their card's
+    QR code → top up and sell (issue #13)."""
+    open_counter(page, counter)
+    box = page.get_by_role("searchbox", name="Scan or search")
+    box.fill("Rosa Diaz")
+    page.get_by_role("link", name="New customer: Rosa Diaz").click()
+    expect(page.get_by_label("Name")).to_have_value("Rosa Diaz")
+    page.get_by_label("Phone").fill("0918 555 0101")
+    page.get_by_label("Agrees to marketing by SMS").check()
+    screenshot(page, "new-customer")
+    page.get_by_role("button", name="Register and open").click()
+
+    expect(page.get_by_role("heading", name="Rosa Diaz")).to_be_visible()
+    expect(page.get_by_role("heading", name="Their card")).to_be_visible()
+    expect(page.locator(".new-card svg")).to_be_visible()
+    screenshot(page, "new-card")
+    page.get_by_role("button", name="Top up", exact=True).click()
+    page.get_by_text("100 → +10").click()
+    page.get_by_role("button", name="Confirm top-up").click()
+    expect(page.locator("#new-balance")).to_have_text("₱100.00")
+    rosa = customers.with_phone("+639185550101").get()
+    assert rosa.name == "Rosa Diaz" and rosa.marketing_sms
+    assert sales.balances(rosa).paid == 10000 and verify() == []

@@ -123,16 +123,33 @@ def test_search_by_a_name_fragment_and_by_the_last_four_digits(page: Page, count
     expect(page.locator("#new-balance")).to_have_text("₱98.95")
 
 
-def test_top_up_with_a_plan(page: Page, counter, screenshot) -> None:
+def test_top_up_with_a_plan_in_three_actions(page: Page, counter, screenshot) -> None:
+    """Scan → the plan's button → Confirm (issue #13: at most three actions), paid by
+    the first payment method unless one tap changes it."""
+    open_counter(page, counter)
+    box = page.get_by_role("searchbox", name="Scan or search")
+    box.fill(counter["maria"].cards.get().url)
+    box.press("Enter")  # 1. the scanner types the card's URL and Enter
+    page.get_by_role("button", name="Top up 100 → +10").click()  # 2. the plan
+    expect(page.get_by_role("textbox", name="Amount")).to_have_value("100.00")
+    expect(page.get_by_role("button", name="Confirm top-up")).to_be_focused()
+    expect(page.get_by_role("radio", name="Cash")).to_be_checked()
+    screenshot(page, "top-up")
+    page.get_by_role("button", name="Confirm top-up").click()  # 3. confirm
+    expect(page.locator("#new-balance")).to_have_text("₱200.00")
+    assert sales.balances(counter["maria"]) == sales.Balances(20000, 1000, 0)
+
+
+def test_top_up_any_amount_by_another_method(page: Page, counter) -> None:
     open_counter(page, counter)
     page.goto(f"/counter/c/{counter['maria'].code}/")
     page.get_by_role("button", name="Top up", exact=True).click()
-    page.get_by_text("100 → +10").click()
-    expect(page.get_by_role("textbox", name="Amount")).to_have_value("100.00")
-    screenshot(page, "top-up")
+    page.get_by_role("textbox", name="Amount").fill("50")
+    page.get_by_role("radio", name="Card").check(force=True)  # styled: the label covers it
     page.get_by_role("button", name="Confirm top-up").click()
-    expect(page.locator("#new-balance")).to_have_text("₱200.00")
-    assert sales.balances(counter["maria"]) == sales.Balances(20000, 1000, 0)
+    expect(page.locator("#new-balance")).to_have_text("₱150.00")
+    paid = Batch.objects.filter(code=Batch.Code.TOP_UP, customer=counter["maria"]).latest("id")
+    assert paid.transfers.filter(debit_account__payment_method__code="card").exists()
 
 
 def test_insufficient_balance_is_refused_with_the_shortfall(page: Page, counter, screenshot):
@@ -371,8 +388,7 @@ def test_a_walk_in_customer_is_registered_and_served_within_a_minute(
     expect(page.get_by_role("heading", name="Their card")).to_be_visible()
     expect(page.locator(".new-card svg")).to_be_visible()
     screenshot(page, "new-card")
-    page.get_by_role("button", name="Top up", exact=True).click()
-    page.get_by_text("100 → +10").click()
+    page.get_by_role("button", name="Top up 100 → +10").click()
     page.get_by_role("button", name="Confirm top-up").click()
     expect(page.locator("#new-balance")).to_have_text("₱100.00")
     rosa = customers.with_phone("+639185550101").get()

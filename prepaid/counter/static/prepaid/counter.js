@@ -171,6 +171,17 @@
 
   // -- top-up: the toggle, and a plan fills the amount ----------------------------------
   document.addEventListener("click", function (event) {
+    // A plan's quick button: the form opens with that plan chosen, Confirm in focus.
+    var quick = event.target.closest("[data-quick-plan]");
+    if (quick) {
+      var form = document.getElementById("top-up-form");
+      var radio = form.querySelector('input[name=plan][value="' + quick.dataset.quickPlan + '"]');
+      form.hidden = false;
+      document.querySelector('.toggle[aria-controls="top-up-form"]').setAttribute("aria-expanded", "true");
+      if (radio) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
+      form.querySelector("button[type=submit]").focus();
+      return;
+    }
     var toggle = event.target.closest(".toggle[aria-controls]");
     if (toggle) {
       var target = document.getElementById(toggle.getAttribute("aria-controls"));

@@ -39,6 +39,7 @@ urlpatterns = [
     path("customers/<str:code>/notes/", customers.customer_note, name="customer_note"),
     path("customers/<str:code>/cards/", customers.customer_card, name="customer_card"),
     path("customers/<str:code>/close/", customers.customer_close, name="customer_close"),
+    path("customers/<str:code>/refund/", customers.customer_refund, name="customer_refund"),
     path("customers/<str:code>/data.json", customers.customer_data, name="customer_data"),
     path("customers/<str:code>/erase/", customers.customer_erase, name="customer_erase"),
     path(

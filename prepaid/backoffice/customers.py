@@ -39,7 +39,7 @@ from prepaid.operations.customers import (
     UpdateCustomer,
 )
 from prepaid.operations.envelope import Operation
-from prepaid.operations.money import Reversal
+from prepaid.operations.money import Refund, Reversal
 from prepaid.operations.privacy import EraseCustomer
 from prepaid.operations.programs import RefundPunchCard
 from prepaid.programs import services as programs
@@ -104,9 +104,10 @@ def customer_list(request: StaffRequest) -> HttpResponse:
 @requires("customers.read")
 def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
     customer = _customer(code)
+    balances = sales.balances(customer)
     context = {
         "customer": customer,
-        "balances": sales.balances(customer),
+        "balances": balances,
         "punch_cards": programs.holdings(customer),
         "passes": programs.passes(customer),
         "member": tiers.held(customer.pk),
@@ -120,6 +121,10 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
         "can_refund_cards": Business.get().punch_card_refunds and allowed(request.staff, "refund"),
         "methods": PaymentMethod.objects.filter(active=True),
         "reversal_key": uuid.uuid4().hex,
+        "can_refund": allowed(request.staff, "refund"),
+        # What a refund form offers: all of the paid balance, as typed (never localised).
+        "refund_amount": str(from_minor(max(balances.paid, 0), Business.get().currency)),
+        "refund_key": uuid.uuid4().hex,
         "can_export": allowed(request.staff, "customers.export"),
         "can_erase": allowed(request.staff, "customers.erase"),
     }
@@ -192,6 +197,56 @@ def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpRes
             messages.warning(request, WAITS_FOR_APPROVAL)
         else:
             messages.success(request, _("Transaction reversed."))
+    return redirect("customer", code=customer.code)
+
+
+REFUND_WAITS = gettext_lazy(
+    "Not refunded yet: a refund this large waits for the owner or another manager to"
+    " approve it on the Approvals page."
+)
+
+
+@require_POST
+@requires("refund")
+def customer_refund(request: StaffRequest, code: str) -> HttpResponse:
+    """Pay back paid balance (a cash-out), by a payment method, with a reason: an owner
+    or a manager, with the customer at the desk. Above the shop's threshold a manager's
+    refund waits for a second person (four eyes); when it empties the paid balance, the
+    bonus goes with it (``sales.cash_out``)."""
+    customer = _customer(code)
+    form_key = request.POST.get("key", "").strip()[:64]
+    if not form_key:
+        messages.error(request, _("Reload the page and try again."))
+        return redirect("customer", code=customer.code)
+    currency = Business.get().currency
+    try:
+        amount = to_minor(request.POST.get("amount", "").strip(), currency)
+    except AmountTooLarge:
+        messages.error(request, too_large(currency, region=Business.get().region))
+        return redirect("customer", code=customer.code)
+    except ValueError:
+        messages.error(request, _("Enter an amount with at most the currency's decimals."))
+        return redirect("customer", code=customer.code)
+    operation = Refund(
+        customer=customer.code,
+        amount_minor=amount,
+        method=request.POST.get("method", ""),
+        reason=request.POST.get("reason", ""),
+        reference=request.POST.get("reference", "").strip()[:100],
+    )
+    try:
+        result = perform(request, operation, form_key)
+    except Refusal as refusal:
+        if refusal.code == "idempotency_key_reused":
+            messages.info(request, _("This form was sent before; nothing more was done."))
+        else:
+            messages.error(request, refusal.message())
+    else:
+        if result.status == 202:
+            messages.warning(request, REFUND_WAITS)
+        else:
+            shown = money(amount, Business.get())
+            messages.success(request, _("Refunded %(amount)s.") % {"amount": shown})
     return redirect("customer", code=customer.code)
 
 

@@ -305,6 +305,23 @@ def issue_card(customer: Customer, *, replace: bool = False, by: Author) -> Card
     return card
 
 
+def freeze_cards(customer: Customer, *, reason: str, by: Author = None) -> int:
+    """Stop every card of the customer at once (a lost card reported by the customer
+    themselves); the balance stays, and the shop issues a new card later. Answers how
+    many were stopped."""
+    now = timezone.now()
+    frozen = Card.objects.filter(customer=customer, revoked_at__isnull=True)
+    hints = list(frozen.values_list("hint", flat=True))
+    frozen.update(revoked_at=now)
+    audit.record(
+        "card.reported_lost",
+        f"customer:{customer.code}",
+        by=by,
+        after={"cards": hints, "reason": reason},
+    )
+    return len(hints)
+
+
 def revoke_card(card: Card, *, by: Author) -> None:
     if card.revoked_at is None:
         Card.objects.filter(pk=card.pk).update(revoked_at=timezone.now())

@@ -7,21 +7,26 @@ most; a lost card is replaced from the back office and its page is gone at once.
 
 from __future__ import annotations
 
+import hmac
 import io
 
 import segno
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from prepaid.catalog import tiers
+from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
-from prepaid.customers.models import Card
+from prepaid.customers.models import Card, Customer
 from prepaid.lib import sealing
 from prepaid.programs import services as programs
 from prepaid.reports import customers as customer_report
 from prepaid.sales import points
 from prepaid.sales import services as sales
+from prepaid.staff import logins
+from prepaid.staff.models import LoginThrottle
 
 
 def _live(token: str) -> Card | None:
@@ -48,6 +53,7 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
         "points_held": points.balance(customer),
         "history": customer_report.history(customer, limit=20),
         "qr": qr_svg(found, scale=5),
+        "token": token,
     }
     response = render(request, "portal/card.html", context)
     # The token is in the URL: it must not leave for another site. (Not "no-referrer":
@@ -55,6 +61,45 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
     # the CSRF check refuses.)
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+@never_cache
+def report_lost(request: HttpRequest, token: str) -> HttpResponse:
+    """ "My card is lost": every card of the customer stops at once (the balance stays;
+    the shop issues a new card). Whoever found the card must not do it for fun: the
+    page asks for the last four digits of the customer's phone, or their e-mail
+    address, with few tries (``staff.logins``, the card's own count)."""
+    found = _live(token)
+    if found is None:
+        return render(request, "portal/invalid.html", status=404)
+    person = found.customer
+    count = f"card:{found.pk}"
+    context: dict[str, object] = {"customer": person, "token": token}
+    if not (person.phone or person.email):
+        context["no_contact"] = True
+    elif request.method == "POST":
+        if waiting := logins.refused(None, count, kind=LoginThrottle.Kind.CARD):
+            context["error"] = waiting
+        elif _knows(person, request.POST.get("answer", "")):
+            customers.freeze_cards(person, reason="reported lost by the customer")
+            return render(request, "portal/lost_done.html", {"customer": person})
+        else:
+            logins.failed(None, count, kind=LoginThrottle.Kind.CARD)
+            context["error"] = _("That is not what the shop has: check and try again.")
+    response = render(request, "portal/lost.html", context)
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _knows(person: Customer, answer: str) -> bool:
+    """The last four digits of the customer's phone, or their whole e-mail address."""
+    answer = answer.strip()
+    digits = "".join(ch for ch in answer if ch.isdigit())
+    if person.phone and len(digits) == 4 and "@" not in answer:
+        return hmac.compare_digest(digits.encode(), person.phone[-4:].encode())
+    if person.email and "@" in answer:
+        return hmac.compare_digest(answer.casefold().encode(), person.email.casefold().encode())
+    return False
 
 
 @never_cache

@@ -50,6 +50,8 @@ RULES = {
     Kind.NAME: Rule(back_off_from=5, lock_at=10),
     Kind.ADDRESS: Rule(back_off_from=10, lock_at=20),
     Kind.SETUP: Rule(back_off_from=5, lock_at=10),
+    # Whoever holds a found card guesses the owner's last four phone digits: few tries.
+    Kind.CARD: Rule(back_off_from=3, lock_at=5),
 }
 FIRST_WAIT = timedelta(minutes=1)  # doubles with each further failure
 LOCK = timedelta(hours=1)
@@ -64,8 +66,8 @@ def name_key(username: str) -> str:
 def _keys(username: str | None, address: str | None, kind: str) -> list[tuple[str, str]]:
     """The counts an attempt is looked up and counted in: a set-up code's address; or a
     login's user name and address."""
-    if kind == Kind.SETUP:
-        return [(Kind.SETUP, (address or "")[:NAME_LENGTH])]
+    if kind in (Kind.SETUP, Kind.CARD):  # one count: the address, or the card
+        return [(kind, (address or "")[:NAME_LENGTH])]
     keys: list[tuple[str, str]] = []
     if username is not None:
         keys.append((Kind.NAME, name_key(username)))
@@ -114,13 +116,13 @@ def refused(
     }
     if step:
         after["step"] = step
-    subject = f"login:{after['username']}" if kind != Kind.SETUP else f"setup:{address}"
+    subject = f"login:{after['username']}" if kind == Kind.NAME else f"{_prefix(kind)}:{address}"
     audit.record(f"{_prefix(kind)}.throttled", subject, by=None, after=after)
     return wait_message(throttle.wait_until, now)
 
 
 def _prefix(kind: str) -> str:
-    return "setup" if kind == Kind.SETUP else "login"
+    return {Kind.SETUP: "setup", Kind.CARD: "card_report"}.get(Kind(kind), "login")
 
 
 def failed(

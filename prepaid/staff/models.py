@@ -325,8 +325,9 @@ class PinLockout(models.Model):
 
 class LoginThrottle(models.Model):
     """Failed attempts at a door of the back office, counted per ``kind`` and ``value``:
-    a user name (lower case) at the login, the address it came from, or the address
-    trying codes at the set-up page (``prepaid.staff.logins`` holds the numbers).
+    a user name (lower case) at the login, the address it came from, the address
+    trying codes at the set-up page, or a card whose page is asked to report it lost
+    (``prepaid.staff.logins`` holds the numbers).
 
     ``wait_until``: no attempt is looked at before then (a back-off, or a lock);
     ``locked_until``: the same time when it is a lock, the one the owner is shown and
@@ -336,6 +337,7 @@ class LoginThrottle(models.Model):
         NAME = "name", _("user name")
         ADDRESS = "address", _("address")
         SETUP = "setup", _("set-up code from address")
+        CARD = "card", _("lost-card report on the customer's page")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value = models.CharField(max_length=150)

@@ -66,6 +66,11 @@ urlpatterns = [
     path("c/<str:token>", portal.card, name="portal"),
     path("c/<str:token>/qr.svg", portal.qr, name="portal_qr"),
     path("c/<str:token>/lost", portal.report_lost, name="portal_lost"),
+    path(
+        "c/<str:token>/statement-<int:year>-<int:month>.csv",
+        portal.statement,
+        name="portal_statement",
+    ),
     path("api/v1/", api.urls),
     path("counter/", include("prepaid.counter.urls")),
 ]

@@ -7,8 +7,11 @@ most; a lost card is replaced from the back office and its page is gone at once.
 
 from __future__ import annotations
 
+import csv
 import hmac
 import io
+import zoneinfo
+from datetime import datetime, timedelta
 
 import segno
 from django.http import HttpRequest, HttpResponse
@@ -21,12 +24,14 @@ from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Card, Customer
 from prepaid.lib import sealing
+from prepaid.lib.money import from_minor
 from prepaid.programs import services as programs
 from prepaid.reports import customers as customer_report
+from prepaid.reports.exports import neutralise
 from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.staff import logins
-from prepaid.staff.models import LoginThrottle
+from prepaid.staff.models import Business, LoginThrottle
 
 
 def _live(token: str) -> Card | None:
@@ -44,6 +49,9 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "portal/invalid.html", status=404)
     customer = found.customer
+    page = _page_number(request.GET.get("page"))
+    history = customer_report.history(customer, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    business = Business.get()
     context = {
         "customer": customer,
         "balances": sales.balances(customer),
@@ -51,7 +59,11 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
         "passes": programs.passes(customer),
         "member": tiers.held(customer.pk),
         "points_held": points.balance(customer),
-        "history": customer_report.history(customer, limit=20),
+        "history": history[:PAGE],
+        "page": page,
+        "older": page + 1 if len(history) > PAGE else None,
+        "newer": page - 1 if page > 1 else None,
+        "months": customer_report.statement_months(customer, business.time_zone),
         "qr": qr_svg(found, scale=5),
         "token": token,
     }
@@ -61,6 +73,72 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
     # the CSRF check refuses.)
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+PAGE = 20  # transactions per page of the customer's history
+LAST_PAGE = 10_000  # an absurd page number is the last there could be, not an error
+
+
+def _page_number(text: str | None) -> int:
+    try:
+        return min(max(int(text or 1), 1), LAST_PAGE)
+    except ValueError:
+        return 1
+
+
+@never_cache
+def statement(request: HttpRequest, token: str, year: int, month: int) -> HttpResponse:
+    """The customer's statement of one month as CSV (UTF-8 with a BOM, for Excel): the
+    balances at its start, each transaction with the balances after it, and at its end.
+    Money in major units; dates in the shop's time zone."""
+    found = _live(token)
+    if found is None or not 1 <= month <= 12 or not 2000 <= year <= 9999:
+        return render(request, "portal/invalid.html", status=404)
+    business = Business.get()
+    zone = zoneinfo.ZoneInfo(business.time_zone)
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    kept = customer_report.statement(found.customer, start, end)
+    rows = _statement_rows(kept, business.currency, zone)
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    response = HttpResponse(("\ufeff" + text.getvalue()).encode(), content_type="text/csv")
+    name = f"statement-{found.customer.code}-{year:04d}-{month:02d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _statement_rows(
+    kept: customer_report.Statement, currency: str, zone: zoneinfo.ZoneInfo
+) -> list[list[object]]:
+    def major(minor: int) -> str:
+        return str(from_minor(minor, currency))
+
+    rows: list[list[object]] = [
+        [_("Date"), _("Transaction"), _("Paid"), _("Bonus"), _("Paid balance"), _("Bonus balance")],
+        [kept.start.date().isoformat(), _("Opening balance"), "", "", *map(major, kept.opening)],
+    ]
+    for batch, paid, bonus, paid_after, bonus_after in kept.rows:
+        lines = " · ".join(
+            f"{line.quantity.normalize():f} × {line.product.name}"
+            for line in batch.sale_lines.all()
+        )
+        what = f"{batch.get_code_display()}{' · ' + lines if lines else ''}"
+        when = batch.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        rows.append(
+            [
+                when,
+                neutralise(what),
+                major(paid),
+                major(bonus),
+                major(paid_after),
+                major(bonus_after),
+            ]
+        )
+    last = (kept.end - timedelta(days=1)).date().isoformat()
+    rows.append([last, _("Closing balance"), "", "", *map(major, kept.closing)])
+    return rows
 
 
 @never_cache

@@ -3,14 +3,25 @@ by subqueries, so a page of 50 is one query whatever the ledger's size."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db.models import BigIntegerField, Exists, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from prepaid.customers.models import Customer
-from prepaid.ledger.models import Account, Batch
+from prepaid.ledger.models import Account, Batch, Transfer
 from prepaid.reports.queries import customer_change
 from prepaid.sales.models import SaleLine
 
@@ -55,17 +66,81 @@ def filtered(
     return customers
 
 
-def history(customer: Customer, *, limit: int = 50) -> list[tuple[Batch, int, int]]:
-    """The customer's transactions, newest first: (batch, paid change, bonus change)."""
-    batches = (
+def _batches(customer: Customer) -> QuerySet[Batch]:
+    return (
         Batch.objects.filter(customer=customer)
         .select_related("store", "staff", "reversed_by")
         .prefetch_related(
             "transfers__debit_account", "transfers__credit_account", "sale_lines__product"
         )
-        .order_by("-id")[:limit]
     )
+
+
+def history(
+    customer: Customer, *, limit: int = 50, offset: int = 0
+) -> list[tuple[Batch, int, int]]:
+    """The customer's transactions, newest first: (batch, paid change, bonus change);
+    ``offset`` skips that many (a page further back)."""
+    batches = _batches(customer).order_by("-id")[offset : offset + limit]
     return [(batch, *customer_change(batch)) for batch in batches]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One customer's month: the balances at its start, each transaction with the
+    balances after it, and the balances at its end (paid, bonus; minor units)."""
+
+    start: datetime
+    end: datetime
+    opening: tuple[int, int]
+    rows: list[tuple[Batch, int, int, int, int]]  # batch, paid, bonus, paid after, bonus after
+    closing: tuple[int, int]
+
+
+def statement(customer: Customer, start: datetime, end: datetime) -> Statement:
+    """The customer's statement from ``start`` to ``end`` (a month, in the shop's time
+    zone): what the ledger moved on their accounts before it, then each transaction."""
+    paid, bonus = _moved_before(customer, start)
+    opening = (paid, bonus)
+    rows = []
+    for batch in (
+        _batches(customer).filter(created_at__gte=start, created_at__lt=end).order_by("id")
+    ):
+        change = customer_change(batch)
+        paid, bonus = paid + change[0], bonus + change[1]
+        rows.append((batch, change[0], change[1], paid, bonus))
+    return Statement(start, end, opening, rows, (paid, bonus))
+
+
+def _moved_before(customer: Customer, moment: datetime) -> tuple[int, int]:
+    """(paid, bonus) balance of the customer at ``moment``, from the ledger's transfers."""
+    totals = {}
+    for kind in (Account.Kind.WALLET, Account.Kind.BONUS):
+        before = Transfer.objects.filter(batch__created_at__lt=moment)
+        credits = before.filter(credit_account__customer=customer, credit_account__kind=kind)
+        debits = before.filter(debit_account__customer=customer, debit_account__kind=kind)
+        totals[kind] = int(credits.aggregate(s=Sum("amount"))["s"] or 0) - int(
+            debits.aggregate(s=Sum("amount"))["s"] or 0
+        )
+    return totals[Account.Kind.WALLET], totals[Account.Kind.BONUS]
+
+
+def statement_months(customer: Customer, zone: str, *, count: int = 12) -> list[date]:
+    """The first days of the latest ``count`` months with a transaction of the customer,
+    newest first, in the shop's time zone."""
+    moments = (
+        Batch.objects.filter(customer=customer).order_by("-id").values_list("created_at", flat=True)
+    )
+    months: list[date] = []
+    tz = zoneinfo.ZoneInfo(zone)
+    for moment in moments[:2000]:
+        local = moment.astimezone(tz)
+        first = date(local.year, local.month, 1)
+        if first not in months:
+            months.append(first)
+            if len(months) == count:
+                break
+    return months
 
 
 def last_sale(customer: Customer) -> SaleLine | None:

@@ -1,0 +1,71 @@
+"""The customer's own page: the whole history, a page at a time, and a month's
+statement to download (issue #13)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from prepaid.sales import services as sales
+from tests.factories import key, make_actor, make_customer, method
+
+pytestmark = pytest.mark.django_db
+
+
+def _top_ups(person, count: int, *, actor) -> None:
+    for _ in range(count):
+        sales.top_up(person, 100, method=method(), key=key(), actor=actor)
+
+
+def test_the_history_goes_back_a_page_at_a_time(client, business):
+    actor = make_actor()
+    person = make_customer("Maria Santos", actor=actor)
+    _top_ups(person, 45, actor=actor)
+    page = f"/c/{person.cards.get().token}"
+    first = client.get(page).content.decode()
+    assert first.count("<tr>") == 20 and "?page=2#history" in first and "Newer" not in first
+    third = client.get(page, {"page": 3}).content.decode()
+    assert third.count("<tr>") == 5 and "?page=2#history" in third and "Older" not in third
+    assert client.get(page, {"page": "x"}).status_code == 200
+    assert client.get(page, {"page": "10" * 20}).status_code == 200  # absurd: no 500
+
+
+def test_a_months_statement_has_the_balances_before_during_and_after(client, business):
+    actor = make_actor()
+    person = make_customer("Maria Santos", actor=actor)
+    utc = ZoneInfo("UTC")
+    for day, amount in ((datetime(2026, 10, 30, tzinfo=utc), 5000), (None, 2500)):
+        when = day or datetime(2026, 11, 3, 9, 30, tzinfo=utc)
+        with mock.patch("django.utils.timezone.now", return_value=when):
+            sales.top_up(person, amount, method=method(), bonus_minor=500, key=key(), actor=actor)
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 12, 1, tzinfo=utc)):
+        sales.top_up(person, 1000, method=method(), key=key(), actor=actor)
+    page = client.get(f"/c/{person.cards.get().token}").content.decode()
+    assert "November 2026" in page and "October 2026" in page and "December 2026" in page
+
+    answer = client.get(f"/c/{person.cards.get().token}/statement-2026-11.csv")
+
+    assert answer["Content-Type"] == "text/csv"
+    assert answer["Content-Disposition"].endswith(f'statement-{person.code}-2026-11.csv"')
+    text = answer.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["Date", "Transaction", "Paid", "Bonus", "Paid balance", "Bonus balance"]
+    assert rows[1] == ["2026-11-01", "Opening balance", "", "", "50.00", "5.00"]
+    assert rows[2] == ["2026-11-03 09:30", "Top-up", "25.00", "5.00", "75.00", "10.00"]
+    assert rows[3] == ["2026-11-30", "Closing balance", "", "", "75.00", "10.00"]
+    assert len(rows) == 4
+
+
+def test_a_statement_of_nonsense_or_of_a_stopped_card_is_not_found(client, business):
+    person = make_customer("Maria Santos")
+    token = person.cards.get().token
+    assert client.get(f"/c/{token}/statement-2026-13.csv").status_code == 404
+    assert client.get(f"/c/{token}/statement-1999-01.csv").status_code == 404
+    assert client.get("/c/" + "x" * 24 + "/statement-2026-11.csv").status_code == 404
+    person.cards.update(revoked_at=datetime.now(ZoneInfo("UTC")) - timedelta(seconds=1))
+    assert client.get(f"/c/{token}/statement-2026-11.csv").status_code == 404

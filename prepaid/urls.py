@@ -66,6 +66,7 @@ urlpatterns = [
     path("c/<str:token>", portal.card, name="portal"),
     path("c/<str:token>/qr.svg", portal.qr, name="portal_qr"),
     path("c/<str:token>/lost", portal.report_lost, name="portal_lost"),
+    path("c/<str:token>/manifest.webmanifest", portal.manifest, name="portal_manifest"),
     path(
         "c/<str:token>/statement-<int:year>-<int:month>.csv",
         portal.statement,

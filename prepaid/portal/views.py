@@ -14,8 +14,10 @@ import zoneinfo
 from datetime import datetime, timedelta
 
 import segno
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -178,6 +180,29 @@ def _knows(person: Customer, answer: str) -> bool:
     if person.email and "@" in answer:
         return hmac.compare_digest(answer.casefold().encode(), person.email.casefold().encode())
     return False
+
+
+@never_cache
+def manifest(request: HttpRequest, token: str) -> HttpResponse:
+    """The web app manifest of the customer's page: "Add to home screen" opens their
+    own balance, standalone, with the shop's name (its start address is the card's)."""
+    found = _live(token)
+    if found is None:
+        return HttpResponse(status=404)
+    shop = Business.get().name
+    data = {
+        "name": shop,
+        "short_name": shop[:12],
+        "start_url": reverse("portal", args=[token]),
+        "scope": reverse("portal", args=[token]),
+        "display": "standalone",
+        "background_color": "#f4f6fa",
+        "theme_color": "#0b66c3",
+        "icons": [{"src": static("prepaid/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = JsonResponse(data, content_type="application/manifest+json")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @never_cache

@@ -69,3 +69,16 @@ def test_a_statement_of_nonsense_or_of_a_stopped_card_is_not_found(client, busin
     assert client.get("/c/" + "x" * 24 + "/statement-2026-11.csv").status_code == 404
     person.cards.update(revoked_at=datetime.now(ZoneInfo("UTC")) - timedelta(seconds=1))
     assert client.get(f"/c/{token}/statement-2026-11.csv").status_code == 404
+
+
+def test_the_page_installs_on_a_phones_home_screen(client, business):
+    person = make_customer("Maria Santos")
+    token = person.cards.get().token
+    page = client.get(f"/c/{token}").content.decode()
+    assert f'<link rel="manifest" href="/c/{token}/manifest.webmanifest">' in page
+    manifest = client.get(f"/c/{token}/manifest.webmanifest")
+    assert manifest["Content-Type"] == "application/manifest+json"
+    data = manifest.json()
+    assert data["start_url"] == f"/c/{token}" and data["display"] == "standalone"
+    assert data["name"] == "Agua Pura" and data["icons"][0]["type"] == "image/svg+xml"
+    assert client.get("/c/" + "x" * 24 + "/manifest.webmanifest").status_code == 404

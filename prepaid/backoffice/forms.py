@@ -163,8 +163,10 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "tier_window",
             "approval_credit_raises",
             "approval_bonus_percent",
+            "privacy_notice",
         )
         widgets = {
+            "privacy_notice": forms.Textarea(attrs={"rows": 4}),
             "spend_order": forms.RadioSelect,
             "expiry_rules": forms.RadioSelect,
             "tier_basis": forms.RadioSelect,

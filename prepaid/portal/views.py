@@ -27,6 +27,7 @@ from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Card, Customer
 from prepaid.lib import sealing
 from prepaid.lib.money import from_minor
+from prepaid.lib.phones import mask_phone
 from prepaid.programs import services as programs
 from prepaid.reports import customers as customer_report
 from prepaid.reports.exports import neutralise
@@ -68,6 +69,9 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
         "months": customer_report.statement_months(customer, business.time_zone),
         "qr": qr_svg(found, scale=5),
         "token": token,
+        "phone_masked": mask_phone(customer.phone),
+        "email_masked": mask_email(customer.email),
+        "privacy_notice": business.privacy_notice,
     }
     response = render(request, "portal/card.html", context)
     # The token is in the URL: it must not leave for another site. (Not "no-referrer":
@@ -79,6 +83,13 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
 
 PAGE = 20  # transactions per page of the customer's history
 LAST_PAGE = 10_000  # an absurd page number is the last there could be, not an error
+
+
+def mask_email(email: str) -> str:
+    """Enough for the customer to recognise, not for a bystander to write to:
+    "m•••@example.com"."""
+    local, at, domain = email.partition("@")
+    return f"{local[:1]}•••{at}{domain}" if at else ""
 
 
 def _page_number(text: str | None) -> int:

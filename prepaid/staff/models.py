@@ -155,6 +155,14 @@ class Business(models.Model):
             " waits"
         ),
     )
+    privacy_notice = models.TextField(
+        _("privacy notice"),
+        blank=True,
+        help_text=_(
+            "Shown on every customer's own page. Empty: the standard notice (what is kept,"
+            " why, and how to ask for a copy or erasure), in the customer's language"
+        ),
+    )
     approval_credit_raises = models.BooleanField(
         _("approve credit-limit raises"),
         default=True,

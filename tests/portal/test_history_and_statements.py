@@ -82,3 +82,21 @@ def test_the_page_installs_on_a_phones_home_screen(client, business):
     assert data["start_url"] == f"/c/{token}" and data["display"] == "standalone"
     assert data["name"] == "Agua Pura" and data["icons"][0]["type"] == "image/svg+xml"
     assert client.get("/c/" + "x" * 24 + "/manifest.webmanifest").status_code == 404
+
+
+def test_a_privacy_notice_with_the_contact_details_masked(client, business):
+    from prepaid.customers import services as customers
+    from prepaid.staff.models import Business
+
+    person = make_customer("Maria Santos")
+    customers.update(
+        person, customers.Profile(phone="+12125550123", email="maria@example.com"), by=None
+    )
+    page = client.get(f"/c/{person.cards.get().token}").content.decode()
+    assert "•••• 0123" in page and "m•••@example.com" in page
+    assert "maria@example.com" not in page and "5550123" not in page
+    assert "stored encrypted" in page and "erased once your balance is zero" in page
+
+    Business.objects.update(privacy_notice="Ask Ana at the till about your data.")
+    page = client.get(f"/c/{person.cards.get().token}").content.decode()
+    assert "Ask Ana at the till about your data." in page and "stored encrypted" not in page

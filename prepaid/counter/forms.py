@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
 from prepaid.programs.models import Package
-from prepaid.staff.models import Store
+from prepaid.staff.models import Staff, Store
 
 KEY = {"widget": forms.HiddenInput, "max_length": 64}
 
@@ -160,3 +160,32 @@ class NewCustomerForm(forms.Form):
         else:
             initial = {"name": text}
         return cls(initial={"key": new_key(), **initial})
+
+
+class ManagerRefundForm(forms.Form):
+    """A refund (cash out) at the counter, with a manager at the cashier's side: the
+    manager picks their name and types their PIN on the same screen."""
+
+    key = forms.CharField(**KEY)  # type: ignore[arg-type]
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=18)
+    method = forms.ModelChoiceField(
+        label=_("Paid back by"),
+        queryset=PaymentMethod.objects.filter(active=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    close = forms.BooleanField(label=_("Then close the account"), required=False)
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=Staff.objects.none())
+    pin = forms.CharField(
+        label=_("Manager's PIN"),
+        max_length=8,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, managers: list[Staff], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        first_method(self)
+        field = self.fields["manager"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Staff.objects.filter(pk__in=[m.pk for m in managers]).order_by("name")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("c/<str:code>/top-up/", views.top_up, name="counter_top_up"),
     path("c/<str:code>/punch-card/", views.package, name="counter_package"),
     path("c/<str:code>/points/", views.use_points, name="counter_points"),
+    path("c/<str:code>/refund/", views.refund, name="counter_refund"),
     path("receipt/<int:batch_id>/", views.receipt, name="counter_receipt"),
     path("receipt/<int:batch_id>/undo/", views.undo, name="counter_undo"),
     path("shift/", views.shift, name="counter_shift"),

@@ -35,6 +35,7 @@ from prepaid.counter import access
 from prepaid.counter.access import CounterRequest, at_counter
 from prepaid.counter.forms import (
     EnrollForm,
+    ManagerRefundForm,
     NewCustomerForm,
     PackageForm,
     PinForm,
@@ -48,12 +49,13 @@ from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Batch, Transfer
+from prepaid.ledger.services import Actor
 from prepaid.lib.codes import normalize_code
-from prepaid.lib.money import AmountTooLarge, to_minor, too_large
+from prepaid.lib.money import AmountTooLarge, from_minor, to_minor, too_large
 from prepaid.lib.phones import mask_phone
-from prepaid.operations.customers import Contact, RegisterCustomer
+from prepaid.operations.customers import CloseAccount, Contact, RegisterCustomer
 from prepaid.operations.envelope import Operation, Result, run
-from prepaid.operations.money import RedeemPoints, Reversal, Sale, TopUp
+from prepaid.operations.money import RedeemPoints, Refund, Reversal, Sale, TopUp
 from prepaid.operations.programs import BuyPackage, Redeem
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
@@ -62,8 +64,9 @@ from prepaid.reports.queries import customer_change
 from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.staff import audit, counters
-from prepaid.staff.models import Business
+from prepaid.staff.models import Business, Staff
 from prepaid.staff.refusals import Refusal
+from prepaid.staff.roles import may
 from prepaid.web.people import allowed, staff_of
 
 RESULTS = 8
@@ -238,6 +241,7 @@ def _panel(
     show_top_up: bool = False,
     show_package: bool = False,
     new_card: str | None = None,
+    refund_form: ManagerRefundForm | None = None,
 ) -> HttpResponse:
     balances = sales.balances(customer)
     cards = programs.holdings(customer)
@@ -279,6 +283,15 @@ def _panel(
         "top_up_form": top_up_form or TopUpForm(initial={"key": new_key()}),
         "refusal": refusal,
         "new_card": new_card,
+        "refund_form": refund_form
+        or ManagerRefundForm(
+            initial={
+                "key": new_key(),
+                "amount": from_minor(max(balances.paid, 0), Business.get().currency),
+            },
+            managers=_managers(request),
+        ),
+        "show_refund": refund_form is not None,
         "show_top_up": show_top_up,
         "currency": Business.get().currency,
     }
@@ -397,6 +410,83 @@ def top_up(request: CounterRequest, code: str) -> HttpResponse:
         done = _run(request, operation, data["key"])
     except Refusal as refusal:
         return _refused(request, person, form, refusal, panel="top_up")
+    return redirect("counter_receipt", batch_id=done.batch_id)
+
+
+def _managers(request: CounterRequest) -> list[Staff]:
+    """Who may approve a refund at this counter: its store's staff with a PIN whose role
+    may refund (owners and managers), the cashier at the till excepted."""
+    return [
+        person
+        for person in counters.staff_at(request.device)
+        if may(person.role, "refund") and person.pk != request.cashier.pk
+    ]
+
+
+@require_POST
+@at_counter
+@holder_checked
+def refund(request: CounterRequest, code: str) -> HttpResponse:
+    """A refund (cash out), and closing the account after it if asked, with a manager at
+    the cashier's side: the manager's PIN on the same screen is their approval. The
+    refund is the manager's (the ledger and the audit trail say so), asked by the
+    cashier (``refund.approved_at_counter``); a wrong PIN counts towards the manager's
+    lockout like any other. Above the shop's threshold a manager's refund still waits
+    for the owner or another manager (four eyes)."""
+    person = _customer(code)
+    form = ManagerRefundForm(request.POST, managers=_managers(request))
+    if not form.is_valid():
+        return _panel(request, person, refund_form=form)
+    data = form.cleaned_data
+    manager = data["manager"]
+    approved = counters.unlock(
+        request.device, manager, data["pin"], action="counter.manager_approved"
+    )
+    if not approved.unlocked:
+        form.add_error("pin", approved.message)
+        return _panel(request, person, refund_form=form)
+    currency = Business.get().currency
+    try:
+        amount = to_minor(data["amount"], currency)
+    except AmountTooLarge:
+        form.add_error("amount", too_large(currency, region=Business.get().region))
+        return _panel(request, person, refund_form=form)
+    except ValueError:
+        form.add_error("amount", _("Enter an amount with at most the currency's decimals."))
+        return _panel(request, person, refund_form=form)
+    actor = Actor(store=request.device.store, staff=manager, device=request.device)
+    operation = Refund(
+        customer=person.code, amount_minor=amount, method=data["method"].code, reason=data["reason"]
+    )
+    try:
+        done = run(operation, actor=actor, scope=_scope(request), key=data["key"])
+    except Refusal as refusal:
+        form.add_error(None, refusal.message())
+        return _panel(request, person, refund_form=form)
+    if not done.replayed:
+        after = {"asked_by": request.cashier.name, "status": done.status, "batch": done.batch_id}
+        audit.record(
+            "refund.approved_at_counter",
+            f"customer:{person.code}",
+            by=manager,
+            store=request.device.store,
+            after=after,
+        )
+    if done.status == 202:
+        messages.warning(request, _("The refund waits for the owner or another manager."))
+        return redirect("counter_customer", code=person.code)
+    if data["close"]:
+        try:
+            run(
+                CloseAccount(person.code),
+                actor=actor,
+                scope=_scope(request),
+                key=data["key"] + ":close",
+            )
+        except Refusal as refusal:
+            messages.error(request, refusal.message())
+        else:
+            messages.success(request, _("The account is closed."))
     return redirect("counter_receipt", batch_id=done.batch_id)
 
 

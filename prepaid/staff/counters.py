@@ -123,7 +123,7 @@ def _locked_message(lockout: PinLockout) -> str:
 
 
 @transaction.atomic
-def unlock(device: Device, staff: Staff, pin: str) -> Attempt:
+def unlock(device: Device, staff: Staff, pin: str, *, action: str = "counter.unlocked") -> Attempt:
     """Try ``staff``'s PIN on the counter.
 
     The answer to a wrong PIN is the same whoever else's PIN it might be. Five wrong in a
@@ -149,7 +149,7 @@ def unlock(device: Device, staff: Staff, pin: str) -> Attempt:
         if lockout.failures or lockout.level or lockout.locked_until:
             lockout.failures, lockout.level, lockout.locked_until = 0, 0, None
             lockout.save(update_fields=["failures", "level", "locked_until"])
-        audit.record("counter.unlocked", f"counter:{device.pk}", by=staff, store=device.store)
+        audit.record(action, f"counter:{device.pk}", by=staff, store=device.store)
         return Attempt(unlocked=True)
     lockout.failures += 1
     lockout.device = device

@@ -394,3 +394,22 @@ def test_a_walk_in_customer_is_registered_and_served_within_a_minute(
     rosa = customers.with_phone("+639185550101").get()
     assert rosa.name == "Rosa Diaz" and rosa.marketing_sms
     assert sales.balances(rosa).paid == 10000 and verify() == []
+
+
+def test_a_refund_with_the_managers_pin_at_the_till(page: Page, counter, shop, screenshot):
+    """The cashier opens the refund, the owner at their side types their PIN (#13)."""
+    counters.set_pin(shop, "3619", by=shop)
+    shop.stores.add(Store.objects.get())
+    open_counter(page, counter)
+    page.goto(f"/counter/c/{counter['maria'].code}/")
+    page.get_by_role("button", name="Refund or close, with a manager").click()
+    expect(page.get_by_label("Amount", exact=True).last).to_have_value("100.00")
+    page.get_by_label("Reason").last.fill("Moving away")
+    page.get_by_label("Then close the account").check()
+    page.get_by_label("Manager", exact=True).select_option(label=shop.name)
+    page.get_by_label("Manager's PIN").fill("3619")
+    screenshot(page, "refund")
+    page.locator("#refund-form").get_by_role("button", name="Refund").click()
+    expect(page.locator("#new-balance")).to_have_text("₱0.00")
+    expect(page.get_by_text("The account is closed.")).to_be_visible()
+    assert sales.balances(counter["maria"]).paid == 0 and verify() == []

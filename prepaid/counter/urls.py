@@ -21,5 +21,6 @@ urlpatterns = [
     path("c/<str:code>/refund/", views.refund, name="counter_refund"),
     path("receipt/<int:batch_id>/", views.receipt, name="counter_receipt"),
     path("receipt/<int:batch_id>/undo/", views.undo, name="counter_undo"),
+    path("receipt/<int:batch_id>/move/", views.move, name="counter_move"),
     path("shift/", views.shift, name="counter_shift"),
 ]

@@ -55,7 +55,7 @@ from prepaid.lib.money import AmountTooLarge, from_minor, to_minor, too_large
 from prepaid.lib.phones import mask_phone
 from prepaid.operations.customers import CloseAccount, Contact, RegisterCustomer
 from prepaid.operations.envelope import Operation, Result, run
-from prepaid.operations.money import RedeemPoints, Refund, Reversal, Sale, TopUp
+from prepaid.operations.money import MoveSale, RedeemPoints, Refund, Reversal, Sale, TopUp
 from prepaid.operations.programs import BuyPackage, Redeem
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
@@ -562,6 +562,7 @@ def receipt(request: CounterRequest, batch_id: int) -> HttpResponse:
         "balances": sales.balances(batch.customer) if batch.customer else None,
         "undoable": sales.may_undo(batch, access.actor(request)),
         "undo_form": UndoForm(initial={"key": new_key()}),
+        "move_key": new_key(),
         "reversed": Batch.objects.filter(reverses=batch).first(),
         "punch": punch,
         "passes": passes,
@@ -600,6 +601,29 @@ def undo(request: CounterRequest, batch_id: int) -> HttpResponse:
         messages.warning(request, WAITS_FOR_APPROVAL)
         return redirect("counter_receipt", batch_id=batch.pk)
     return redirect("counter_receipt", batch_id=reversal.batch_id)
+
+
+@require_POST
+@at_counter
+def move(request: CounterRequest, batch_id: int) -> HttpResponse:
+    """The sale was charged to the wrong customer: reverse it and sell the same to the
+    right one (found by their card or code), in one step, within the undo window."""
+    batch = get_object_or_404(Batch, pk=batch_id, store=request.device.store)
+    key = request.POST.get("key", "").strip()[:64]
+    target = lookup.resolve(request.POST.get("customer", ""))
+    if not key or target is None:
+        messages.error(request, _("Scan the right customer's card or type their code."))
+        return redirect("counter_receipt", batch_id=batch.pk)
+    operation = MoveSale(batch.pk, target.code, request.POST.get("reason", ""))
+    try:
+        moved = _run(request, operation, key)
+    except Refusal as refusal:
+        if refusal.code == "idempotency_key_reused" and refusal.original is not None:
+            return _original(refusal.original)
+        messages.error(request, refusal.message())
+        return redirect("counter_receipt", batch_id=batch.pk)
+    messages.success(request, _("The sale is now %(name)s's.") % {"name": target.name})
+    return redirect("counter_receipt", batch_id=moved.batch_id)
 
 
 WAITS_FOR_APPROVAL = gettext_lazy(

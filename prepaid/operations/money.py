@@ -6,6 +6,7 @@ is also the data of its event.
 
 from __future__ import annotations
 
+import dataclasses
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
@@ -223,6 +224,46 @@ class Reversal(Operation):
             batch, key=context.ledger_key, actor=context.actor, reason=self.reason
         )
         return _answer(context, "reversal.created", receipt.batch, batch.customer)
+
+
+@dataclass(frozen=True)
+class MoveSale(Operation):
+    """A sale charged to the wrong customer, put right in one step (the counter's "Remove
+    or Change"): the sale is reversed and the same lines are sold to ``customer``, with a
+    reason; both or neither. Who may undo the sale may move it: a cashier their own
+    within the undo window, an owner or manager any. A sale with a coupon is not moved
+    (the coupon was the first customer's): reverse it and sell again."""
+
+    action: ClassVar[str] = "reverse"
+
+    transaction: int
+    customer: str
+    reason: str
+
+    def perform(self, context: Context) -> Done:
+        context.require("sell")
+        original = Reversal(self.transaction, self.reason)._original(context)
+        if original.code != Batch.Code.SALE or original.customer is None:
+            raise Refusal("not_reversible")
+        target = find_customer(self.customer)
+        if target.pk == original.customer_id:
+            raise Refusal("same_customer", field="customer")
+        if original.coupon_uses.exists():
+            raise Refusal("sale_has_coupon")
+        lines = tuple(
+            (str(line.product_id), str(line.quantity)) for line in original.sale_lines.all()
+        )
+        reason = self.reason.strip()
+        if not reason:
+            raise Refusal("reason_required", field="reason")
+        undone = sales.reverse(original, key=context.ledger_key, actor=context.actor, reason=reason)
+        _answer(context, "reversal.created", undone.batch, original.customer)  # its event
+        moved = dataclasses.replace(context, ledger_key=f"{context.ledger_key}:moved")
+        note = _("Moved from %(code)s: %(reason)s") % {
+            "code": original.customer.code,
+            "reason": reason,
+        }
+        return Sale(target.code, lines, note=note[:255]).perform(moved)
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,10 @@ REFUSALS: dict[str, Kind] = {
         by_reason={"erase": _("Settle the balance to zero before erasing the customer's data.")},
     ),
     "customer_erased": Kind(409, _("This customer's personal data has been erased.")),
+    "same_customer": Kind(422, _("The sale is already this customer's.")),
+    "sale_has_coupon": Kind(
+        409, _("A sale with a coupon cannot be moved: reverse it and sell it again.")
+    ),
     "credit_limit_below_balance": Kind(
         409, _("The balance is already below that limit; top up first.")
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -38,7 +38,7 @@ from prepaid.operations.customers import (
     RegisterCustomer,
     UpdateCustomer,
 )
-from prepaid.operations.envelope import Operation
+from prepaid.operations.envelope import Operation, Result
 from prepaid.operations.money import Refund, Reversal
 from prepaid.operations.privacy import EraseCustomer
 from prepaid.operations.programs import RefundPunchCard
@@ -72,6 +72,10 @@ def _filters(request: StaffRequest) -> dict[str, Any]:
         "dormant_days": whole_number(dormant, maximum=MAX_DORMANT_DAYS),
         "status": request.GET.get("status", ""),
     }
+
+
+if TYPE_CHECKING:  # a lazily translated text (django-stubs, for the type checker only)
+    from django_stubs_ext import StrPromise
 
 
 @requires("customers.read")
@@ -185,6 +189,16 @@ def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpRes
         messages.error(request, _("Reload the page and try again."))
         return redirect("customer", code=customer.code)
     operation = Reversal(transaction=batch.pk, reason=request.POST.get("reason", ""))
+    if _perform_form(request, operation, form_key, waits=WAITS_FOR_APPROVAL):
+        messages.success(request, _("Transaction reversed."))
+    return redirect("customer", code=customer.code)
+
+
+def _perform_form(
+    request: StaffRequest, operation: Operation, form_key: str, *, waits: str | StrPromise
+) -> Result | None:
+    """Run a form's money operation under its key and say how it went: done (the
+    caller says what), sent before, refused, or waiting for a second person."""
     try:
         result = perform(request, operation, form_key)
     except Refusal as refusal:
@@ -192,12 +206,11 @@ def customer_reverse(request: StaffRequest, code: str, batch_id: int) -> HttpRes
             messages.info(request, _("This form was sent before; nothing more was done."))
         else:
             messages.error(request, refusal.message())
-    else:
-        if result.status == 202:
-            messages.warning(request, WAITS_FOR_APPROVAL)
-        else:
-            messages.success(request, _("Transaction reversed."))
-    return redirect("customer", code=customer.code)
+        return None
+    if result.status == 202:
+        messages.warning(request, waits)
+        return None
+    return result
 
 
 REFUND_WAITS = gettext_lazy(
@@ -234,19 +247,9 @@ def customer_refund(request: StaffRequest, code: str) -> HttpResponse:
         reason=request.POST.get("reason", ""),
         reference=request.POST.get("reference", "").strip()[:100],
     )
-    try:
-        result = perform(request, operation, form_key)
-    except Refusal as refusal:
-        if refusal.code == "idempotency_key_reused":
-            messages.info(request, _("This form was sent before; nothing more was done."))
-        else:
-            messages.error(request, refusal.message())
-    else:
-        if result.status == 202:
-            messages.warning(request, REFUND_WAITS)
-        else:
-            shown = money(amount, Business.get())
-            messages.success(request, _("Refunded %(amount)s.") % {"amount": shown})
+    if _perform_form(request, operation, form_key, waits=REFUND_WAITS):
+        shown = money(amount, Business.get())
+        messages.success(request, _("Refunded %(amount)s.") % {"amount": shown})
     return redirect("customer", code=customer.code)
 
 

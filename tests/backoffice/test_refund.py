@@ -38,6 +38,10 @@ def test_the_owner_refunds_part_of_the_balance(client, owner, maria):
     page = client.get(f"/customers/{maria.code}/")
     assert "Refund (cash out)" in page.content.decode()
     assert 'name="amount" inputmode="decimal" required value="200.00"' in page.content.decode()
+    client.cookies["django_language"] = "nl"
+    dutch = client.get(f"/customers/{maria.code}/").content.decode()
+    assert '<option value="cash">Contant</option>' in dutch  # the method in the reader's words
+    client.cookies["django_language"] = "en"
     form = {"key": _refund_key(page), "amount": "40", "method": "cash", "reason": "Moving"}
     done = client.post(f"/customers/{maria.code}/refund/", form, follow=True)
     assert "Refunded $40.00." in done.content.decode()

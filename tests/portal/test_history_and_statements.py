@@ -47,6 +47,9 @@ def test_a_months_statement_has_the_balances_before_during_and_after(client, bus
         sales.top_up(person, 1000, method=method(), key=key(), actor=actor)
     page = client.get(f"/c/{person.cards.get().token}").content.decode()
     assert "November 2026" in page and "October 2026" in page and "December 2026" in page
+    client.cookies["django_language"] = "zh-hans"
+    assert ">2026年11月<" in client.get(f"/c/{person.cards.get().token}").content.decode()
+    client.cookies["django_language"] = "en"
 
     answer = client.get(f"/c/{person.cards.get().token}/statement-2026-11.csv")
 

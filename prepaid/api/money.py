@@ -13,10 +13,18 @@ from prepaid.api.approvals import ApprovalOut
 from prepaid.api.common import actor, amount, decimal, key_of, scope_of
 from prepaid.api.errors import not_found
 from prepaid.api.permissions import endpoint, require
-from prepaid.api.schemas import ErrorOut, RefundIn, ReversalIn, SaleIn, TopUpIn, TransactionOut
+from prepaid.api.schemas import (
+    ErrorOut,
+    MoveIn,
+    RefundIn,
+    ReversalIn,
+    SaleIn,
+    TopUpIn,
+    TransactionOut,
+)
 from prepaid.operations import present
 from prepaid.operations.envelope import Operation, run
-from prepaid.operations.money import Refund, Reversal, Sale, TopUp
+from prepaid.operations.money import MoveSale, Refund, Reversal, Sale, TopUp
 from prepaid.staff.models import ApiToken, Business
 
 router = Router(tags=["money"])
@@ -147,6 +155,29 @@ def refund(request: HttpRequest, code: str, body: RefundIn) -> HttpResponse:
 def reverse(request: HttpRequest, transaction_id: int, body: ReversalIn) -> HttpResponse:
     token = require(request, "reverse")
     return _run(request, token, Reversal(transaction=transaction_id, reason=body.reason))
+
+
+@router.post(
+    "/transactions/{transaction_id}/move",
+    response={201: TransactionOut, 202: ApprovalOut, **ERRORS},
+    **_money_endpoint(
+        "reverse",
+        "Move a sale to another customer",
+        "A sale charged to the wrong customer, put right in one step: it is reversed and"
+        " the same products and quantities are sold to `customer` (priced as a sale now"
+        " is, with that customer's tier), with a reason; both or neither. The answer is"
+        " the new sale. Who may reverse the sale may move it (a cashier's token: its own"
+        " sale, within the undo window). 422"
+        " `same_customer` when it is already that customer's; 409 `sale_has_coupon` for a"
+        " sale with a coupon (reverse it and sell again); 409 `insufficient_funds` when"
+        " the right customer's balance does not cover it, and nothing moves.",
+    ),
+)
+def move(request: HttpRequest, transaction_id: int, body: MoveIn) -> HttpResponse:
+    token = require(request, "reverse")
+    require(request, "sell")
+    operation = MoveSale(transaction=transaction_id, customer=body.customer, reason=body.reason)
+    return _run(request, token, operation)
 
 
 @router.get(

@@ -293,6 +293,11 @@ class ReversalIn(Input):
     reason: str = Field(min_length=1, max_length=255, examples=["Wrong water type"])
 
 
+class MoveIn(Input):
+    customer: str = Field(description="The right customer's code", examples=["K7MQ-4XZP"])
+    reason: str = Field(min_length=1, max_length=255, examples=["Charged to her neighbour"])
+
+
 class LineOut(Schema):
     product: int
     name: str = Field(examples=["Alkaline water"])

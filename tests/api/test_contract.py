@@ -258,6 +258,39 @@ def test_reversal_once_with_a_reason_and_cashiers_only_their_own(api, water):
     )
 
 
+def test_a_sale_moves_to_the_right_customer_once_both_or_neither(api, water):
+    maria = register(api)["code"]
+    jose = register(api, "Jose Cruz")["code"]
+    top_up(api, maria, "10.00")
+    sold = sale(api, maria, water.pk, "4").json()  # 1.00
+    poor = api.cashier.post(
+        f"/transactions/{sold['id']}/move", {"customer": jose, "reason": "Her neighbour"}, key="m0"
+    )
+    assert poor.status_code == 409 and poor.json()["error"]["code"] == "insufficient_funds"
+    assert Batch.objects.filter(reverses_id=sold["id"]).count() == 0  # neither
+
+    top_up(api, jose, "5.00", key="t2")
+    body = {"customer": jose.lower(), "reason": "Her neighbour"}
+    moved = api.cashier.post(f"/transactions/{sold['id']}/move", body, key="m1")
+    assert moved.status_code == 201, moved.content
+    assert moved.json()["kind"] == "sale" and moved.json()["balance"] == "4.00"
+    assert moved.json()["lines"][0]["quantity"] == "4.000"
+    again = api.cashier.post(f"/transactions/{sold['id']}/move", body, key="m1")
+    assert again.json()["id"] == moved.json()["id"] and again["Idempotent-Replayed"] == "true"
+    assert api.accountant.get(f"/customers/{maria}").json()["balance"] == "10.00"
+    assert api.accountant.get(f"/customers/{jose}").json()["balance"] == "4.00"
+
+    same = api.manager.post(
+        f"/transactions/{moved.json()['id']}/move", {"customer": jose, "reason": "x"}, key="m2"
+    )
+    assert same.status_code == 422 and same.json()["error"]["code"] == "same_customer"
+    twice = api.manager.post(
+        f"/transactions/{sold['id']}/move", {"customer": jose, "reason": "x"}, key="m3"
+    )
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_reversed"
+    assert verify() == []
+
+
 def test_a_spent_top_up_cannot_be_reversed(api, water):
     code = register(api)["code"]
     added = top_up(api, code, "10.00").json()

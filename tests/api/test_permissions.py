@@ -44,6 +44,12 @@ def sample(api, caller, path, method, customer, product):
             "reason": "r",
         },
         ("post", "/api/v1/transactions/{transaction_id}/reversal"): {"reason": "r"},
+        ("post", "/api/v1/transactions/{transaction_id}/move"): {
+            "customer": register(api, f"Other {next(_keys)}")["code"],
+            "reason": "r",
+        }
+        if path.endswith("/move")
+        else {},
         ("post", "/api/v1/products"): {"name": "P", "unit": "l", "unit_price": "1"},
         ("patch", "/api/v1/products/{product_id}"): {"position": 1},
         ("post", "/api/v1/webhooks"): {

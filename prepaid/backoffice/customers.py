@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from prepaid.backoffice.forms import CustomerForm, NoteForm
+from prepaid.backoffice.forms import AmountForm, CustomerForm, NoteForm
 from prepaid.backoffice.permissions import StaffRequest, perform, requires
 from prepaid.catalog import tiers
 from prepaid.customers import lookup
@@ -27,7 +26,7 @@ from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer, Note, Tag
 from prepaid.ledger.models import Batch, PaymentMethod
-from prepaid.lib.money import AmountTooLarge, from_minor, to_minor, too_large
+from prepaid.lib.money import from_minor
 from prepaid.lib.numbers import whole_number
 from prepaid.lib.phones import display_phone
 from prepaid.operations import privacy
@@ -231,15 +230,11 @@ def customer_refund(request: StaffRequest, code: str) -> HttpResponse:
     if not form_key:
         messages.error(request, _("Reload the page and try again."))
         return redirect("customer", code=customer.code)
-    currency = Business.get().currency
-    try:
-        amount = to_minor(request.POST.get("amount", "").strip(), currency)
-    except AmountTooLarge:
-        messages.error(request, too_large(currency, region=Business.get().region))
+    typed = AmountForm(request.POST)
+    if not typed.is_valid():
+        messages.error(request, str(typed.errors["amount"][0]))
         return redirect("customer", code=customer.code)
-    except ValueError:
-        messages.error(request, _("Enter an amount with at most the currency's decimals."))
-        return redirect("customer", code=customer.code)
+    amount = typed.cleaned_data["amount"]
     operation = Refund(
         customer=customer.code,
         amount_minor=amount,
@@ -299,16 +294,7 @@ def _contact(form: CustomerForm) -> Contact:
 def _save(request: StaffRequest, form: CustomerForm, customer: Customer | None) -> str | None:
     """Register or update from a valid form: the customer's code, or None with the
     refusal on the form (nothing saved)."""
-    try:
-        limit = to_minor(form.cleaned_data["credit_limit"] or Decimal(0), Business.get().currency)
-    except AmountTooLarge:
-        form.add_error(
-            "credit_limit", too_large(Business.get().currency, region=Business.get().region)
-        )
-        return None
-    except ValueError:
-        form.add_error("credit_limit", _("Too many decimals for this currency."))
-        return None
+    limit = form.cleaned_data["credit_limit"] or 0
     operation: Operation
     if customer is None:
         operation = RegisterCustomer(_contact(form), credit_limit_minor=limit)

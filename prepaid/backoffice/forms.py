@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
 from prepaid.staff.models import Business, Device, ExpiryRules, Staff, Store
+from prepaid.web.fields import MoneyField
 
 
 class SetupForm(forms.Form):
@@ -72,10 +73,9 @@ class CustomerForm(forms.Form):
     )
     marketing_sms = forms.BooleanField(label=_("Agrees to marketing by SMS"), required=False)
     marketing_email = forms.BooleanField(label=_("Agrees to marketing by email"), required=False)
-    credit_limit = forms.DecimalField(
+    credit_limit = MoneyField(
         label=_("Credit limit"),
         min_value=0,
-        decimal_places=3,
         initial=0,
         required=False,
         help_text=_("How far below zero the paid balance may go"),
@@ -367,3 +367,10 @@ class LiabilitySpanForm(forms.Form):
         if since is not None:
             first = min(max(first, since), today)
         return first, today
+
+
+class AmountForm(forms.Form):
+    """An amount typed in a form whose other fields the operation itself checks (the
+    customer page's refund: its method and reason are refusals of ``Refund``)."""
+
+    amount = MoneyField(label=_("Amount"))

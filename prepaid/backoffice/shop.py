@@ -40,7 +40,7 @@ from prepaid.catalog.models import BonusRule, Product, Tier, TopUpPlan
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import PaymentMethod
-from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
+from prepaid.lib.money import from_minor
 from prepaid.operations.catalog import SaveBonusRule, SavePlan
 from prepaid.operations.envelope import Operation
 from prepaid.programs import services as programs
@@ -51,18 +51,6 @@ from prepaid.staff.models import Store as StoreModel
 from prepaid.staff.refusals import Refusal
 
 FORM = "backoffice/shop_form.html"
-
-
-def _minor(form: Any, field: str) -> int | None:
-    """The form's amount in minor units, or None with the error added to the form."""
-    try:
-        return to_minor(form.cleaned_data[field], Business.get().currency)
-    except AmountTooLarge:
-        form.add_error(field, too_large(Business.get().currency, region=Business.get().region))
-        return None
-    except MoneyError:
-        form.add_error(field, _("Enter an amount with at most the currency's decimals."))
-        return None
 
 
 def _major(amount_minor: int) -> Decimal:
@@ -186,24 +174,20 @@ def plan(request: StaffRequest, plan_id: int | None = None) -> HttpResponse:
         }
     form = PlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        amount, bonus = _minor(form, "amount"), _minor(form, "bonus")
-        if form.cleaned_data["gift_coupon"] is None:
-            form.cleaned_data["gift_coupon"] = Decimal(0)
-        coupon = _minor(form, "gift_coupon")
-        if amount is not None and bonus is not None and coupon is not None:
-            operation = SavePlan(
-                plan=item.pk if item else None,
-                name=form.cleaned_data["name"],
-                amount_minor=amount,
-                bonus_minor=bonus,
-                gift_points=form.cleaned_data["gift_points"] or 0,
-                gift_coupon_minor=coupon,
-                gift_coupon_days=form.cleaned_data["gift_coupon_days"] or 30,
-                active=form.cleaned_data["active"],
-                position=form.cleaned_data["position"] or 0,
-            )
-            if _saved(request, form, operation, _("Top-up plan saved.")):
-                return redirect("products")
+        data = form.cleaned_data
+        operation = SavePlan(
+            plan=item.pk if item else None,
+            name=data["name"],
+            amount_minor=data["amount"],
+            bonus_minor=data["bonus"],
+            gift_points=data["gift_points"] or 0,
+            gift_coupon_minor=data["gift_coupon"] or 0,
+            gift_coupon_days=data["gift_coupon_days"] or 30,
+            active=data["active"],
+            position=data["position"] or 0,
+        )
+        if _saved(request, form, operation, _("Top-up plan saved.")):
+            return redirect("products")
     return _form_page(request, form, item.name if item else _("New top-up plan"), "products")
 
 
@@ -227,27 +211,25 @@ def package(request: StaffRequest, package_id: int | None = None) -> HttpRespons
         }
     form = PackageForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        price = _minor(form, "price")
-        if price is not None:
-            data = form.cleaned_data
-            try:
-                programs.save_package(
-                    item,
-                    name=data["name"],
-                    product=data["product"],
-                    also=list(data["also"]),
-                    count=data["count"],
-                    bonus_count=data["bonus_count"],
-                    price_minor=price,
-                    valid_days=data["valid_days"],
-                    active=data["active"],
-                    by=request.staff,
-                )
-            except Refusal as refusal:
-                _refused(form, refusal)
-            else:
-                messages.success(request, _("Punch card saved."))
-                return redirect("products")
+        data = form.cleaned_data
+        try:
+            programs.save_package(
+                item,
+                name=data["name"],
+                product=data["product"],
+                also=list(data["also"]),
+                count=data["count"],
+                bonus_count=data["bonus_count"],
+                price_minor=data["price"],
+                valid_days=data["valid_days"],
+                active=data["active"],
+                by=request.staff,
+            )
+        except Refusal as refusal:
+            _refused(form, refusal)
+        else:
+            messages.success(request, _("Punch card saved."))
+            return redirect("products")
     return _form_page(request, form, item.name if item else _("New punch card"), "products")
 
 
@@ -268,27 +250,25 @@ def time_pass(request: StaffRequest, package_id: int | None = None) -> HttpRespo
         }
     form = PassForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        price = _minor(form, "price")
-        if price is not None:
-            data = form.cleaned_data
-            try:
-                programs.save_package(
-                    item,
-                    kind=Package.Kind.TIME,
-                    name=data["name"],
-                    product=data["product"],
-                    price_minor=price,
-                    valid_days=data["valid_days"],
-                    max_per_day=data["max_per_day"],
-                    max_per_week=data["max_per_week"],
-                    active=data["active"],
-                    by=request.staff,
-                )
-            except Refusal as refusal:
-                _refused(form, refusal)
-            else:
-                messages.success(request, _("Pass saved."))
-                return redirect("products")
+        data = form.cleaned_data
+        try:
+            programs.save_package(
+                item,
+                kind=Package.Kind.TIME,
+                name=data["name"],
+                product=data["product"],
+                price_minor=data["price"],
+                valid_days=data["valid_days"],
+                max_per_day=data["max_per_day"],
+                max_per_week=data["max_per_week"],
+                active=data["active"],
+                by=request.staff,
+            )
+        except Refusal as refusal:
+            _refused(form, refusal)
+        else:
+            messages.success(request, _("Pass saved."))
+            return redirect("products")
     return _form_page(request, form, item.name if item else _("New pass"), "products")
 
 
@@ -312,34 +292,27 @@ def tier(request: StaffRequest, tier_id: int | None = None) -> HttpResponse:
             initial[f"product_{price.product_id}"] = Decimal(price.discount_bp) / 100
     form = TierForm(request.POST or None, initial=initial, products=products)
     if request.method == "POST" and form.is_valid():
-        threshold = _minor(form, "threshold")
-        if form.cleaned_data["gift_coupon"] is None:
-            form.cleaned_data["gift_coupon"] = Decimal(0)
-        welcome = _minor(form, "gift_coupon")
-        if threshold is not None and welcome is not None:
-            data = form.cleaned_data
-            try:
-                tiers.save_tier(
-                    item,
-                    name=data["name"],
-                    threshold_minor=threshold,
-                    discount_bp=int(data["discount"] * 100),
-                    bonus_multiplier=data["bonus_multiplier"],
-                    points_multiplier=(
-                        Decimal(1)
-                        if data["points_multiplier"] is None
-                        else data["points_multiplier"]
-                    ),
-                    product_bp=form.product_rates(),
-                    gift_coupon_minor=welcome,
-                    gift_coupon_days=data["gift_coupon_days"] or 30,
-                    by=request.staff,
-                )
-            except Refusal as refusal:
-                _refused(form, refusal)
-            else:
-                messages.success(request, _("Tier saved."))
-                return redirect("products")
+        data = form.cleaned_data
+        try:
+            tiers.save_tier(
+                item,
+                name=data["name"],
+                threshold_minor=data["threshold"],
+                discount_bp=int(data["discount"] * 100),
+                bonus_multiplier=data["bonus_multiplier"],
+                points_multiplier=(
+                    Decimal(1) if data["points_multiplier"] is None else data["points_multiplier"]
+                ),
+                product_bp=form.product_rates(),
+                gift_coupon_minor=data["gift_coupon"] or 0,
+                gift_coupon_days=data["gift_coupon_days"] or 30,
+                by=request.staff,
+            )
+        except Refusal as refusal:
+            _refused(form, refusal)
+        else:
+            messages.success(request, _("Tier saved."))
+            return redirect("products")
     return _form_page(request, form, item.name if item else _("New tier"), "products")
 
 
@@ -355,16 +328,14 @@ def bonus_rule(request: StaffRequest, rule_id: int | None = None) -> HttpRespons
         }
     form = BonusRuleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        every, bonus = _minor(form, "every"), _minor(form, "bonus")
-        if every is not None and bonus is not None:
-            operation = SaveBonusRule(
-                rule=rule.pk if rule else None,
-                every_minor=every,
-                bonus_minor=bonus,
-                active=form.cleaned_data["active"],
-            )
-            if _saved(request, form, operation, _("Bonus rule saved.")):
-                return redirect("products")
+        operation = SaveBonusRule(
+            rule=rule.pk if rule else None,
+            every_minor=form.cleaned_data["every"],
+            bonus_minor=form.cleaned_data["bonus"],
+            active=form.cleaned_data["active"],
+        )
+        if _saved(request, form, operation, _("Bonus rule saved.")):
+            return redirect("products")
     return _form_page(request, form, _("Bonus rule"), "products")
 
 

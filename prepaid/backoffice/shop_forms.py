@@ -1,5 +1,6 @@
 """Forms of the shop's set-up pages: products, payment methods, plans and bonus rules,
-staff, stores, counters and API tokens. Amounts are typed in the major unit."""
+staff, stores, counters and API tokens. Amounts are typed in the major unit and cleaned
+to minor units (``MoneyField``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prepaid.catalog.models import Product
 from prepaid.staff.models import Role, Store
+from prepaid.web.fields import MoneyField
 
 
 class ProductForm(forms.Form):
@@ -51,12 +53,12 @@ class PaymentMethodForm(forms.Form):
 
 class PlanForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60, help_text=_("e.g. 100 → +10"))
-    amount = forms.DecimalField(label=_("Customer pays"), min_value=Decimal("0.01"), max_digits=14)
-    bonus = forms.DecimalField(label=_("Bonus"), min_value=0, max_digits=14, initial=0)
+    amount = MoneyField(label=_("Customer pays"), min_value=Decimal("0.01"), max_digits=14)
+    bonus = MoneyField(label=_("Bonus"), min_value=0, max_digits=14, initial=0)
     gift_points = forms.IntegerField(
         label=_("Gift points"), min_value=0, max_value=10**9, initial=0, required=False
     )
-    gift_coupon = forms.DecimalField(
+    gift_coupon = MoneyField(
         label=_("Gift coupon"),
         min_value=0,
         max_digits=14,
@@ -93,7 +95,7 @@ class PackageForm(forms.Form):
         initial=0,
         help_text=_("Buy 10 get 1: 10 uses and 1 free use"),
     )
-    price = forms.DecimalField(label=_("Customer pays"), min_value=0, max_digits=14)
+    price = MoneyField(label=_("Customer pays"), min_value=0, max_digits=14)
     valid_days = forms.IntegerField(
         label=_("Valid for (days)"),
         min_value=1,
@@ -117,7 +119,7 @@ class PassForm(forms.Form):
         required=False,
         empty_label=_("Every product"),
     )
-    price = forms.DecimalField(label=_("Customer pays"), min_value=Decimal("0.01"), max_digits=14)
+    price = MoneyField(label=_("Customer pays"), min_value=Decimal("0.01"), max_digits=14)
     valid_days = forms.IntegerField(
         label=_("Valid for (days)"), min_value=1, max_value=3650, initial=30,
         help_text=_("From the purchase"),
@@ -139,7 +141,7 @@ class TierForm(forms.Form):
     means the tier's overall discount."""
 
     name = forms.CharField(label=_("Name"), max_length=60, help_text=_("e.g. Gold"))
-    threshold = forms.DecimalField(
+    threshold = MoneyField(
         label=_("From"),
         min_value=Decimal("0.01"),
         max_digits=14,
@@ -165,7 +167,7 @@ class TierForm(forms.Form):
         required=False,
         help_text=_("The points a sale earns times this"),
     )
-    gift_coupon = forms.DecimalField(
+    gift_coupon = MoneyField(
         label=_("Welcome coupon"),
         min_value=0,
         max_digits=14,
@@ -204,8 +206,8 @@ class TierForm(forms.Form):
 
 
 class BonusRuleForm(forms.Form):
-    every = forms.DecimalField(label=_("For every"), min_value=Decimal("0.01"), max_digits=14)
-    bonus = forms.DecimalField(label=_("Bonus"), min_value=Decimal("0.01"), max_digits=14)
+    every = MoneyField(label=_("For every"), min_value=Decimal("0.01"), max_digits=14)
+    bonus = MoneyField(label=_("Bonus"), min_value=Decimal("0.01"), max_digits=14)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
 

@@ -14,6 +14,7 @@ from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
 from prepaid.programs.models import Package
 from prepaid.staff.models import Staff, Store
+from prepaid.web.fields import MoneyField
 
 KEY = {"widget": forms.HiddenInput, "max_length": 64}
 
@@ -106,9 +107,7 @@ class TopUpForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    amount = forms.DecimalField(
-        label=_("Amount"), required=False, min_value=Decimal("0.01"), max_digits=14
-    )
+    amount = MoneyField(label=_("Amount"), required=False, min_value=Decimal("0.01"), max_digits=14)
     method = forms.ModelChoiceField(
         label=_("Paid by"),
         queryset=PaymentMethod.objects.filter(active=True),
@@ -167,7 +166,7 @@ class ManagerRefundForm(forms.Form):
     manager picks their name and types their PIN on the same screen."""
 
     key = forms.CharField(**KEY)  # type: ignore[arg-type]
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=18)
+    amount = MoneyField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=18)
     method = forms.ModelChoiceField(
         label=_("Paid back by"),
         queryset=PaymentMethod.objects.filter(active=True),

@@ -51,7 +51,7 @@ from prepaid.customers.models import Customer
 from prepaid.ledger.models import Batch, Transfer
 from prepaid.ledger.services import Actor
 from prepaid.lib.codes import normalize_code
-from prepaid.lib.money import AmountTooLarge, from_minor, to_minor, too_large
+from prepaid.lib.money import from_minor
 from prepaid.lib.phones import mask_phone
 from prepaid.operations.customers import CloseAccount, Contact, RegisterCustomer
 from prepaid.operations.envelope import Operation, Result, run
@@ -387,21 +387,9 @@ def top_up(request: CounterRequest, code: str) -> HttpResponse:
         return _panel(request, person, top_up_form=form, show_top_up=True)
     data = form.cleaned_data
     plan = data["plan"]
-    try:
-        amount = (
-            plan.amount_minor
-            if plan and not data["amount"]
-            else to_minor(data["amount"], Business.get().currency)
-        )
-    except AmountTooLarge:
-        form.add_error("amount", too_large(Business.get().currency, region=Business.get().region))
-        return _panel(request, person, top_up_form=form, show_top_up=True)
-    except ValueError:
-        form.add_error("amount", _("Enter an amount with at most the currency's decimals."))
-        return _panel(request, person, top_up_form=form, show_top_up=True)
     operation = TopUp(
         customer=person.code,
-        amount_minor=amount,
+        amount_minor=plan.amount_minor if plan and data["amount"] is None else data["amount"],
         method=data["method"].code,
         plan=plan.pk if plan else None,
         reference=data["reference"],
@@ -445,18 +433,12 @@ def refund(request: CounterRequest, code: str) -> HttpResponse:
     if not approved.unlocked:
         form.add_error("pin", approved.message)
         return _panel(request, person, refund_form=form)
-    currency = Business.get().currency
-    try:
-        amount = to_minor(data["amount"], currency)
-    except AmountTooLarge:
-        form.add_error("amount", too_large(currency, region=Business.get().region))
-        return _panel(request, person, refund_form=form)
-    except ValueError:
-        form.add_error("amount", _("Enter an amount with at most the currency's decimals."))
-        return _panel(request, person, refund_form=form)
     actor = Actor(store=request.device.store, staff=manager, device=request.device)
     operation = Refund(
-        customer=person.code, amount_minor=amount, method=data["method"].code, reason=data["reason"]
+        customer=person.code,
+        amount_minor=data["amount"],
+        method=data["method"].code,
+        reason=data["reason"],
     )
     try:
         done = run(operation, actor=actor, scope=_scope(request), key=data["key"])

@@ -66,7 +66,8 @@ def test_refusals_are_messages_and_move_nothing(client, owner, maria):
     for form, words in (
         ({"amount": "900", "method": "cash", "reason": "x"}, "short"),
         ({"amount": "10", "method": "cash", "reason": ""}, "Give a reason"),
-        ({"amount": "ten", "method": "cash", "reason": "x"}, "decimals"),
+        ({"amount": "ten", "method": "cash", "reason": "x"}, "Enter a number"),
+        ({"amount": "10.005", "method": "cash", "reason": "x"}, "decimals"),
         ({"amount": "10", "method": "gold", "reason": "x"}, "payment method"),
     ):
         page = client.get(f"/customers/{maria.code}/")  # each form drawn afresh, its key

@@ -31,6 +31,7 @@ from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, 
 from prepaid.staff import audit
 from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
+from prepaid.web.fields import MoneyField
 
 STATES = ("unused", "used", "withdrawn")
 PER_PAGE = 100
@@ -56,7 +57,7 @@ class CouponForm(forms.Form):
             " the whole sale)."
         ),
     )
-    min_spend = forms.DecimalField(
+    min_spend = MoneyField(
         label=gettext_lazy("Minimum spend"), min_value=0, max_digits=14, required=False
     )
     valid_from = forms.DateField(
@@ -102,7 +103,6 @@ class CouponForm(forms.Form):
                 value = int(data["value"])
                 if value != data["value"]:
                     raise MoneyError("not whole")
-            minimum = to_minor(data["min_spend"] or 0, currency)
         except AmountTooLarge:
             self.add_error("value", too_large(currency))
             return None
@@ -115,7 +115,7 @@ class CouponForm(forms.Form):
             kind,
             value,
             product=data["product"],
-            min_spend_minor=minimum,
+            min_spend_minor=data["min_spend"] or 0,
             valid_from=data["valid_from"],
             valid_until=data["valid_until"],
             uses=data["uses"],

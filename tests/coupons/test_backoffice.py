@@ -24,6 +24,19 @@ def signed_in(person) -> Client:
     return client
 
 
+def test_a_minimum_spend_with_too_many_decimals_is_that_fields_error(manager):
+    page = signed_in(manager)
+    refused = page.post(
+        "/shop/coupons/",
+        {"kind": "amount", "value": "5", "count": "1", "uses": "1", "min_spend": "5.005"},
+    )
+    assert refused.status_code == 200
+    assert refused.context["form"].errors == {
+        "min_spend": ["Enter an amount with at most the currency's decimals."]
+    }
+    assert not Coupon.objects.exists()
+
+
 def test_a_manager_issues_prints_exports_and_withdraws_a_series(manager):
     page = signed_in(manager)
     assert 'href="/shop/coupons/"' in page.get("/").content.decode()

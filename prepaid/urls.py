@@ -72,6 +72,11 @@ urlpatterns = [
         portal.statement,
         name="portal_statement",
     ),
+    path(
+        "c/<str:token>/statement-<int:year>-<int:month>.pdf",
+        portal.statement_pdf,
+        name="portal_statement_pdf",
+    ),
     path("api/v1/", api.urls),
     path("counter/", include("prepaid.counter.urls")),
 ]

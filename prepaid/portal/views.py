@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from prepaid.catalog import tiers
+from prepaid.customers import lookup
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Card, Customer
@@ -52,6 +53,8 @@ def _live(token: str) -> Card | None:
 def card(request: HttpRequest, token: str) -> HttpResponse:
     found = _live(token)
     if found is None:
+        if lookup.blank(token) is not None:  # a pre-printed card nobody holds yet
+            return render(request, "portal/blank.html")
         return render(request, "portal/invalid.html", status=404)
     customer = found.customer
     page = _page_number(request.GET.get("page"))

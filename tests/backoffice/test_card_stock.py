@@ -118,3 +118,22 @@ def test_the_api_links_a_pre_printed_card(api, client, owner):  # noqa: F811
     customer_card = api.cashier.post(url, {"token": old.token}, key="link-4")
     # a customer's card is not stock
     assert customer_card.json()["error"]["code"] == "not_a_blank_card"
+
+
+def test_a_key_rotation_moves_the_unlinked_cards(settings, tmp_path, owner):
+    from prepaid.customers import keys
+    from prepaid.customers import services as customers
+
+    settings.DATA_KEYS_FILE = tmp_path / "data_keys"
+    batch = customers.generate_blanks(2, by=owner)
+    before = {blank.pk: blank.token for blank in BlankCard.objects.filter(batch=batch)}
+    old = sealing.ring().current.id
+    ring = sealing.ring()
+    sealing.write_ring(sealing.Ring((sealing.Key.new(), *ring.keys), ring.source))
+
+    keys.rotate()
+
+    assert sealing.ring().current.id != old and len(sealing.ring().keys) == 1
+    for blank in BlankCard.objects.filter(batch=batch):
+        assert sealing.record_key_id(blank.sealed_token) == sealing.ring().current.id
+        assert blank.token == before[blank.pk]

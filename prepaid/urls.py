@@ -37,6 +37,7 @@ urlpatterns = [
     path("customers/print/", customers.print_cards, name="print_cards"),
     path("cards/stock/", card_stock.card_stock, name="card_stock"),
     path("cards/stock/<int:batch_id>/", card_stock.card_stock_sheet, name="card_stock_sheet"),
+    path("cards/stock/<int:batch_id>.pdf", card_stock.card_stock_pdf, name="card_stock_pdf"),
     path("customers/<str:code>/", customers.customer_detail, name="customer"),
     path("customers/<str:code>/edit/", customers.customer_edit, name="customer_edit"),
     path("customers/<str:code>/notes/", customers.customer_note, name="customer_note"),

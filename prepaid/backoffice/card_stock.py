@@ -17,9 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from prepaid.backoffice.permissions import StaffRequest, perform, requires
+from prepaid.customers.cards import blank_sheet_pdf
 from prepaid.customers.models import BlankCard, CardBatch
 from prepaid.customers.services import BATCH_MOST
 from prepaid.operations.customers import GenerateCards
+from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
 
 
@@ -72,3 +74,20 @@ def card_stock_sheet(request: StaffRequest, batch_id: int) -> HttpResponse:
 def _qr(url: str) -> str:
     code = segno.make(url, error="m", micro=False)
     return str(code.svg_inline(scale=3, dark="#000", light="#fff", border=2))
+
+
+@requires("cards.stock")
+def card_stock_pdf(request: StaffRequest, batch_id: int) -> HttpResponse:
+    """The same sheet as a PDF (for a print shop, or a printer the browser scales)."""
+    batch = get_object_or_404(CardBatch, pk=batch_id)
+    blanks = BlankCard.objects.filter(batch=batch, used_at__isnull=True).order_by("id")
+    document = blank_sheet_pdf(
+        [(blank.hint, blank.url) for blank in blanks],
+        shop=Business.get().name,
+        title=_("Pre-printed cards, batch #%(batch)s") % {"batch": batch.pk},
+        tagline=_("Scan for your balance"),
+        page_label=_("Page {page} of {pages}"),
+    )
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="cards-batch-{batch.pk}.pdf"'
+    return response

@@ -137,3 +137,22 @@ def test_a_key_rotation_moves_the_unlinked_cards(settings, tmp_path, owner):
     for blank in BlankCard.objects.filter(batch=batch):
         assert sealing.record_key_id(blank.sealed_token) == sealing.ring().current.id
         assert blank.token == before[blank.pk]
+
+
+def test_the_sheet_as_a_pdf_ten_cards_a_page(client, owner):
+    import io
+
+    import pypdf
+
+    client.force_login(owner.user)
+    batch = _generate(client, 12)
+    answer = client.get(f"/cards/stock/{batch.pk}.pdf")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    assert answer["Content-Disposition"] == f'attachment; filename="cards-batch-{batch.pk}.pdf"'
+    reader = pypdf.PdfReader(io.BytesIO(answer.content))
+    text = "".join(page.extract_text() for page in reader.pages).replace("\x00", "")
+    text = "".join(text.split())
+    assert len(reader.pages) == 2 and text.count("Scanforyourbalance") == 12
+    for blank in BlankCard.objects.filter(batch=batch):
+        assert blank.hint in text
+    assert client.get("/cards/stock/999999.pdf").status_code == 404

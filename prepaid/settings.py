@@ -56,6 +56,9 @@ SECRET_KEY = _secret_key()
 DATA_KEYS_FILE = Path(os.getenv("PREPAID_DATA_KEYS_FILE") or DATA_DIR / "data_keys")
 DEBUG = envbool("DEBUG", "False")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The font PDFs are written in (a .ttf/.otf/.ttc file); unset: one found on the system
+# (lib/pdf.py, docs/configuration.md).
+PREPAID_PDF_FONT = os.getenv("PREPAID_PDF_FONT", "").strip()
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 if (site_host := urlsplit(SITE_URL).hostname) and site_host not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(site_host)  # the address customers' cards point at must work

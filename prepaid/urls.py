@@ -10,6 +10,7 @@ from prepaid.api.api import api
 from prepaid.api.errors import ApiError
 from prepaid.backoffice import (
     approvals,
+    card_stock,
     closing,
     coupons,
     customers,
@@ -34,6 +35,9 @@ urlpatterns = [
     path("customers/", customers.customer_list, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/print/", customers.print_cards, name="print_cards"),
+    path("cards/stock/", card_stock.card_stock, name="card_stock"),
+    path("cards/stock/<int:batch_id>/", card_stock.card_stock_sheet, name="card_stock_sheet"),
+    path("cards/stock/<int:batch_id>.pdf", card_stock.card_stock_pdf, name="card_stock_pdf"),
     path("customers/<str:code>/", customers.customer_detail, name="customer"),
     path("customers/<str:code>/edit/", customers.customer_edit, name="customer_edit"),
     path("customers/<str:code>/notes/", customers.customer_note, name="customer_note"),
@@ -71,6 +75,11 @@ urlpatterns = [
         "c/<str:token>/statement-<int:year>-<int:month>.csv",
         portal.statement,
         name="portal_statement",
+    ),
+    path(
+        "c/<str:token>/statement-<int:year>-<int:month>.pdf",
+        portal.statement_pdf,
+        name="portal_statement_pdf",
     ),
     path("api/v1/", api.urls),
     path("counter/", include("prepaid.counter.urls")),

@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from prepaid.api.common import (
+    KEY_HEADER,
     actor,
     amount,
     cursor_id,
     customer_by_code,
+    key_of,
     page_limit,
     scope_of,
 )
@@ -210,14 +212,21 @@ def erase_customer(request: HttpRequest, code: str, body: ErasureIn) -> Status[d
         "cards.issue",
         "Issue a card",
         description="A new QR card; `replace: true` revokes the customer's current cards in"
-        " the same step (a lost card).",
+        " the same step (a lost card). With `token`, the pre-printed card of that token"
+        " (Card stock) becomes the customer's card instead of a new one"
+        " (`not_a_blank_card`, `blank_card_used`).",
     ),
 )
 def issue_card(
     request: HttpRequest, code: str, body: CardIn | None = None
 ) -> Status[dict[str, Any]]:
     token = require(request, "cards.issue")
-    return _answer(token, IssueCard(code, replace=bool(body and body.replace)))
+    replace, printed = (body.replace, body.token) if body else (False, "")
+    # Optional here (no money moves), honoured when sent: a retried link links once.
+    key = key_of(request) if request.headers.get(KEY_HEADER) else None
+    operation = IssueCard(code, replace=replace, token=printed)
+    outcome = run(operation, actor=actor(token), scope=scope_of(token), key=key)
+    return Status(outcome.status, outcome.data)
 
 
 @router.get(

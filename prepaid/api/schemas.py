@@ -183,6 +183,12 @@ class ErasureOut(Schema):
 
 class CardIn(Input):
     replace: bool = Field(False, description="Revoke the customer's current cards first")
+    token: str = Field(
+        "",
+        max_length=300,
+        description="A pre-printed card's token (or its URL, as scanned) to link instead of"
+        " issuing a new card: the customer's card then carries that token",
+    )
 
 
 class CardOut(Schema):

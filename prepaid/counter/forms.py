@@ -145,9 +145,10 @@ class NewCustomerForm(forms.Form):
     notes = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
+    card = forms.CharField(required=False, widget=forms.HiddenInput, max_length=300)
 
     @classmethod
-    def from_search(cls, text: str) -> NewCustomerForm:
+    def from_search(cls, text: str, card: str = "") -> NewCustomerForm:
         """The form filled in with what was typed in the search box: digits as the
         phone, an address as the e-mail, anything else as the name."""
         text = text.strip()
@@ -158,7 +159,14 @@ class NewCustomerForm(forms.Form):
             initial = {"phone": text}
         else:
             initial = {"name": text}
-        return cls(initial={"key": new_key(), **initial})
+        return cls(initial={"key": new_key(), "card": card, **initial})
+
+
+class LinkCardForm(forms.Form):
+    """A pre-printed card scanned into the customer's panel: it becomes their card."""
+
+    key = forms.CharField(**KEY)  # type: ignore[arg-type]
+    card = forms.CharField(label=_("Scan a pre-printed card"), max_length=300)
 
 
 class ManagerRefundForm(forms.Form):

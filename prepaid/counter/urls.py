@@ -13,6 +13,7 @@ urlpatterns = [
     path("new/", views.new_customer, name="counter_new_customer"),
     path("c/<str:code>/", views.customer, name="counter_customer"),
     path("c/<str:code>/card/", views.print_card, name="counter_print_card"),
+    path("c/<str:code>/link-card/", views.link_card, name="counter_link_card"),
     path("c/<str:code>/check/", views.check, name="counter_check"),
     path("c/<str:code>/sell/", views.sell, name="counter_sell"),
     path("c/<str:code>/top-up/", views.top_up, name="counter_top_up"),

@@ -35,6 +35,7 @@ from prepaid.counter import access
 from prepaid.counter.access import CounterRequest, at_counter
 from prepaid.counter.forms import (
     EnrollForm,
+    LinkCardForm,
     ManagerRefundForm,
     NewCustomerForm,
     PackageForm,
@@ -53,7 +54,7 @@ from prepaid.ledger.services import Actor
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.money import from_minor
 from prepaid.lib.phones import mask_phone
-from prepaid.operations.customers import CloseAccount, Contact, RegisterCustomer
+from prepaid.operations.customers import CloseAccount, Contact, IssueCard, RegisterCustomer
 from prepaid.operations.envelope import Operation, Result, run
 from prepaid.operations.money import MoveSale, RedeemPoints, Refund, Reversal, Sale, TopUp
 from prepaid.operations.programs import BuyPackage, Redeem
@@ -163,6 +164,10 @@ def home(request: CounterRequest) -> HttpResponse:
     if query and (holder := lookup.by_live_card(query)) is not None:
         _mark_checked(request, holder)  # a card in use was scanned: its holder is known
         return redirect("counter_customer", code=holder.code)
+    if query and (blank := lookup.blank(query)) is not None:
+        return render(
+            request, "counter/blank.html", {"query": "", "blank": blank, "scanned": query}
+        )
     if query:
         results = lookup.search(query, limit=RESULTS)  # a card or code comes back alone
         if len(results) == 1:
@@ -190,7 +195,7 @@ def new_customer(request: CounterRequest) -> HttpResponse:
     e-mail address that is someone else's offers that customer instead."""
     existing: Customer | None = None
     if request.method != "POST":
-        form = NewCustomerForm.from_search(request.GET.get("q", ""))
+        form = NewCustomerForm.from_search(request.GET.get("q", ""), request.GET.get("card", ""))
     else:
         form = NewCustomerForm(request.POST)
         if form.is_valid():
@@ -204,18 +209,39 @@ def new_customer(request: CounterRequest) -> HttpResponse:
                 marketing_email=data["marketing_email"],
             )
             try:
-                done = _run(request, RegisterCustomer(contact), data["key"])
+                done = _run(request, RegisterCustomer(contact, card=data["card"]), data["key"])
             except Refusal as refusal:
                 if refusal.code == "duplicate_customer":
                     existing = Customer.objects.filter(code=refusal.params["existing"]).first()
                 field = refusal.field if refusal.field in form.fields else None
+                field = None if field == "card" else field  # hidden: said above the form
                 form.add_error(field, refusal.message())
             else:
                 code = done.data["code"]
                 _mark_checked(request, Customer(code=code))  # the holder is standing here
                 return redirect(f"{reverse('counter_customer', args=[code])}?new=1")
-    context = {"form": form, "existing": existing}
+    card = form["card"].value() or ""
+    context = {"form": form, "existing": existing, "blank": lookup.blank(card) if card else None}
     return render(request, "counter/new_customer.html", context)
+
+
+@require_POST
+@at_counter
+@holder_checked
+def link_card(request: CounterRequest, code: str) -> HttpResponse:
+    """A pre-printed card scanned into the panel becomes the customer's card; the cards
+    they had stop (one card per customer: the one they carry)."""
+    person = _customer(code)
+    form = LinkCardForm(request.POST)
+    if form.is_valid():
+        operation = IssueCard(person.code, replace=True, token=form.cleaned_data["card"])
+        try:
+            _run(request, operation, form.cleaned_data["key"])
+        except Refusal as refusal:
+            if refusal.code != "idempotency_key_reused":
+                return _panel(request, person, refusal=refusal.message())
+        messages.success(request, _("The printed card is now their card."))
+    return redirect("counter_customer", code=person.code)
 
 
 @at_counter
@@ -283,6 +309,7 @@ def _panel(
         "top_up_form": top_up_form or TopUpForm(initial={"key": new_key()}),
         "refusal": refusal,
         "new_card": new_card,
+        "link_form": LinkCardForm(initial={"key": new_key()}),
         "refund_form": refund_form
         or ManagerRefundForm(
             initial={

@@ -31,7 +31,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 
 from prepaid.customers import search_indexes
-from prepaid.customers.models import Card, Customer, NameKey
+from prepaid.customers.models import BlankCard, Card, Customer, NameKey
 from prepaid.lib import sealing
 from prepaid.lib.codes import normalize_code
 from prepaid.lib.text import fold
@@ -43,7 +43,7 @@ CANDIDATES = 500
 
 def resolve(scanned: str) -> Customer | None:
     """The customer a scanned or typed card URL, token or code stands for, or None."""
-    text = _card_text(scanned)
+    text = card_text(scanned)
     if TOKEN.match(text) and (card := _card(text)) is not None:
         return card.customer if card.revoked_at is None else None
     if code := normalize_code(text):
@@ -54,9 +54,17 @@ def resolve(scanned: str) -> Customer | None:
 def by_live_card(scanned: str) -> Customer | None:
     """The customer whose card in use was scanned (its URL or token), or None: unlike
     a typed code or name, proof of holding the card."""
-    text = _card_text(scanned)
+    text = card_text(scanned)
     card = _card(text) if TOKEN.match(text) else None
     return card.customer if card is not None and card.revoked_at is None else None
+
+
+def blank(scanned: str) -> BlankCard | None:
+    """The pre-printed card not linked yet that was scanned (its URL or token), or None."""
+    text = card_text(scanned)
+    if not TOKEN.match(text):
+        return None
+    return BlankCard.objects.filter(token_digest=sealing.digest(text), used_at__isnull=True).first()
 
 
 def _card(token: str) -> Card | None:
@@ -66,7 +74,8 @@ def _card(token: str) -> Card | None:
     )
 
 
-def _card_text(scanned: str) -> str:
+def card_text(scanned: str) -> str:
+    """The token in a scanned card URL (or the text itself, trimmed)."""
     text = scanned.replace("\x00", "").strip()
     if "/c/" in text:
         path = urlsplit(text).path if "://" in text else text

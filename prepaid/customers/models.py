@@ -320,3 +320,54 @@ class Card(models.Model):
     @property
     def url(self) -> str:
         return f"{settings.SITE_URL}/c/{self.token}"
+
+
+class CardBatch(models.Model):
+    """A run of pre-printed cards generated in the back office (Card stock): their QR
+    codes point at nobody until a cashier links one to a customer."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("card batch")
+        verbose_name_plural = _("card batches")
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+
+class BlankCard(models.Model):
+    """A pre-printed card not linked yet: its token as a digest (found by it, like a
+    card's) and sealed under the shop's key (``sealing.seal_record``: it belongs to no
+    person) to print its sheet again. Linking makes the customer's ``Card`` with the
+    same token, marks this one used (``card``) and forgets its sealed token: from then
+    on the token is the customer's, sealed under their key, and goes with their
+    erasure. A blank holds no personal data."""
+
+    batch = models.ForeignKey(CardBatch, on_delete=models.PROTECT, related_name="cards")
+    token_digest = models.CharField(max_length=64, unique=True)
+    sealed_token = models.TextField(blank=True)  # emptied once linked: the card keeps it
+    hint = models.CharField(max_length=6)
+    used_at = models.DateTimeField(null=True, blank=True)
+    card = models.OneToOneField(
+        Card, null=True, blank=True, on_delete=models.SET_NULL, related_name="blank"
+    )
+
+    class Meta:
+        verbose_name = _("pre-printed card")
+        verbose_name_plural = _("pre-printed cards")
+
+    def __str__(self) -> str:
+        return self.hint
+
+    @property
+    def token(self) -> str:
+        return sealing.open_record(self.sealed_token) if self.sealed_token else ""
+
+    @property
+    def url(self) -> str:
+        return f"{settings.SITE_URL}/c/{self.token}"

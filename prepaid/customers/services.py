@@ -21,7 +21,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from prepaid.customers.models import Card, Customer, NameKey, Note, Tag, sealed_columns
+from prepaid.customers.models import (
+    BlankCard,
+    Card,
+    CardBatch,
+    Customer,
+    NameKey,
+    Note,
+    Tag,
+    sealed_columns,
+)
 from prepaid.lib import bulk, sealing
 from prepaid.lib.codes import new_code, new_token
 from prepaid.lib.phones import PhoneError, normalize_phone
@@ -514,3 +523,83 @@ def _tags_named(names: set[str]) -> dict[str, int]:
     existing = bulk.ids(Tag, "name", names)
     Tag.objects.bulk_create(Tag(name=name) for name in sorted(names - existing.keys()))
     return bulk.ids(Tag, "name", names)
+
+
+# -- pre-printed card stock ---------------------------------------------------------------
+
+BATCH_MOST = 500  # cards one batch may hold
+
+
+def generate_blanks(count: int, *, by: Author) -> CardBatch:
+    """A batch of ``count`` pre-printed cards: new tokens, none a card's already."""
+    if not 1 <= count <= BATCH_MOST:
+        raise Refusal("card_count", field="count", most=BATCH_MOST)
+    staff = by if isinstance(by, Staff) else None
+    batch = CardBatch.objects.create(size=count, created_by=staff)
+    tokens: dict[str, str] = {}
+    while len(tokens) < count:
+        for token in (new_token() for _ in range(count - len(tokens))):
+            tokens[sealing.digest(token)] = token
+        taken = set(
+            Card.objects.filter(token_digest__in=tokens).values_list("token_digest", flat=True)
+        ) | set(
+            BlankCard.objects.filter(token_digest__in=tokens).values_list("token_digest", flat=True)
+        )
+        for digest in taken:
+            del tokens[digest]
+    BlankCard.objects.bulk_create(
+        BlankCard(
+            batch=batch,
+            token_digest=digest,
+            sealed_token=sealing.seal_record(token),
+            hint=token[:6],
+        )
+        for digest, token in tokens.items()
+    )
+    audit.record("cards.generated", f"card_batch:{batch.pk}", by=by, after={"count": count})
+    return batch
+
+
+def blank_card(token: str) -> BlankCard | None:
+    """The pre-printed card of ``token`` (linked or not), or None."""
+    return BlankCard.objects.filter(token_digest=sealing.digest(token)).first()
+
+
+def link_blank(customer: Customer, token: str, *, replace: bool, by: Author) -> Card:
+    """Make the pre-printed card of ``token`` the customer's: a ``Card`` with the same
+    token, sealed under their key; the blank is used. ``replace`` stops the customer's
+    other cards in the same step (one card per customer)."""
+    if customer.status == Customer.Status.CLOSED:
+        raise Refusal("account_closed")
+    blank = BlankCard.objects.select_for_update().filter(token_digest=sealing.digest(token)).first()
+    if blank is None:
+        raise Refusal("not_a_blank_card", field="card")
+    if blank.used_at is not None or Card.objects.filter(token_digest=blank.token_digest).exists():
+        raise Refusal("blank_card_used", field="card")
+    revoked = 0
+    if replace:
+        revoked = Card.objects.filter(customer=customer, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    card = Card(customer=customer)
+    card.token = token
+    card.save()
+    BlankCard.objects.filter(pk=blank.pk).update(used_at=timezone.now(), card=card, sealed_token="")
+    audit.record(
+        "card.linked",
+        f"customer:{customer.code}",
+        by=by,
+        after={"revoked": revoked, "card": card.hint, "batch": blank.batch_id},
+    )
+    return card
+
+
+def reseal_blanks(current: str) -> int:
+    """Move the unused blanks' tokens to the shop's ``current`` key (a key rotation)."""
+    moved = 0
+    for blank in BlankCard.objects.exclude(sealed_token=""):
+        if sealing.record_key_id(blank.sealed_token) != current:
+            token = sealing.open_record(blank.sealed_token)
+            BlankCard.objects.filter(pk=blank.pk).update(sealed_token=sealing.seal_record(token))
+            moved += 1
+    return moved

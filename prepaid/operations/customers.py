@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from prepaid.customers import lookup
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
 from prepaid.ledger import services as ledger
@@ -67,13 +68,18 @@ class RegisterCustomer(Operation):
 
     contact: Contact
     credit_limit_minor: int = 0
+    card: str = ""  # a pre-printed card to link (its URL or token) in place of a new one
 
     def perform(self, context: Context) -> Done:
         if self.credit_limit_minor:
             context.require("customers.credit")
+        if self.card:
+            context.require("cards.issue")
         person = customers.register(
             self.contact.profile(), by=context.actor.by, store=context.actor.store
         )
+        if self.card:  # the printed card is their card: the one made with them stops
+            customers.link_blank(person, blank_token(self.card), replace=True, by=context.actor.by)
         ledger.open_accounts(person, unit=context.business.currency)
         waiting = None
         if self.credit_limit_minor:
@@ -161,10 +167,16 @@ class IssueCard(Operation):
 
     customer: str
     replace: bool = False
+    token: str = ""  # a pre-printed card's (its URL or token): linked instead of a new one
 
     def perform(self, context: Context) -> Done:
         person = find_customer(self.customer)
-        card = customers.issue_card(person, replace=self.replace, by=context.actor.by)
+        if self.token:
+            card = customers.link_blank(
+                person, blank_token(self.token), replace=self.replace, by=context.actor.by
+            )
+        else:
+            card = customers.issue_card(person, replace=self.replace, by=context.actor.by)
         data = {
             "customer": person.code,
             "token": card.token,
@@ -174,6 +186,25 @@ class IssueCard(Operation):
         event = "card.replaced" if self.replace else "card.issued"
         context.emit(event, data, customer=person)
         return Done(data, status=201)
+
+
+def blank_token(scanned: str) -> str:
+    """The token in a scanned card URL, or the token itself."""
+    return lookup.card_text(scanned)
+
+
+@dataclass(frozen=True)
+class GenerateCards(Operation):
+    """A batch of pre-printed cards (Card stock): QR codes linked to nobody yet."""
+
+    action: ClassVar[str] = "cards.stock"
+    moves_money: ClassVar[bool] = False
+
+    count: int
+
+    def perform(self, context: Context) -> Done:
+        batch = customers.generate_blanks(self.count, by=context.actor.by)
+        return Done({"batch": batch.pk, "count": batch.size}, status=201)
 
 
 @dataclass(frozen=True)

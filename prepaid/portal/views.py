@@ -18,10 +18,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from prepaid.catalog import tiers
+from prepaid.customers import lookup
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Card, Customer
@@ -30,6 +32,7 @@ from prepaid.lib.money import from_minor
 from prepaid.lib.phones import mask_phone
 from prepaid.programs import services as programs
 from prepaid.reports import customers as customer_report
+from prepaid.reports import statement_pdf as statement_pdf_report
 from prepaid.reports.exports import neutralise
 from prepaid.sales import points
 from prepaid.sales import services as sales
@@ -50,6 +53,8 @@ def _live(token: str) -> Card | None:
 def card(request: HttpRequest, token: str) -> HttpResponse:
     found = _live(token)
     if found is None:
+        if lookup.blank(token) is not None:  # a pre-printed card nobody holds yet
+            return render(request, "portal/blank.html")
         return render(request, "portal/invalid.html", status=404)
     customer = found.customer
     page = _page_number(request.GET.get("page"))
@@ -109,9 +114,7 @@ def statement(request: HttpRequest, token: str, year: int, month: int) -> HttpRe
         return render(request, "portal/invalid.html", status=404)
     business = Business.get()
     zone = zoneinfo.ZoneInfo(business.time_zone)
-    start = datetime(year, month, 1, tzinfo=zone)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-    kept = customer_report.statement(found.customer, start, end)
+    kept = _month(found.customer, zone, year, month)
     rows = _statement_rows(kept, business.currency, zone)
     text = io.StringIO()
     csv.writer(text).writerows(rows)
@@ -120,6 +123,32 @@ def statement(request: HttpRequest, token: str, year: int, month: int) -> HttpRe
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@never_cache
+def statement_pdf(request: HttpRequest, token: str, year: int, month: int) -> HttpResponse:
+    """The same statement as a PDF to print or keep: the shop, the customer, the month
+    in the page's language, the balances, each transaction, the totals (reports.
+    statement_pdf; the font: lib.pdf)."""
+    found = _live(token)
+    if found is None or not 1 <= month <= 12 or not 2000 <= year <= 9999:
+        return render(request, "portal/invalid.html", status=404)
+    business = Business.get()
+    kept = _month(found.customer, zoneinfo.ZoneInfo(business.time_zone), year, month)
+    document = statement_pdf_report.render(kept, found.customer, business, get_language() or "en")
+    response = HttpResponse(document, content_type="application/pdf")
+    name = f"statement-{found.customer.code}-{year:04d}-{month:02d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _month(
+    customer: Customer, zone: zoneinfo.ZoneInfo, year: int, month: int
+) -> customer_report.Statement:
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return customer_report.statement(customer, start, end)
 
 
 def _statement_rows(
@@ -133,11 +162,7 @@ def _statement_rows(
         [kept.start.date().isoformat(), _("Opening balance"), "", "", *map(major, kept.opening)],
     ]
     for batch, paid, bonus, paid_after, bonus_after in kept.rows:
-        lines = " · ".join(
-            f"{line.quantity.normalize():f} × {line.product.name}"
-            for line in batch.sale_lines.all()
-        )
-        what = f"{batch.get_code_display()}{' · ' + lines if lines else ''}"
+        what = statement_pdf_report.describe(batch)
         when = batch.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         rows.append(
             [

@@ -77,6 +77,13 @@ REFUSALS: dict[str, Kind] = {
         money=("most",),
     ),
     "account_closed": Kind(409, _("This account is closed."), stored=True),
+    "not_a_blank_card": Kind(
+        422, _("This is not one of the shop's pre-printed cards: scan the card's QR code.")
+    ),
+    "blank_card_used": Kind(
+        409, _("This pre-printed card is already linked to a customer."), stored=True
+    ),
+    "card_count": Kind(422, _("Generate between 1 and %(most)s cards at a time.")),
     "undo_not_allowed": Kind(
         403,
         _(

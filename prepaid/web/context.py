@@ -20,6 +20,7 @@ def business(request: HttpRequest) -> dict[str, object]:
         "staff": staff,
         "can_write": allowed(staff, "customers.write"),
         "can_read_customers": allowed(staff, "customers.read"),
+        "can_stock_cards": allowed(staff, "cards.stock"),
         "can_read_reports": allowed(staff, "reports.read"),
         "can_change_settings": allowed(staff, "settings"),
         "can_manage_catalog": allowed(staff, "catalog.write"),

@@ -151,6 +151,7 @@ def test_every_refusal_code_has_its_words_in_every_language(shop):
         for name in ("what", "detail", "product", "phone", "email", "method", "plan", "name"):
             params[name] = "x"
         params["minutes"] = params["points"] = 5
+        params.setdefault("most", 5)  # a plain number where it is not money (card_count)
         params["coupon"] = params["day"] = params["existing"] = "x"
         english = words(code, "en", **params)
         assert english and "%(" not in english, code

@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "customers.import": MANAGERS,  # the old sheet, with opening balances
     "customers.export": MANAGERS,  # everyone's contact data in one file; one person's
     "cards.issue": SELLERS,  # issue, replace a lost one, print
+    "customers.kiosk_pin": SELLERS,  # set, remove, unlock a customer's kiosk PIN
     # money
     "transactions.read": EVERYONE,
     "top_up": SELLERS,

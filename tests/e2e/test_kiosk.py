@@ -1,0 +1,102 @@
+"""The customer kiosk in Chromium at tablet size (issue #13, docs/kiosk.md): the owner
+enrols the browser as a kiosk; a customer scans their card (a USB scanner types the
+card's URL and Enter), types their PIN on the keypad, reads their balance, and is done;
+five wrong PINs lock the card out of the kiosk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from prepaid.customers import pins
+from prepaid.customers import services as customers
+from prepaid.customers.models import KioskPin
+from prepaid.staff.models import Device, Staff, Store
+from tests.e2e.chromium import require_chromium
+from tests.e2e.flows import OWNER, PASSWORD, log_in
+from tests.factories import make_actor, make_customer
+
+pytestmark = pytest.mark.e2e
+require_chromium()
+PIN = "4071"
+TABLET = {"width": 1024, "height": 768}
+
+
+@pytest.fixture
+def maria(shop: Staff, live_server: Any) -> dict[str, Any]:
+    store = Store.objects.get()
+    person = make_customer("Maria Santos", balance="250.00", actor=make_actor(store, shop))
+    person = customers.update(person, customers.Profile(phone="0917 123 4567"), by=shop)
+    pins.set_pin(person, PIN, by=shop, how="backoffice")
+    return {"customer": person, "card": person.cards.get().url.replace("http://testserver", "")}
+
+
+def enrol_as_kiosk(page: Page) -> None:
+    page.set_viewport_size(TABLET)
+    page.goto("/kiosk/")
+    expect(page.get_by_role("heading", name="This browser is not a kiosk yet")).to_be_visible()
+    page.get_by_role("link", name="Owner sign-in").click()
+    log_in(page, OWNER, PASSWORD)
+    expect(page.get_by_label("Customer kiosk")).to_be_checked()
+    page.get_by_label("Name of this counter").fill("Wall tablet")
+    page.get_by_role("button", name="Enroll this browser").click()
+    expect(page.get_by_role("heading", name="Scan your card")).to_be_visible()
+
+
+def scan(page: Page, card: str) -> None:
+    """What a USB scanner does: type the QR's text into the focused box, then Enter."""
+    expect(page.get_by_label("Card")).to_be_focused()
+    page.keyboard.type(card)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Type your PIN")).to_be_visible()
+
+
+def tap_pin(page: Page, pin: str) -> None:
+    keypad = page.locator("[data-keypad]")
+    for digit in pin:
+        keypad.get_by_role("button", name=digit, exact=True).click()
+    keypad.get_by_role("button", name="OK").click()
+
+
+def test_scan_type_the_pin_see_the_balance_then_done(page: Page, maria, screenshot, live_server):
+    enrol_as_kiosk(page)
+    assert Device.objects.get(name="Wall tablet").kind == Device.Kind.KIOSK
+    screenshot(page, "scan")
+    scan(page, live_server.url + maria["card"])
+    tap_pin(page, "40")
+    expect(page.get_by_label("PIN")).to_have_value("40")
+    page.locator("[data-keypad]").get_by_role("button", name="Delete a digit").click()
+    expect(page.get_by_label("PIN")).to_have_value("4")
+    page.get_by_label("PIN").fill("")
+    screenshot(page, "keypad")
+    tap_pin(page, PIN)
+
+    expect(page.get_by_role("heading", name="Hello, Maria Santos")).to_be_visible()
+    expect(page.locator(".tiles")).to_contain_text("250.00")
+    expect(page.get_by_text("Top-up")).to_be_visible()
+    assert "4567" not in page.content()
+    screenshot(page, "balance")
+    page.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("heading", name="Scan your card")).to_be_visible()
+    page.goto("/kiosk/account/")  # the back button shows nothing any more
+    expect(page.get_by_role("heading", name="Scan your card")).to_be_visible()
+
+
+def test_five_wrong_pins_lock_the_card_out_of_the_kiosk(page: Page, maria, screenshot, live_server):
+    enrol_as_kiosk(page)
+    scan(page, live_server.url + maria["card"])
+    for left in (4, 3, 2, 1):
+        tap_pin(page, "9999")
+        expect(page.get_by_role("alert")).to_have_text(
+            f"Wrong PIN. {left} {'try' if left == 1 else 'tries'} left."
+        )
+    tap_pin(page, "9999")
+    expect(page.get_by_role("heading", name="Kiosk locked for this card")).to_be_visible()
+    screenshot(page, "locked")
+    assert KioskPin.objects.get(customer=maria["customer"]).locked_at is not None
+    page.get_by_role("link", name="Back").click()
+    page.keyboard.type(maria["customer"].code)  # the code printed on the card: locked too
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Kiosk locked for this card")).to_be_visible()

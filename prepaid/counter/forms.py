@@ -28,12 +28,16 @@ class EnrollForm(forms.Form):
         choices=Device.Kind.choices,
         initial=Device.Kind.COUNTER,
         widget=forms.RadioSelect,
+        required=False,  # a counter, unless asked (the form had no choice before kiosks)
         help_text=_("A customer kiosk shows customers their balance after their card and PIN."),
     )
     store = forms.ModelChoiceField(
         label=_("Store"), queryset=Store.objects.filter(active=True), empty_label=None
     )
     name = forms.CharField(label=_("Name of this counter"), max_length=60, initial=_("Counter 1"))
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or Device.Kind.COUNTER
 
     @classmethod
     def for_kind(cls, kind: str) -> EnrollForm:

@@ -43,7 +43,9 @@ class EnrollForm(forms.Form):
     def for_kind(cls, kind: str) -> EnrollForm:
         """The empty form, a kiosk's when ``kind`` asks for one (its sign-in link)."""
         if kind == Device.Kind.KIOSK:
-            return cls(initial={"kind": Device.Kind.KIOSK, "name": _("Kiosk 1")})
+            form = cls(initial={"kind": Device.Kind.KIOSK, "name": _("Kiosk 1")})
+            form.fields["name"].label = _("Name of this kiosk")
+            return form
         return cls()
 
 

@@ -15,7 +15,7 @@ from prepaid.customers import services as customers
 from prepaid.customers.models import KioskPin
 from prepaid.staff.models import Device, Staff, Store
 from tests.e2e.chromium import require_chromium
-from tests.e2e.flows import OWNER, PASSWORD, log_in
+from tests.e2e.flows import OWNER, PASSWORD, choose_language, log_in
 from tests.factories import make_actor, make_customer
 
 pytestmark = pytest.mark.e2e
@@ -30,30 +30,39 @@ def maria(shop: Staff, live_server: Any) -> dict[str, Any]:
     person = make_customer("Maria Santos", balance="250.00", actor=make_actor(store, shop))
     person = customers.update(person, customers.Profile(phone="0917 123 4567"), by=shop)
     pins.set_pin(person, PIN, by=shop, how="backoffice")
-    return {"customer": person, "card": person.cards.get().url.replace("http://testserver", "")}
+    return {"customer": person, "card": f"/c/{person.cards.get().token}"}
 
 
-def enrol_as_kiosk(page: Page) -> None:
+def enrol_as_kiosk(page: Page, screenshot=None) -> None:
     page.set_viewport_size(TABLET)
     page.goto("/kiosk/")
     expect(page.get_by_role("heading", name="This browser is not a kiosk yet")).to_be_visible()
     page.get_by_role("link", name="Owner sign-in").click()
     log_in(page, OWNER, PASSWORD)
     expect(page.get_by_label("Customer kiosk")).to_be_checked()
-    page.get_by_label("Name of this counter").fill("Wall tablet")
+    if screenshot:
+        screenshot(page, "enrol")
+    page.get_by_label("Name of this kiosk").fill("Wall tablet")
     page.get_by_role("button", name="Enroll this browser").click()
     expect(page.get_by_role("heading", name="Scan your card")).to_be_visible()
 
 
-def scan(page: Page, card: str) -> None:
+def type_card(page: Page, card: str) -> None:
     """What a USB scanner does: type the QR's text into the focused box, then Enter."""
+    expect(page.get_by_role("heading", name="Scan your card")).to_be_visible()
+    page.wait_for_load_state()
     expect(page.get_by_label("Card")).to_be_focused()
     page.keyboard.type(card)
     page.keyboard.press("Enter")
+
+
+def scan(page: Page, card: str) -> None:
+    type_card(page, card)
     expect(page.get_by_role("heading", name="Type your PIN")).to_be_visible()
 
 
 def tap_pin(page: Page, pin: str) -> None:
+    page.wait_for_load_state()  # the keypad's script runs before "load", not before paint
     keypad = page.locator("[data-keypad]")
     for digit in pin:
         keypad.get_by_role("button", name=digit, exact=True).click()
@@ -61,7 +70,7 @@ def tap_pin(page: Page, pin: str) -> None:
 
 
 def test_scan_type_the_pin_see_the_balance_then_done(page: Page, maria, screenshot, live_server):
-    enrol_as_kiosk(page)
+    enrol_as_kiosk(page, screenshot)
     assert Device.objects.get(name="Wall tablet").kind == Device.Kind.KIOSK
     screenshot(page, "scan")
     scan(page, live_server.url + maria["card"])
@@ -78,6 +87,10 @@ def test_scan_type_the_pin_see_the_balance_then_done(page: Page, maria, screensh
     expect(page.get_by_text("Top-up")).to_be_visible()
     assert "4567" not in page.content()
     screenshot(page, "balance")
+    choose_language(page, "zh-hans")
+    expect(page.get_by_role("heading", name="Maria Santos，您好")).to_be_visible()
+    screenshot(page, "balance-zh")
+    choose_language(page, "en")
     page.get_by_role("button", name="Done").click()
     expect(page.get_by_role("heading", name="Scan your card")).to_be_visible()
     page.goto("/kiosk/account/")  # the back button shows nothing any more
@@ -97,6 +110,19 @@ def test_five_wrong_pins_lock_the_card_out_of_the_kiosk(page: Page, maria, scree
     screenshot(page, "locked")
     assert KioskPin.objects.get(customer=maria["customer"]).locked_at is not None
     page.get_by_role("link", name="Back").click()
-    page.keyboard.type(maria["customer"].code)  # the code printed on the card: locked too
-    page.keyboard.press("Enter")
+    type_card(page, maria["customer"].code)  # the code printed on the card: locked too
     expect(page.get_by_role("heading", name="Kiosk locked for this card")).to_be_visible()
+
+
+def test_the_customer_sets_their_pin_on_their_phone(page: Page, maria, screenshot) -> None:
+    KioskPin.objects.all().delete()
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(maria["card"])
+    page.get_by_role("link", name="Set a PIN for the shop's kiosk").click()
+    page.get_by_label("The last 4 digits of your phone number, or your e-mail address").fill("4567")
+    page.get_by_label("New PIN").fill("5830")
+    page.get_by_label("The same PIN again").fill("5830")
+    screenshot(page, "portal-pin")
+    page.get_by_role("button", name="Set my PIN").click()
+    expect(page.get_by_role("heading", name="Your kiosk PIN is set")).to_be_visible()
+    assert KioskPin.objects.filter(customer=maria["customer"]).exists()

@@ -8,11 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from prepaid.customers import pins
 from prepaid.customers import services as customers
 from prepaid.customers.models import KioskPin
+from prepaid.staff import counters
+from prepaid.staff.counters import COOKIE
 from prepaid.staff.models import Device, Staff, Store
 from tests.e2e.chromium import require_chromium
 from tests.e2e.flows import OWNER, PASSWORD, choose_language, log_in
@@ -126,3 +129,28 @@ def test_the_customer_sets_their_pin_on_their_phone(page: Page, maria, screensho
     page.get_by_role("button", name="Set my PIN").click()
     expect(page.get_by_role("heading", name="Your kiosk PIN is set")).to_be_visible()
     assert KioskPin.objects.filter(customer=maria["customer"]).exists()
+
+
+def test_the_cashier_sees_the_lock_and_unlocks_it_at_the_counter(
+    page: Page, maria, shop: Staff, live_server, screenshot
+) -> None:
+    store = Store.objects.get()
+    cashier = Staff.objects.create(name="Carlos", role=Staff.Role.CASHIER)
+    cashier.stores.add(store)
+    counters.set_pin(cashier, "4827", by=shop)
+    _till, secret = counters.enroll(store, "Till 1", by=shop)
+    KioskPin.objects.update(locked_at=timezone.now())
+    page.set_viewport_size(TABLET)
+    page.context.add_cookies([{"name": COOKIE, "value": secret, "url": live_server.url}])
+    page.goto("/counter/")
+    page.get_by_role("link", name="Carlos").click()
+    page.get_by_label("PIN").fill("4827")
+    page.get_by_role("button", name="Unlock").click()
+    page.goto(f"/counter/c/{maria['customer'].code}/")
+    panel = page.locator("#kiosk-pin")
+    expect(panel).to_contain_text("Kiosk locked after too many wrong PINs.")
+    panel.scroll_into_view_if_needed()
+    screenshot(page, "counter-panel")
+    panel.get_by_role("button", name="Unlock the kiosk").click()
+    expect(page.get_by_role("status").first).to_contain_text("may use the kiosk again")
+    assert KioskPin.objects.get().locked_at is None

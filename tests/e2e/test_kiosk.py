@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from prepaid.customers import pins
 from prepaid.customers import services as customers
 from prepaid.customers.models import KioskPin
+from prepaid.portal import kiosk
 from prepaid.staff import counters
 from prepaid.staff.counters import COOKIE
 from prepaid.staff.models import Device, Staff, Store
@@ -154,3 +155,17 @@ def test_the_cashier_sees_the_lock_and_unlocks_it_at_the_counter(
     panel.get_by_role("button", name="Unlock the kiosk").click()
     expect(page.get_by_role("status").first).to_contain_text("may use the kiosk again")
     assert KioskPin.objects.get().locked_at is None
+
+
+def test_the_account_goes_back_to_the_scan_screen_by_itself(
+    page: Page, maria, live_server, monkeypatch
+) -> None:
+    monkeypatch.setattr(kiosk, "IDLE_SECONDS", 3)  # the live server runs in this process
+    enrol_as_kiosk(page)
+    scan(page, live_server.url + maria["card"])
+    tap_pin(page, PIN)
+    expect(page.get_by_role("heading", name="Hello, Maria Santos")).to_be_visible()
+    # Nobody touches the screen: the page sends Done itself.
+    expect(page.get_by_role("heading", name="Scan your card")).to_be_visible(timeout=15_000)
+    page.goto("/kiosk/account/")
+    expect(page.get_by_role("heading", name="Scan your card")).to_be_visible()

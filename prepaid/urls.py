@@ -21,6 +21,7 @@ from prepaid.backoffice import (
     webhooks,
 )
 from prepaid.backoffice import views as backoffice
+from prepaid.portal import kiosk
 from prepaid.portal import views as portal
 
 urlpatterns = [
@@ -43,6 +44,9 @@ urlpatterns = [
     path("customers/<str:code>/notes/", customers.customer_note, name="customer_note"),
     path("customers/<str:code>/cards/", customers.customer_card, name="customer_card"),
     path("customers/<str:code>/close/", customers.customer_close, name="customer_close"),
+    path(
+        "customers/<str:code>/kiosk-pin/", customers.customer_kiosk_pin, name="customer_kiosk_pin"
+    ),
     path("customers/<str:code>/refund/", customers.customer_refund, name="customer_refund"),
     path("customers/<str:code>/data.json", customers.customer_data, name="customer_data"),
     path("customers/<str:code>/erase/", customers.customer_erase, name="customer_erase"),
@@ -70,6 +74,7 @@ urlpatterns = [
     path("c/<str:token>", portal.card, name="portal"),
     path("c/<str:token>/qr.svg", portal.qr, name="portal_qr"),
     path("c/<str:token>/lost", portal.report_lost, name="portal_lost"),
+    path("c/<str:token>/kiosk-pin", portal.kiosk_pin, name="portal_kiosk_pin"),
     path("c/<str:token>/manifest.webmanifest", portal.manifest, name="portal_manifest"),
     path(
         "c/<str:token>/statement-<int:year>-<int:month>.csv",
@@ -81,6 +86,10 @@ urlpatterns = [
         portal.statement_pdf,
         name="portal_statement_pdf",
     ),
+    path("kiosk/", kiosk.scan, name="kiosk"),
+    path("kiosk/pin/", kiosk.pin, name="kiosk_pin"),
+    path("kiosk/account/", kiosk.open_account, name="kiosk_account"),
+    path("kiosk/done/", kiosk.done, name="kiosk_done"),
     path("api/v1/", api.urls),
     path("counter/", include("prepaid.counter.urls")),
 ]

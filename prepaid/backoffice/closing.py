@@ -64,7 +64,8 @@ PAGE_SIZE = 50
 def places() -> list[Place]:
     """Every active store, each followed by its counters."""
     found: list[Place] = []
-    counters = Device.objects.filter(revoked_at__isnull=True).order_by("name")
+    counters = Device.objects.filter(revoked_at__isnull=True, kind=Device.Kind.COUNTER)
+    counters = counters.order_by("name")
     by_store: dict[int, list[Device]] = {}
     for device in counters:
         by_store.setdefault(device.store_id, []).append(device)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from prepaid.backoffice.forms import AmountForm, CustomerForm, NoteForm
 from prepaid.backoffice.permissions import StaffRequest, perform, requires
 from prepaid.catalog import tiers
-from prepaid.customers import lookup
+from prepaid.customers import lookup, pins
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer, Note, Tag
@@ -49,6 +49,7 @@ from prepaid.sales import services as sales
 from prepaid.staff import audit
 from prepaid.staff.models import Business
 from prepaid.staff.refusals import Refusal
+from prepaid.web import kiosk_pins
 from prepaid.web.people import allowed
 from prepaid.web.templatetags.money import money
 
@@ -130,6 +131,10 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
         "refund_key": uuid.uuid4().hex,
         "can_export": allowed(request.staff, "customers.export"),
         "can_erase": allowed(request.staff, "customers.erase"),
+        "can_kiosk_pin": allowed(request.staff, "customers.kiosk_pin")
+        and customer.status == Customer.Status.ACTIVE,
+        "kiosk_pin": pins.held(customer),
+        "kiosk_pin_url": reverse("customer_kiosk_pin", args=[customer.code]),
     }
     return render(request, "backoffice/customer.html", context)
 
@@ -378,6 +383,16 @@ def customer_card(request: StaffRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("New card issued."))
     return redirect("customer", code=customer.code)
+
+
+@require_POST
+@requires("customers.kiosk_pin")
+def customer_kiosk_pin(request: StaffRequest, code: str) -> HttpResponse:
+    """Set, remove or unlock the customer's kiosk PIN (docs/kiosk.md)."""
+    customer = _customer(code)
+    done, message = kiosk_pins.change(request, customer, by=request.staff, how="backoffice")
+    (messages.success if done else messages.error)(request, message)
+    return redirect(f"{reverse('customer', args=[customer.code])}#kiosk-pin")
 
 
 @require_POST

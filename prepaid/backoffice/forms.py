@@ -299,7 +299,7 @@ class ReportSpanForm(forms.Form):
     )
     counter = forms.ModelChoiceField(
         label=_("Counter"),
-        queryset=Device.objects.all(),
+        queryset=Device.objects.filter(kind=Device.Kind.COUNTER),
         required=False,
         empty_label=_("All counters"),
     )

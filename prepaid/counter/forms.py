@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from prepaid.catalog.models import Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
 from prepaid.programs.models import Package
-from prepaid.staff.models import Staff, Store
+from prepaid.staff.models import Device, Staff, Store
 from prepaid.web.fields import MoneyField
 
 KEY = {"widget": forms.HiddenInput, "max_length": 64}
@@ -24,10 +24,30 @@ def new_key() -> str:
 
 
 class EnrollForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("This browser is"),
+        choices=Device.Kind.choices,
+        initial=Device.Kind.COUNTER,
+        widget=forms.RadioSelect,
+        required=False,  # a counter, unless asked (the form had no choice before kiosks)
+        help_text=_("A customer kiosk shows customers their balance after their card and PIN."),
+    )
     store = forms.ModelChoiceField(
         label=_("Store"), queryset=Store.objects.filter(active=True), empty_label=None
     )
     name = forms.CharField(label=_("Name of this counter"), max_length=60, initial=_("Counter 1"))
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or Device.Kind.COUNTER
+
+    @classmethod
+    def for_kind(cls, kind: str) -> EnrollForm:
+        """The empty form, a kiosk's when ``kind`` asks for one (its sign-in link)."""
+        if kind == Device.Kind.KIOSK:
+            form = cls(initial={"kind": Device.Kind.KIOSK, "name": _("Kiosk 1")})
+            form.fields["name"].label = _("Name of this kiosk")
+            return form
+        return cls()
 
 
 class PinForm(forms.Form):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("c/<str:code>/punch-card/", views.package, name="counter_package"),
     path("c/<str:code>/points/", views.use_points, name="counter_points"),
     path("c/<str:code>/refund/", views.refund, name="counter_refund"),
+    path("c/<str:code>/kiosk-pin/", views.kiosk_pin, name="counter_kiosk_pin"),
     path("receipt/<int:batch_id>/", views.receipt, name="counter_receipt"),
     path("receipt/<int:batch_id>/undo/", views.undo, name="counter_undo"),
     path("receipt/<int:batch_id>/move/", views.move, name="counter_move"),

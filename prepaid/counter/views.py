@@ -45,7 +45,7 @@ from prepaid.counter.forms import (
     UndoForm,
     new_key,
 )
-from prepaid.customers import lookup
+from prepaid.customers import lookup, pins
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Customer
@@ -65,9 +65,10 @@ from prepaid.reports.queries import customer_change
 from prepaid.sales import points
 from prepaid.sales import services as sales
 from prepaid.staff import audit, counters
-from prepaid.staff.models import Business, Staff
+from prepaid.staff.models import Business, Device, Staff
 from prepaid.staff.refusals import Refusal
 from prepaid.staff.roles import may
+from prepaid.web import kiosk_pins
 from prepaid.web.people import allowed, staff_of
 
 RESULTS = 8
@@ -321,6 +322,8 @@ def _panel(
         "show_refund": refund_form is not None,
         "show_top_up": show_top_up,
         "currency": Business.get().currency,
+        "kiosk_pin": pins.held(customer),
+        "kiosk_pin_url": reverse("counter_kiosk_pin", args=[customer.code]),
     }
     return render(request, "counter/customer.html", context)
 
@@ -542,6 +545,20 @@ def use_points(request: CounterRequest, code: str) -> HttpResponse:
     return redirect("counter_receipt", batch_id=done.batch_id)
 
 
+@require_POST
+@at_counter
+@holder_checked
+def kiosk_pin(request: CounterRequest, code: str) -> HttpResponse:
+    """Set, remove or unlock the customer's PIN for the shop's kiosk (docs/kiosk.md):
+    the customer is at the counter and types it, or asks for the lock to end."""
+    if not allowed(request.cashier, "customers.kiosk_pin"):
+        raise PermissionDenied
+    person = _customer(code)
+    done, message = kiosk_pins.change(request, person, by=request.cashier, how="counter")
+    (messages.success if done else messages.error)(request, message)
+    return redirect(f"{reverse('counter_customer', args=[person.code])}#kiosk-pin")
+
+
 # -- the receipt and undo -------------------------------------------------------------------
 
 
@@ -697,21 +714,25 @@ def lock(request: HttpRequest) -> HttpResponse:
 
 
 def enroll(request: HttpRequest) -> HttpResponse:
-    """An owner makes this browser a counter of one of the stores."""
+    """An owner makes this browser a counter, or the customer kiosk, of one of the
+    stores (``?kind=kiosk``: the kiosk's sign-in link chooses the kiosk)."""
     staff = staff_of(request)
-    device = access.device_of(request)
+    device = counters.device_for(request.COOKIES.get(counters.COOKIE), kind=None)
     if not allowed(staff, "settings"):
         return render(request, "counter/not_enrolled.html", {"device": device}, status=200)
-    form = EnrollForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = EnrollForm(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         assert staff is not None
+        kind = Device.Kind(form.cleaned_data["kind"])
         device, secret = counters.enroll(
-            form.cleaned_data["store"], form.cleaned_data["name"], by=staff
+            form.cleaned_data["store"], form.cleaned_data["name"], by=staff, kind=kind
         )
-        # The owner's back-office login must not stay on the till for the cashiers.
+        # The owner's back-office login must not stay on the till for the cashiers, nor
+        # on the kiosk for the customers.
         logout(request)
-        response = redirect("counter_unlock")
+        response = redirect("counter_unlock" if kind == Device.Kind.COUNTER else "kiosk")
         access.remember_device(response, request, secret)
         messages.success(request, _("This browser is now %(name)s.") % {"name": device.name})
         return response
+    form = form or EnrollForm.for_kind(request.GET.get("kind", ""))
     return render(request, "counter/enroll.html", {"form": form, "device": device})

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from prepaid.lib import sealing
@@ -371,3 +372,24 @@ class BlankCard(models.Model):
     @property
     def url(self) -> str:
         return f"{settings.SITE_URL}/c/{self.token}"
+
+
+class KioskPin(models.Model):
+    """A customer's PIN for the shop's self-service kiosk (docs/kiosk.md): optional,
+    hashed with Django's password hashers (never kept, never shown), set by the customer
+    on their own page or by staff. ``failures``: wrong PINs in a row, on any kiosk; the
+    fifth sets ``locked_at``, and the kiosk then refuses the customer until staff
+    unlock them or they set a new PIN (``customers.pins``)."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="kiosk_pin")
+    pin_hash = models.CharField(max_length=128)
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("kiosk PIN")
+        verbose_name_plural = _("kiosk PINs")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.failures}"

@@ -26,6 +26,7 @@ from prepaid.customers.models import (
     Card,
     CardBatch,
     Customer,
+    KioskPin,
     NameKey,
     Note,
     Tag,
@@ -346,15 +347,16 @@ def erase_profile(customer: Customer, *, by: Author) -> None:
     """Everything personal about ``customer`` gone for good (``sales.services.erase``
     checks the balance first): the data key destroyed, so whatever was sealed with it
     (the profile, the notes, the cards' tokens, the audit trail's snapshots) can no
-    longer be opened; the name replaced, consent withdrawn, the cards
-    revoked, the name's search keys and the blind indexes cleared. The code, the ledger
-    and the audit trail's record of who did what stay."""
+    longer be opened; the name replaced, consent withdrawn, the cards revoked, the
+    kiosk PIN, the name's search keys and the blind indexes cleared. The code, the
+    ledger and the audit trail's record of who did what stay."""
     now = timezone.now()
     Card.objects.filter(customer=customer).update(
         sealed_token="", revoked_at=Coalesce("revoked_at", Value(now))
     )
     Note.objects.filter(customer=customer).update(sealed_text="")
     NameKey.objects.filter(customer=customer).delete()
+    KioskPin.objects.filter(customer=customer).delete()
     customer.tags.clear()
     erased = {
         "name": ERASED_NAME,

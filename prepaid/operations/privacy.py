@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from django.db import connection, transaction
 from django.utils import timezone
 
-from prepaid.customers.models import Customer
+from prepaid.customers.models import Customer, KioskPin
 from prepaid.customers.services import erase_profile, revealed
 from prepaid.lib import sealing
 from prepaid.operations import present
@@ -150,6 +150,7 @@ def export(person: Customer) -> dict[str, Any]:
         "exported_at": timezone.now(),
         "customer": profile,
         "consents": consents,
+        "kiosk_pin": _kiosk_pin(person),
         "cards": [
             {"card": card.hint, "created_at": card.created_at, "revoked_at": card.revoked_at}
             for card in person.cards.order_by("created_at")
@@ -166,6 +167,14 @@ def export(person: Customer) -> dict[str, Any]:
         "transactions": _transactions(person, currency),
         "changes": _changes(person),
     }
+
+
+def _kiosk_pin(person: Customer) -> dict[str, Any]:
+    """Whether the customer has a kiosk PIN (never the PIN nor its hash)."""
+    held = KioskPin.objects.filter(customer=person).first()
+    if held is None:
+        return {"set": False}
+    return {"set": True, "set_at": held.set_at, "locked": held.locked_at is not None}
 
 
 def _transactions(person: Customer, currency: str) -> list[dict[str, Any]]:

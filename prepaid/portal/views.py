@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from prepaid.catalog import tiers
-from prepaid.customers import lookup
+from prepaid.customers import lookup, pins
 from prepaid.customers import services as customers
 from prepaid.customers.cards import qr_svg
 from prepaid.customers.models import Card, Customer
@@ -61,12 +61,7 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
     history = customer_report.history(customer, limit=PAGE + 1, offset=(page - 1) * PAGE)
     business = Business.get()
     context = {
-        "customer": customer,
-        "balances": sales.balances(customer),
-        "punch_cards": programs.holdings(customer),
-        "passes": programs.passes(customer),
-        "member": tiers.held(customer.pk),
-        "points_held": points.balance(customer),
+        **account(customer),
         "history": history[:PAGE],
         "page": page,
         "older": page + 1 if len(history) > PAGE else None,
@@ -84,6 +79,22 @@ def card(request: HttpRequest, token: str) -> HttpResponse:
     # the CSRF check refuses.)
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+def account(customer: Customer, *, history: int = 0) -> dict[str, object]:
+    """What the customer's own page and the shop's kiosk show alike (the templates
+    ``portal/tiles.html``, ``web/punch_cards.html`` and ``portal/history.html``): the
+    balances, tier, points, passes and punch cards, and ``history`` recent
+    transactions. Never contact data."""
+    return {
+        "customer": customer,
+        "balances": sales.balances(customer),
+        "punch_cards": programs.holdings(customer),
+        "passes": programs.passes(customer),
+        "member": tiers.held(customer.pk),
+        "points_held": points.balance(customer),
+        "history": customer_report.history(customer, limit=history) if history else [],
+    }
 
 
 PAGE = 20  # transactions per page of the customer's history
@@ -203,6 +214,46 @@ def report_lost(request: HttpRequest, token: str) -> HttpResponse:
             logins.failed(None, count, kind=LoginThrottle.Kind.CARD)
             context["error"] = _("That is not what the shop has: check and try again.")
     response = render(request, "portal/lost.html", context)
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@never_cache
+def kiosk_pin(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Set a PIN for the shop's kiosk" (docs/kiosk.md), or remove it. Whoever found
+    the card must not: the same check as a lost-card report (the last four digits of
+    the phone, or the e-mail address), with the same few tries (the card's own count).
+    Setting a new PIN also ends a kiosk lock."""
+    found = _live(token)
+    if found is None:
+        return render(request, "portal/invalid.html", status=404)
+    person = found.customer
+    count = f"card:{found.pk}"
+    context: dict[str, object] = {"customer": person, "token": token}
+    context["has_pin"] = pins.held(person) is not None
+    if not (person.phone or person.email):
+        context["no_contact"] = True
+    elif request.method == "POST":
+        remove = request.POST.get("remove") == "1"
+        new, again = request.POST.get("pin", "").strip(), request.POST.get("again", "").strip()
+        if waiting := logins.refused(None, count, kind=LoginThrottle.Kind.CARD):
+            context["error"] = waiting
+        elif not _knows(person, request.POST.get("answer", "")):
+            logins.failed(None, count, kind=LoginThrottle.Kind.CARD)
+            context["error"] = _("That is not what the shop has: check and try again.")
+        elif remove:
+            pins.clear_pin(person, by=None, how="portal")
+            return render(request, "portal/kiosk_pin_done.html", {**context, "removed": True})
+        elif new != again:
+            context["error"] = _("The two PINs are not the same.")
+        else:
+            try:
+                pins.set_pin(person, new, by=None, how="portal")
+            except pins.PinError as error:
+                context["error"] = str(error)
+            else:
+                return render(request, "portal/kiosk_pin_done.html", context)
+    response = render(request, "portal/kiosk_pin_set.html", context)
     response["Referrer-Policy"] = "same-origin"
     return response
 

@@ -73,27 +73,34 @@ def set_pin(staff: Staff, pin: str, *, by: Staff | None) -> None:
 
 
 @transaction.atomic
-def enroll(store: Store, name: str, *, by: Staff) -> tuple[Device, str]:
-    """Make a browser the counter of ``store``: the secret goes into its cookie, once."""
+def enroll(
+    store: Store, name: str, *, by: Staff, kind: Device.Kind = Device.Kind.COUNTER
+) -> tuple[Device, str]:
+    """Make a browser the counter (or the customer kiosk) of ``store``: the secret goes
+    into its cookie, once."""
     secret = secrets.token_urlsafe(32)
+    fallback = _("Counter") if kind == Device.Kind.COUNTER else _("Kiosk")
     device = Device.objects.create(
-        name=name.strip() or _("Counter"), store=store, digest=digest(secret), enrolled_by=by
+        name=name.strip() or fallback,
+        store=store,
+        kind=kind,
+        digest=digest(secret),
+        enrolled_by=by,
     )
-    audit.record(
-        "counter.enrolled", f"counter:{device.pk}", by=by, store=store, after={"name": device.name}
-    )
+    after = {"name": device.name, "kind": kind.value}
+    audit.record("counter.enrolled", f"counter:{device.pk}", by=by, store=store, after=after)
     return device, secret
 
 
-def device_for(secret: str | None) -> Device | None:
-    """The enrolled, not revoked counter holding this cookie secret."""
+def device_for(secret: str | None, kind: Device.Kind | None = Device.Kind.COUNTER) -> Device | None:
+    """The enrolled, not revoked device of ``kind`` (None: either) holding this cookie
+    secret. A kiosk is never a counter, nor a counter a kiosk."""
     if not secret:
         return None
-    device = (
-        Device.objects.select_related("store")
-        .filter(digest=digest(secret), revoked_at__isnull=True)
-        .first()
+    found = Device.objects.select_related("store").filter(
+        digest=digest(secret), revoked_at__isnull=True
     )
+    device = (found if kind is None else found.filter(kind=kind)).first()
     if device is not None:
         now = timezone.now()
         if device.last_seen_at is None or now - device.last_seen_at > timedelta(minutes=1):
@@ -108,7 +115,10 @@ def revoke(device: Device, *, by: Staff) -> None:
 
 
 def staff_at(device: Device) -> list[Staff]:
-    """Who may unlock this counter: active staff of its store with a PIN."""
+    """Who may unlock this counter: active staff of its store with a PIN (nobody, on a
+    kiosk)."""
+    if device.kind != Device.Kind.COUNTER:
+        return []
     return list(
         Staff.objects.filter(stores=device.store, active=True).exclude(pin_hash="").order_by("name")
     )
@@ -140,7 +150,8 @@ def unlock(device: Device, staff: Staff, pin: str, *, action: str = "counter.unl
                      after=after)  # fmt: skip
         return Attempt(unlocked=False, message=_locked_message(lockout))
     valid = (
-        staff.active
+        device.kind == Device.Kind.COUNTER
+        and staff.active
         and bool(staff.pin_hash)
         and staff.stores.filter(pk=device.store_id).exists()
         and check_password(pin.strip(), staff.pin_hash)

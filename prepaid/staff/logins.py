@@ -15,6 +15,7 @@ The numbers (docs/security.md):
 * an address: the same, from the 10th and the 20th failure (the staff of a shop behind
   one router share their address);
 * set-up codes from an address: as a user name;
+* a customer kiosk (unknown cards scanned, wrong customer PINs): as an address;
 * a right password (and code, with two-step sign-in) starts the name's count again; an
   owner may lift a lock from the Staff page; a count whose last failure is a day old
   starts again.
@@ -52,6 +53,9 @@ RULES = {
     Kind.SETUP: Rule(back_off_from=5, lock_at=10),
     # Whoever holds a found card guesses the owner's last four phone digits: few tries.
     Kind.CARD: Rule(back_off_from=3, lock_at=5),
+    # A customer kiosk: unknown cards scanned and wrong customer PINs, all customers
+    # together (each customer's own five are counted apart: ``customers.pins``).
+    Kind.KIOSK: Rule(back_off_from=10, lock_at=20),
 }
 FIRST_WAIT = timedelta(minutes=1)  # doubles with each further failure
 LOCK = timedelta(hours=1)
@@ -66,7 +70,7 @@ def name_key(username: str) -> str:
 def _keys(username: str | None, address: str | None, kind: str) -> list[tuple[str, str]]:
     """The counts an attempt is looked up and counted in: a set-up code's address; or a
     login's user name and address."""
-    if kind in (Kind.SETUP, Kind.CARD):  # one count: the address, or the card
+    if kind in (Kind.SETUP, Kind.CARD, Kind.KIOSK):  # one count: the address, card, kiosk
         return [(kind, (address or "")[:NAME_LENGTH])]
     keys: list[tuple[str, str]] = []
     if username is not None:
@@ -122,7 +126,9 @@ def refused(
 
 
 def _prefix(kind: str) -> str:
-    return {Kind.SETUP: "setup", Kind.CARD: "card_report"}.get(Kind(kind), "login")
+    return {Kind.SETUP: "setup", Kind.CARD: "card_report", Kind.KIOSK: "kiosk"}.get(
+        Kind(kind), "login"
+    )
 
 
 def failed(

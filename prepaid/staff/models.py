@@ -278,14 +278,21 @@ class Staff(models.Model):
 
 
 class Device(models.Model):
-    """A browser the owner enrolled as the counter of a store.
+    """A browser the owner enrolled as the counter of a store, or as its customer kiosk.
 
     The browser keeps a long random secret in a cookie; only its digest is stored here.
-    On an enrolled counter, cashiers unlock with their PIN alone.
+    On an enrolled counter, cashiers unlock with their PIN alone. A kiosk is a screen
+    for customers (docs/kiosk.md): they scan their card and type their own PIN to read
+    their balance; no cashier unlocks it, and it is never a counter.
     """
+
+    class Kind(models.TextChoices):
+        COUNTER = "counter", _("Counter")
+        KIOSK = "kiosk", _("Customer kiosk")
 
     name = models.CharField(_("name"), max_length=60)
     store = models.ForeignKey(Store, on_delete=models.PROTECT, verbose_name=_("store"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COUNTER)
     digest = models.CharField(max_length=64, unique=True)
     enrolled_by = models.ForeignKey(
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -335,7 +342,8 @@ class LoginThrottle(models.Model):
     """Failed attempts at a door of the back office, counted per ``kind`` and ``value``:
     a user name (lower case) at the login, the address it came from, the address
     trying codes at the set-up page, or a card whose page is asked to report it lost
-    (``prepaid.staff.logins`` holds the numbers).
+    (``prepaid.staff.logins`` holds the numbers), or a kiosk where unknown cards are
+    scanned and wrong customer PINs typed.
 
     ``wait_until``: no attempt is looked at before then (a back-off, or a lock);
     ``locked_until``: the same time when it is a lock, the one the owner is shown and
@@ -346,6 +354,7 @@ class LoginThrottle(models.Model):
         ADDRESS = "address", _("address")
         SETUP = "setup", _("set-up code from address")
         CARD = "card", _("lost-card report on the customer's page")
+        KIOSK = "kiosk", _("unknown cards and wrong PINs at a customer kiosk")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value = models.CharField(max_length=150)

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "customers.export": MANAGERS,  # everyone's contact data in one file; one person's
     "cards.issue": SELLERS,  # issue, replace a lost one, print
     "cards.stock": MANAGERS,  # generate and print sheets of pre-printed cards
+    "customers.kiosk_pin": SELLERS,  # set, remove, unlock a customer's kiosk PIN
     # money
     "transactions.read": EVERYONE,
     "top_up": SELLERS,

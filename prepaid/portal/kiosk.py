@@ -1,5 +1,5 @@
 """The shop's self-service kiosk (docs/kiosk.md): on a browser the owner enrolled as a
-kiosk, a customer scans their card (or types the code printed on it), types their PIN
+kiosk, a customer scans their card, types their PIN
 on the keypad, and reads what their own page shows (``views.account``); "Done", or a
 minute without a touch, brings the next customer the scan screen.
 
@@ -87,9 +87,11 @@ def _scan_page(request: KioskRequest, error: str = "", status: int = 200) -> Htt
 
 
 def _found(text: str) -> Customer | None:
-    """The active customer of a scanned card (its URL or token) or of the code printed
-    on it. A revoked card finds nobody; a code is no secret, which is why the PIN is."""
-    customer = lookup.by_live_card(text) or lookup.resolve(text)
+    """The active customer of a scanned card (its URL or token). Not the code printed
+    on it: a code is no secret, and with it anyone could lock a customer out of the
+    kiosk with five wrong PINs, or learn whether a code has a PIN. A revoked card finds
+    nobody."""
+    customer = lookup.by_live_card(text)
     if customer is None or customer.status != Customer.Status.ACTIVE:
         return None
     return customer

@@ -114,7 +114,7 @@ def test_five_wrong_pins_lock_the_card_out_of_the_kiosk(page: Page, maria, scree
     screenshot(page, "locked")
     assert KioskPin.objects.get(customer=maria["customer"]).locked_at is not None
     page.get_by_role("link", name="Back").click()
-    type_card(page, maria["customer"].code)  # the code printed on the card: locked too
+    type_card(page, live_server.url + maria["card"])  # the next try: still locked
     expect(page.get_by_role("heading", name="Kiosk locked for this card")).to_be_visible()
 
 

@@ -135,9 +135,12 @@ def test_the_right_pin_shows_the_balance_and_done_forgets_it(at_kiosk, maria, ki
     assert at_kiosk.get("/kiosk/account/")["Location"] == "/kiosk/"
 
 
-def test_the_code_printed_on_the_card_works_too(at_kiosk, maria):
-    scanned = at_kiosk.post("/kiosk/", {"card": maria.code.lower().replace("-", "")})
-    assert scanned["Location"] == "/kiosk/pin/"
+def test_the_code_printed_on_the_card_is_not_enough(at_kiosk, maria):
+    """A code is no secret: with it anyone could lock Maria out with five wrong PINs."""
+    for typed in (maria.code, maria.code.lower().replace("-", "")):
+        refused = at_kiosk.post("/kiosk/", {"card": typed})
+        assert refused.status_code == 200 and "not known here" in refused.content.decode()
+    assert at_kiosk.post("/kiosk/", {"card": card_url(maria)})["Location"] == "/kiosk/pin/"
 
 
 def test_a_stale_view_is_refused_by_the_server(at_kiosk, maria, monkeypatch):

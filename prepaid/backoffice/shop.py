@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from prepaid.backoffice.locks import login_locks
 from prepaid.backoffice.permissions import StaffRequest, perform, requires
 from prepaid.backoffice.shop_forms import (
     BonusRuleForm,
@@ -45,7 +46,7 @@ from prepaid.operations.catalog import SaveBonusRule, SavePlan
 from prepaid.operations.envelope import Operation
 from prepaid.programs import services as programs
 from prepaid.programs.models import Package
-from prepaid.staff import counters, logins, people, tokens
+from prepaid.staff import counters, people, tokens
 from prepaid.staff.models import ApiToken, AuditEvent, Business, Device, PinLockout, Role, Staff
 from prepaid.staff.models import Store as StoreModel
 from prepaid.staff.refusals import Refusal
@@ -349,7 +350,7 @@ def staff_list(request: StaffRequest) -> HttpResponse:
         "stores": StoreModel.objects.all(),
         "devices": Device.objects.select_related("store").filter(revoked_at__isnull=True),
         "lockouts": counters.locked_out(),
-        "login_locks": logins.locked_out(),
+        "login_locks": login_locks(),
         "tokens": ApiToken.objects.select_related("store").order_by("revoked_at", "name"),
     }
     return render(request, "backoffice/staff.html", context)

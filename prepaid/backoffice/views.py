@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from prepaid.backoffice.forms import SettingsForm, SetupForm
+from prepaid.backoffice.locks import login_locks
 from prepaid.backoffice.permissions import StaffRequest, requires
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Transfer
@@ -87,7 +88,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "stores": Store.objects.all(),
         "rows": rows,
         "lockouts": counters.locked_out() if owner else [],
-        "login_locks": logins.locked_out() if owner else [],
+        "login_locks": login_locks() if owner else [],
         **_exceptions(staff_of(request)),
     }
     return render(request, "backoffice/home.html", context)

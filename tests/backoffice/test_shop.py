@@ -11,8 +11,18 @@ from django.test import Client
 from prepaid.catalog.models import BonusRule, PriceChange, Product, TopUpPlan
 from prepaid.ledger.models import PaymentMethod
 from prepaid.staff import counters
-from prepaid.staff.models import ApiToken, AuditEvent, Business, Device, PinLockout, Staff, Store
+from prepaid.staff.models import (
+    ApiToken,
+    AuditEvent,
+    Business,
+    Device,
+    LoginThrottle,
+    PinLockout,
+    Staff,
+    Store,
+)
 from prepaid.staff.tokens import authenticate
+from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 LOGINS = {
@@ -133,6 +143,25 @@ def test_stores_counters_and_lockouts(everyone, owner, cashier_a, store_a):
     assert PinLockout.objects.get().locked_until is None
     client.post(f"/shop/counters/{device.pk}/remove/")
     assert Device.objects.get().revoked_at is not None
+
+
+def test_a_locked_kiosk_and_a_locked_card_page_are_named_as_the_owner_knows_them(
+    everyone, owner, store_a
+):
+    kiosk, _secret = counters.enroll(store_a, "Lobby kiosk", by=owner, kind=Device.Kind.KIOSK)
+    maria = make_customer("Maria Santos")
+    card = maria.cards.get()
+    until = "2999-01-01T00:00:00Z"
+    LoginThrottle.objects.create(
+        kind=LoginThrottle.Kind.KIOSK, value=f"kiosk:{kiosk.pk}", failures=20, locked_until=until
+    )
+    LoginThrottle.objects.create(
+        kind=LoginThrottle.Kind.CARD, value=f"card:{card.pk}", failures=5, locked_until=until
+    )
+    page = signed_in("owner").get("/shop/staff/").content.decode()
+    assert "unknown cards and wrong PINs at Lobby kiosk" in page
+    assert f"reports of a lost card on the page of {maria.code}" in page
+    assert "kiosk:" not in page and "card:" not in page
 
 
 def test_an_api_token_is_shown_once_and_can_be_revoked(everyone):

@@ -70,3 +70,24 @@ def untranslated_in(language: str, pages: list[str], *, sources: tuple[str, ...]
         for text in english
         if any(re.search(rf"(?<!\w){re.escape(text)}(?!\w)", page) for page in pages)
     )
+
+
+def test_no_message_hides_in_an_f_string():
+    """xgettext does not look inside f-strings: ``f"{_('Paid in')}: …"`` is never
+    extracted, so it ships in English (the PDF statement's totals did). A message is
+    a whole phrase with named placeholders instead."""
+    source = Path(__file__).resolve().parents[1] / "prepaid"
+    hidden = []
+    for path in source.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in {"_", "gettext", "gettext_lazy", "ngettext", "pgettext"}
+                ):
+                    hidden.append(f"{path.relative_to(source)}:{inner.lineno}")
+    assert hidden == []

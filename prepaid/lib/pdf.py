@@ -4,7 +4,8 @@ numbers at the foot.
 The font: ``PREPAID_PDF_FONT`` when it names a TrueType/OpenType file or collection,
 else the first CJK font found on the system (Debian's fonts-noto-cjk), else DejaVu Sans
 (fonts-dejavu-core: Latin, Greek, Cyrillic, no Chinese), else the PDF core font
-Helvetica (Latin-1 only: any other character prints as "?"). docs/configuration.md.
+Helvetica (Latin-1 only: any other character prints as "?"). What the chosen font lacks
+(Noto CJK has no peso sign) is drawn in DejaVu Sans when it is there. docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -62,6 +63,17 @@ def font() -> Font:
     return Font("")
 
 
+@cache
+def fallback() -> str:
+    """DejaVu Sans, when the font is another one: the glyphs a CJK font lacks (the peso
+    sign ₱, the naira, the hryvnia…) are drawn in it rather than left out."""
+    chosen = font().path
+    for path, _face in CANDIDATES:
+        if "DejaVu" in path and Path(path).is_file():
+            return "" if path == chosen else path
+    return ""
+
+
 class Document(FPDF):
     """An A4 portrait document in :func:`font`, with "Page 1 of 2" at each foot."""
 
@@ -81,6 +93,9 @@ class Document(FPDF):
             self.add_font(self.FAMILY, "", chosen.path, collection_font_number=chosen.face)
             if chosen.bold:
                 self.add_font(self.FAMILY, "B", chosen.bold, collection_font_number=chosen.face)
+            if other := fallback():
+                self.add_font("fallback", "", other)
+                self.set_fallback_fonts(["fallback"], exact_match=False)
         self.set_font(self.family, size=10)
 
     def use(self, size: float, *, bold: bool = False) -> None:

@@ -60,12 +60,12 @@ def render(kept: Statement, customer: Customer, business: Business, language: st
     bonus_out = -sum(row[2] for row in kept.rows if row[2] < 0)
 
     def balance_line(label: str, paid: int, bonus: int) -> None:
-        text = f"{label}: {money(paid)}"
+        text = label % {"amount": money(paid)}
         if bonus or kept.opening[1] or kept.closing[1]:
-            text += f"  ·  {_('Bonus')}: {money(bonus)}"
+            text += "  ·  " + _("Bonus: %(amount)s") % {"amount": money(bonus)}
         pdf.line_of(text, size=11, bold=True, h=7)
 
-    balance_line(_("Opening balance"), *kept.opening)
+    balance_line(_("Opening balance: %(amount)s"), *kept.opening)
     pdf.ln(2)
     pdf.use(9)
     headings = FontFace(emphasis="BOLD" if pdf.has_bold else None, fill_color=(230, 234, 242))
@@ -105,15 +105,12 @@ def render(kept: Statement, customer: Customer, business: Business, language: st
             row.cell(pdf.text_for(_("No transactions this month.")), colspan=6)
     pdf.ln(3)
     pdf.use(10)
-    pdf.line_of(
-        f"{_('Paid in')}: {money(paid_in)}  ·  {_('Spent or refunded')}: {money(paid_out)}",
-        size=10,
-    )
+    # Whole phrases to translate: gettext inside an f-string is never extracted.
+    paid_line = _("Paid in: %(paid_in)s  ·  Spent or refunded: %(paid_out)s")
+    pdf.line_of(paid_line % {"paid_in": money(paid_in), "paid_out": money(paid_out)}, size=10)
     if bonus_in or bonus_out:
-        pdf.line_of(
-            f"{_('Bonus received')}: {money(bonus_in)}  ·  {_('Bonus used')}: {money(bonus_out)}",
-            size=10,
-        )
+        bonus_line = _("Bonus received: %(bonus_in)s  ·  Bonus used: %(bonus_out)s")
+        pdf.line_of(bonus_line % {"bonus_in": money(bonus_in), "bonus_out": money(bonus_out)})
     pdf.ln(2)
-    balance_line(_("Closing balance"), *kept.closing)
+    balance_line(_("Closing balance: %(amount)s"), *kept.closing)
     return bytes(pdf.output())

@@ -26,8 +26,10 @@ DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 @pytest.fixture(autouse=True)
 def _font_found_afresh():
     pdf.font.cache_clear()
+    pdf.fallback.cache_clear()
     yield
     pdf.font.cache_clear()
+    pdf.fallback.cache_clear()
 
 
 def _maria_in_november():
@@ -90,6 +92,22 @@ def test_a_chinese_statement_writes_chinese(client, business):
 
     _, text = _text(answer.content)
     assert "2026年11月" in text and "期初余额" in text and "充值" in text and "期末余额" in text
+    assert "充值实收：" in text and "消费或退款：" in text and "获得赠送：" in text  # the totals
+
+
+def test_a_sign_the_cjk_font_lacks_is_drawn_in_the_fallback(client, business):
+    """Noto CJK has no peso sign: a peso shop's Chinese statement still shows ₱."""
+    if not (pdf.Path(CJK).is_file() and pdf.Path(DEJAVU).is_file()):
+        pytest.skip("fonts-noto-cjk or fonts-dejavu-core is not installed")
+    business.currency, business.region = "PHP", "PH"
+    business.save()
+    person = _maria_in_november()
+    client.cookies["django_language"] = "zh-hans"
+
+    answer = client.get(f"/c/{person.cards.get().token}/statement-2026-11.pdf")
+
+    _, text = _text(answer.content)
+    assert "期初余额：₱50.00" in text and "₱25.00" in text
 
 
 def test_without_a_cjk_font_latin_still_prints(client, business, settings):

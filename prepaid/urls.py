@@ -21,6 +21,7 @@ from prepaid.backoffice import (
 )
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import views as portal
+from prepaid.portal.unsubscribe import unsubscribe_page
 
 urlpatterns = [
     path("", backoffice.home, name="home"),
@@ -72,6 +73,7 @@ urlpatterns = [
         portal.statement,
         name="portal_statement",
     ),
+    path("m/unsubscribe/<str:token>", unsubscribe_page, name="unsubscribe"),
     path("api/v1/", api.urls),
     path("counter/", include("prepaid.counter.urls")),
 ]

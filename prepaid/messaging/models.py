@@ -42,6 +42,11 @@ class Message(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
 
+    class Reason(models.TextChoices):
+        ERASED = "erased", _("The customer's data was erased")
+        NO_CONSENT = "no_consent", _("The customer withdrew the consent")
+        OPTED_OUT = "opted_out", _("The customer turned receipts off")
+
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="messages")
     event = models.ForeignKey(
         Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -54,7 +59,7 @@ class Message(models.Model):
     sealed_recipient = models.TextField(blank=True, help_text="sealed with the customer's key")
     sealed_body = models.TextField(blank=True, help_text="sealed JSON: text, html")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
-    reason = models.CharField(max_length=40, blank=True, help_text="Why it was skipped")
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     leased_until = models.DateTimeField(null=True, blank=True)

@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from email.utils import formataddr, parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.core import mail

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +29,7 @@ class FakeTwilio(BaseHTTPRequestHandler):
                 "auth": self.headers["Authorization"],
                 "type": self.headers["Content-Type"],
                 "form": dict(urllib.parse.parse_qsl(body)),
+                "raw": body,
             }
         )
         answer = {"sid": "SM123", "status": "queued"}
@@ -101,3 +105,23 @@ def test_the_file_backend_appends_a_line_per_message(tmp_path, monkeypatch):
         ("+639171234567", "一"),
         ("+639171234568", "two"),
     ]
+
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "messages.md"
+
+
+def test_the_guides_example_backend_sends(twilio, monkeypatch):
+    """docs/messages.md's own backend, run against the same local server."""
+    (block,) = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), re.S)
+    names: dict = {"__name__": "guide"}
+    exec(compile(block, str(GUIDE), "exec"), names)  # noqa: S102  (our own docs)
+    port = urllib.parse.urlsplit(os.environ["PREPAID_TWILIO_URL"]).port
+    monkeypatch.setenv("MYSHOP_SMS_URL", f"http://127.0.0.1:{port}/send")
+    monkeypatch.setenv("MYSHOP_SMS_KEY", "k")
+    names["GatewayBackend"]().send("+639171234567", "Hi")
+    (request,) = twilio.requests
+    assert (request["path"], request["auth"]) == ("/send", "Bearer k")
+    assert json.loads(request["raw"]) == {"to": "+639171234567", "text": "Hi"}
+    twilio.status = 500
+    with pytest.raises(SmsError):
+        names["GatewayBackend"]().send("+639171234567", "Hi")

@@ -81,6 +81,7 @@ class Customer(models.Model):
         _("language"),
         max_length=10,
         blank=True,
+        default="",
         choices=settings.LANGUAGES,
         help_text=_("For messages. Empty: the shop's language"),
     )

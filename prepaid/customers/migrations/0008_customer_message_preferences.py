@@ -2,6 +2,25 @@
 
 from django.db import migrations, models
 
+from prepaid.customers import search_indexes
+
+
+def drop_search(apps, schema_editor):
+    """SQLite rebuilds the customers table to add these columns, which drops the
+    triggers that keep the name's FTS5 mirror in step: take the mirror down first and
+    put it back after (PostgreSQL adds columns in place)."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for statement in search_indexes.drop_sql(vendor):
+            schema_editor.execute(statement)
+
+
+def create_search(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for statement in search_indexes.create_sql(vendor):
+            schema_editor.execute(statement)
+
 
 class Migration(migrations.Migration):
 
@@ -10,6 +29,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_search, migrations.RunPython.noop, elidable=False),
         migrations.AddField(
             model_name='customer',
             name='email_receipts',
@@ -18,11 +38,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('zh-hans', '简体中文'), ('nl', 'Nederlands')], help_text="For messages. Empty: the shop's language", max_length=10, verbose_name='language'),
+            field=models.CharField(blank=True, default='', choices=[('en', 'English'), ('zh-hans', '简体中文'), ('nl', 'Nederlands')], help_text="For messages. Empty: the shop's language", max_length=10, verbose_name='language'),
         ),
         migrations.AddField(
             model_name='customer',
             name='low_balance_minor',
             field=models.BigIntegerField(blank=True, null=True, verbose_name='low-balance notice below'),
         ),
+        migrations.RunPython(create_search, migrations.RunPython.noop, elidable=False),
     ]

@@ -331,7 +331,7 @@ def claim(now: datetime | None = None, *, limit: int = CLAIM_BATCH) -> list[int]
             .select_for_update(skip_locked=True)
             .values_list("id", flat=True)[:limit]
         )
-        Message.objects.filter(pk__in=chosen).update(leased_until=at + LEASE)
+        Message.objects.filter(pk__in=chosen).update(leased_until=at + lease())
     return chosen
 
 
@@ -343,16 +343,21 @@ class Outcome:
 
 
 def _send_all(ids: list[int], now: datetime | None) -> None:
+    """Send the claimed messages, e-mail over one SMTP connection. A server that cannot
+    be reached fails the batch's other e-mails at once: a dead server costs one timeout
+    per round, not one per message (the webhooks share the worker)."""
     business = Business.current()
-    connection = None
+    connection: BaseEmailBackend | None = None
+    unreachable = ""
     for message in Message.objects.filter(pk__in=ids).select_related("customer").order_by("id"):
         outcome = _refused(message)
+        if outcome is None and message.channel == Channel.EMAIL and unreachable:
+            outcome = Outcome(sent=False, error=unreachable)
         if outcome is None:
             try:
                 if message.channel == Channel.EMAIL:
                     if connection is None:
-                        connection = mail.get_connection()
-                        connection.open()
+                        connection = _connect()
                     _email(message, business, connection)
                 else:
                     backend = sms.backend()
@@ -360,6 +365,9 @@ def _send_all(ids: list[int], now: datetime | None) -> None:
                         raise sms.SmsError("SMS is off")
                     _sms(message, backend)
                 outcome = Outcome(sent=True)
+            except Unreachable as error:
+                unreachable = describe(error.__cause__ or error)
+                outcome = Outcome(sent=False, error=unreachable)
             except Exception as error:
                 outcome = Outcome(sent=False, error=describe(error))
                 if connection is not None:
@@ -368,6 +376,26 @@ def _send_all(ids: list[int], now: datetime | None) -> None:
         record(message.pk, outcome, now=now)
     if connection is not None:
         _close(connection)
+
+
+class Unreachable(Exception):
+    """The mail server could not be reached or refused the connection."""
+
+
+def _connect() -> BaseEmailBackend:
+    connection = mail.get_connection()
+    try:
+        connection.open()
+    except Exception as error:
+        raise Unreachable from error
+    return connection
+
+
+def lease() -> timedelta:
+    """How long a claim keeps other workers off a batch: longer than sending it can take
+    (every message its full ``EMAIL_TIMEOUT``), so no message is sent twice."""
+    timeout = float(getattr(settings, "EMAIL_TIMEOUT", None) or 60)
+    return max(LEASE, timedelta(seconds=CLAIM_BATCH * (timeout + 5)))
 
 
 def _close(connection: BaseEmailBackend) -> None:

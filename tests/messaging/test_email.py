@@ -161,3 +161,24 @@ def test_an_event_dispatched_twice_sends_one_mail(smtp, shop, actor):
     work()
     assert Message.objects.count() == 1
     assert len(smtp.mailbox.received) == 1
+
+
+def test_a_dead_server_is_tried_once_a_round_not_once_a_message(smtp, shop, actor, monkeypatch):
+    from django.core.mail.backends.smtp import EmailBackend
+
+    opened = []
+    real_open = EmailBackend.open
+
+    def counting_open(self):
+        opened.append(1)
+        return real_open(self)
+
+    monkeypatch.setattr(EmailBackend, "open", counting_open)
+    smtp.stop()
+    for name in ("Ana", "Ben", "Cy"):
+        top_up(customer(name, email=f"{name.lower()}@example.com"), "20.00", actor)
+    work()
+    assert len(opened) == 1
+    assert set(Message.objects.values_list("status", "attempts", "last_error")) == {
+        ("waiting", 1, "ConnectionRefusedError")
+    }

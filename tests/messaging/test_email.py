@@ -14,6 +14,7 @@ from prepaid.customers.models import Customer
 from prepaid.messaging.models import Message
 from prepaid.operations import outbox
 from prepaid.operations.models import Event
+from prepaid.staff.models import AuditEvent
 from tests.messaging.conftest import customer, parts, sell, top_up, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,6 +91,8 @@ def test_the_unsubscribe_link_stops_receipts(smtp, shop, actor, product, client)
     assert done.status_code == 200
     assert "You are unsubscribed" in done.content.decode()
     assert not Customer.objects.get(code=maria).email_receipts
+    change = AuditEvent.objects.filter(action="customer.updated").last()
+    assert change.after["email_receipts"] is False and change.staff is None
     sell(maria, product, "1", actor)
     work()
     assert len(smtp.mailbox.received) == 1

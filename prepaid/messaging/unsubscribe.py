@@ -2,17 +2,26 @@
 stops, ``receipts`` (receipts and account notices) or ``marketing`` (reminders and other
 marketing by e-mail). ``/m/unsubscribe/<token>`` shows what it stops with a button (mail
 scanners open links: a GET changes nothing); the button, or a mail program's one-click
-POST (RFC 8058), stops it. The change is the customer's own, kept in the audit trail.
+POST (RFC 8058), stops it. The change is the customer's own, kept in the audit trail;
+a withdrawn marketing consent is also a ``customer.updated`` event for the webhooks.
 """
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core import signing
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
+from prepaid.lib import sealing
+from prepaid.operations import present
+from prepaid.operations.models import Event
+from prepaid.sales import services as sales
+from prepaid.staff.models import Business
 
 SALT = "prepaid.messaging.unsubscribe"
 RECEIPTS = "receipts"
@@ -54,5 +63,11 @@ def stop(customer: Customer, what: str) -> bool:
             profile = customers.Profile(email_receipts=False)
         else:
             profile = customers.Profile(marketing_email=False)
-        customers.update(customer, profile, by=None)
+        person = customers.update(customer, profile, by=None)
+        if what == MARKETING:  # the consent integrations see: they hear of it too
+            data = present.customer(person, sales.balances(person), Business.get().currency)
+            text = json.dumps(data, cls=DjangoJSONEncoder)
+            Event.objects.create(
+                type="customer.updated", customer=person, data=sealing.seal_record(text)
+            )
     return True

@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
+from prepaid.lib.sealing import open_record
 from prepaid.messaging import worker
 from prepaid.messaging.models import Message
+from prepaid.operations.models import Event
 from prepaid.staff.models import Business
 from tests.messaging.conftest import customer, parts, sell, top_up, work
 
@@ -94,6 +96,8 @@ def test_a_marketing_unsubscribe_stops_reminders_not_receipts(smtp, shop, actor,
     client.post(link)
     person = Customer.objects.get(code=agreed)
     assert (person.marketing_email, person.email_receipts) == (False, True)
+    (event,) = Event.objects.filter(type="customer.updated", customer=person)
+    assert json.loads(open_record(event.data))["marketing_email"] is False
 
 
 def test_a_pass_ending_soon_is_reminded_once(smtp, shop, actor):

@@ -81,10 +81,16 @@ def take(events: Sequence[Event], now: datetime) -> None:
         person = people.get(event.customer_id)
         if person is None or person.erased_at is not None:
             continue
-        data = json.loads(sealing.open_record(event.data))
-        if data.get("erased"):
-            continue
-        messages += _for_event(event, data, person, business, now)
+        try:
+            data = json.loads(sealing.open_record(event.data))
+            if data.get("erased"):
+                continue
+            messages += _for_event(event, data, person, business, now)
+        except Exception:
+            # No input or output here, no database either: a message that cannot be
+            # written (a bug, a key that cannot be read) costs that message, never the
+            # dispatch, which the webhooks share.
+            logger.exception("message for event %s not written", event.pk)
     Message.objects.bulk_create(messages, ignore_conflicts=True)
 
 
@@ -302,7 +308,10 @@ def _agreed(person: Customer, channel: str) -> bool:
 def send(now: datetime | None = None) -> int:
     """The worker's round: the day's reminders, then every message that is due, batch
     after batch. Answers how many were sent or settled."""
-    remind(now)
+    try:
+        remind(now)
+    except Exception:  # the reminders' bug must not stop what is waiting to be sent
+        logger.exception("reminders: the look for what expires failed")
     handled = 0
     while claimed := claim(now):
         handled += len(claimed)

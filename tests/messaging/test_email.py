@@ -185,3 +185,18 @@ def test_a_dead_server_is_tried_once_a_round_not_once_a_message(smtp, shop, acto
     assert set(Message.objects.values_list("status", "attempts", "last_error")) == {
         ("waiting", 1, "ConnectionRefusedError")
     }
+
+
+def test_a_message_that_cannot_be_written_never_holds_up_the_outbox(smtp, shop, actor, monkeypatch):
+    from prepaid.messaging import compose
+
+    maria = customer(email="maria@example.com")
+    top_up(maria, "20.00", actor)
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(compose, "receipt", broken)
+    work()
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+    assert not Message.objects.exists()

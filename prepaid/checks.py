@@ -39,6 +39,15 @@ def self_hosting(app_configs: Any, **kwargs: Any) -> list[Warning]:
                 id="prepaid.W003",
             )
         )
+    if settings.EMAIL_HOST and settings.DEFAULT_FROM_EMAIL.endswith("@localhost"):
+        found.append(
+            Warning(
+                "Customers' e-mail goes out as DEFAULT_FROM_EMAIL, which is still"
+                f" {settings.DEFAULT_FROM_EMAIL}: mail servers refuse it or file it as spam.",
+                hint="Set DEFAULT_FROM_EMAIL to an address of the shop's own domain.",
+                id="prepaid.W005",
+            )
+        )
     return found
 
 

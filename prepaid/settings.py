@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "prepaid.operations",  # the envelope every operation runs in; its outcomes; the outbox
     "prepaid.closing",  # day closes (Z-reports), settlement files; runs in the envelope
     "prepaid.webhooks",
+    "prepaid.messaging",  # e-mail and SMS to customers, sent from the outbox
     # What every interface shares: middleware, the shop in templates, filters, error pages.
     "prepaid.web",
     # Interfaces: each imports the apps above, never another interface.
@@ -248,6 +249,25 @@ SETUP_CODE_FILE = DATA_DIR / "setup-code"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# E-mail to customers (docs/messages.md): SMTP under Django's own names. Without
+# EMAIL_HOST, messages are printed on the console instead (nothing leaves the machine).
+EMAIL_HOST = os.getenv("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", "587")
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True" if EMAIL_HOST else "False")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "False")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "20")  # a dead mail server holds the worker no longer
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "prepaid@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+# SMS to customers: the dotted path of a backend class (prepaid.messaging.sms); empty:
+# no SMS is sent.
+PREPAID_SMS_BACKEND = os.getenv("PREPAID_SMS_BACKEND", "")
 
 LOGGING = {
     "version": 1,

@@ -23,6 +23,7 @@ from prepaid.backoffice import (
 from prepaid.backoffice import views as backoffice
 from prepaid.portal import kiosk
 from prepaid.portal import views as portal
+from prepaid.portal.unsubscribe import unsubscribe_page
 
 urlpatterns = [
     path("", backoffice.home, name="home"),
@@ -90,6 +91,7 @@ urlpatterns = [
     path("kiosk/pin/", kiosk.pin, name="kiosk_pin"),
     path("kiosk/account/", kiosk.open_account, name="kiosk_account"),
     path("kiosk/done/", kiosk.done, name="kiosk_done"),
+    path("m/unsubscribe/<str:token>", unsubscribe_page, name="unsubscribe"),
     path("api/v1/", api.urls),
     path("counter/", include("prepaid.counter.urls")),
 ]

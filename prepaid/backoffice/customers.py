@@ -29,6 +29,7 @@ from prepaid.ledger.models import Batch, PaymentMethod
 from prepaid.lib.money import from_minor
 from prepaid.lib.numbers import whole_number
 from prepaid.lib.phones import display_phone
+from prepaid.messaging import log as message_log
 from prepaid.operations import privacy
 from prepaid.operations.customers import (
     CloseAccount,
@@ -135,6 +136,7 @@ def customer_detail(request: StaffRequest, code: str) -> HttpResponse:
         and customer.status == Customer.Status.ACTIVE,
         "kiosk_pin": pins.held(customer),
         "kiosk_pin_url": reverse("customer_kiosk_pin", args=[customer.code]),
+        "messages_sent": message_log.of(customer),
     }
     return render(request, "backoffice/customer.html", context)
 
@@ -293,7 +295,16 @@ def _contact(form: CustomerForm) -> Contact:
         marketing_email=data["marketing_email"],
         home_store=data["home_store"].pk if data["home_store"] else None,
         tags=tuple(form.tag_list()),
+        language=data["language"],
+        email_receipts=data["email_receipts"],
+        low_balance_minor=_low_balance(form),
     )
+
+
+def _low_balance(form: CustomerForm) -> int:
+    """The customer's low-balance level in minor units; -1 (the shop's) when empty."""
+    amount: int | None = form.cleaned_data["low_balance"]
+    return -1 if amount is None else amount
 
 
 def _save(request: StaffRequest, form: CustomerForm, customer: Customer | None) -> str | None:
@@ -342,6 +353,13 @@ def customer_edit(request: StaffRequest, code: str) -> HttpResponse:
         "marketing_email": customer.marketing_email,
         "credit_limit": from_minor(customer.credit_limit_minor, Business.get().currency),
         "home_store": customer.home_store,
+        "language": customer.language,
+        "email_receipts": "1" if customer.email_receipts else "0",
+        "low_balance": (
+            from_minor(customer.low_balance_minor, Business.get().currency)
+            if customer.low_balance_minor is not None
+            else None
+        ),
     }
     form = CustomerForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and _save(request, form, customer):

@@ -5,6 +5,7 @@ import zoneinfo
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -80,6 +81,27 @@ class CustomerForm(forms.Form):
         required=False,
         help_text=_("How far below zero the paid balance may go"),
     )
+    language = forms.ChoiceField(
+        label=_("Language of messages"),
+        choices=[("", _("The shop's language")), *settings.LANGUAGES],
+        required=False,
+    )
+    email_receipts = forms.TypedChoiceField(
+        label=_("Receipts and balance notices by email"),
+        choices=[("1", _("Yes")), ("0", _("No"))],
+        coerce=lambda value: value == "1",
+        empty_value=None,
+        required=False,
+        initial="1",
+        widget=forms.RadioSelect,
+        help_text=_("Sent when the customer has an email address"),
+    )
+    low_balance = MoneyField(
+        label=_("Low-balance notice below"),
+        min_value=0,
+        required=False,
+        help_text=_("Empty: the shop's setting; 0: no notices for this customer"),
+    )
 
     def tag_list(self) -> list[str]:
         return [tag for tag in str(self.cleaned_data.get("tags") or "").split(",") if tag.strip()]
@@ -109,6 +131,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         "points_every",
         "point_value",
         "approval_above",
+        "low_balance",
     )
 
     top_up_minimum = forms.DecimalField(
@@ -135,6 +158,16 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         min_value=0,
         required=False,
         help_text=_("Bonus money a point gives when redeemed; 0: points are not redeemed"),
+    )
+
+    low_balance = forms.DecimalField(
+        label=_("Low-balance notice below"),
+        min_value=0,
+        required=False,
+        help_text=_(
+            "A customer whose balance falls below this after a sale gets a notice by email"
+            " (and by SMS, if they agreed to SMS). Empty: no notices"
+        ),
     )
 
     approval_above = forms.DecimalField(
@@ -164,6 +197,8 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "approval_credit_raises",
             "approval_bonus_percent",
             "privacy_notice",
+            "language",
+            "reminder_days",
         )
         widgets = {
             "privacy_notice": forms.Textarea(attrs={"rows": 4}),
@@ -184,7 +219,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         zones = sorted(zoneinfo.available_timezones())
         self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])
-        for name in ("expiry_rules", "tier_basis", "tier_window"):
+        for name in ("expiry_rules", "tier_basis", "tier_window", "language"):
             self.fields[name].required = False
         business = self.instance
         for name in self.MONEY:
@@ -211,6 +246,9 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean_tier_window(self) -> str:
         return self._kept("tier_window")
 
+    def clean_language(self) -> str:
+        return self._kept("language")
+
     def clean_bonus_expiry_days(self) -> int | None:
         days = self.cleaned_data.get("bonus_expiry_days")
         if days is not None and not 1 <= days <= 3650:
@@ -228,6 +266,12 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         if percent is not None and not 0 <= percent <= 1000:
             raise forms.ValidationError(_("Between 0 and 1000 percent, or empty."))
         return percent
+
+    def clean_reminder_days(self) -> int | None:
+        days = self.cleaned_data.get("reminder_days")
+        if days is not None and not 1 <= days <= 365:
+            raise forms.ValidationError(_("Between 1 and 365 days, or empty."))
+        return days
 
     def clean_paid_expiry_days(self) -> int | None:
         days = self.cleaned_data.get("paid_expiry_days")

@@ -74,6 +74,20 @@ class Customer(models.Model):
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     credit_limit_minor = models.BigIntegerField(_("credit limit"), default=0)
+    # Messages (docs/messages.md): the language they are written in (empty: the shop's),
+    # whether receipts and account notices go by e-mail (transactional: on until the
+    # customer or the shop turns them off), and the balance below which a notice goes
+    # (empty: the shop's default).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
+        help_text=_("For messages. Empty: the shop's language"),
+    )
+    email_receipts = models.BooleanField(_("receipts by email"), default=True)
+    low_balance_minor = models.BigIntegerField(_("low-balance notice below"), null=True, blank=True)
     home_store = models.ForeignKey(
         Store, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("home store")
     )

@@ -72,6 +72,11 @@ class Profile:
     marketing_email: bool | None = None
     home_store: Store | None = None
     tags: list[str] | None = None
+    # Messages (docs/messages.md): "" is the shop's language; a negative low-balance
+    # level is the shop's default.
+    language: str | None = None
+    email_receipts: bool | None = None
+    low_balance_minor: int | None = None
 
 
 AUDITED = (
@@ -85,6 +90,9 @@ AUDITED = (
     "marketing_email",
     "credit_limit_minor",
     "status",
+    "language",
+    "email_receipts",
+    "low_balance_minor",
 )
 
 
@@ -194,6 +202,14 @@ def _apply(customer: Customer, profile: Profile, *, by: Author) -> None:
             setattr(customer, f"marketing_{channel}", wanted)
             setattr(customer, f"marketing_{channel}_changed_at", timezone.now())
             setattr(customer, f"marketing_{channel}_changed_by", staff)
+    if profile.language is not None:
+        customer.language = profile.language
+    if profile.email_receipts is not None:
+        customer.email_receipts = profile.email_receipts
+    if profile.low_balance_minor is not None:
+        customer.low_balance_minor = (
+            profile.low_balance_minor if profile.low_balance_minor >= 0 else None
+        )
     if customer.marketing_sms and not customer.phone:
         raise Refusal("sms_consent_needs_phone", field="marketing_sms")
     if customer.marketing_email and not customer.email:
@@ -410,6 +426,9 @@ class NewCustomer:
     marketing_email: bool = field(default=False, init=False)
     credit_limit_minor: int = field(default=0, init=False)
     status: str = field(default=Customer.Status.ACTIVE, init=False)
+    language: str = field(default="", init=False)
+    email_receipts: bool = field(default=True, init=False)
+    low_balance_minor: int | None = field(default=None, init=False)
     search_name: str = field(default="", init=False)
     pk: int = field(default=0, init=False)
     data_key: bytes = field(default_factory=sealing.new_data_key, init=False, repr=False)

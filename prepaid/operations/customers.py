@@ -38,6 +38,9 @@ class Contact:
     marketing_email: bool | None = None
     home_store: int | None = None
     tags: tuple[str, ...] | None = None
+    language: str | None = None
+    email_receipts: bool | None = None
+    low_balance_minor: int | None = None  # negative: the shop's default
 
     def profile(self) -> customers.Profile:
         return customers.Profile(
@@ -51,6 +54,9 @@ class Contact:
             marketing_email=self.marketing_email,
             home_store=Store.objects.get(pk=self.home_store) if self.home_store else None,
             tags=list(self.tags) if self.tags is not None else None,
+            language=self.language,
+            email_receipts=self.email_receipts,
+            low_balance_minor=self.low_balance_minor,
         )
 
 

@@ -15,6 +15,7 @@ lingers in the file.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -34,6 +35,12 @@ from prepaid.staff.models import AuditEvent, Business
 
 ERASED_EVENT = "customer.erased"
 PAGE = 500  # transactions read at a time for an export
+
+# The apps above this one that keep a person's data register here (from their ready()):
+# an erasure calls every scrubber with the person, in its transaction; an export adds
+# each exporter's answer under its name (the messages sent: prepaid.messaging.log).
+SCRUBBERS: list[Callable[[Customer], None]] = []
+EXPORTERS: dict[str, Callable[[Customer], list[dict[str, Any]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,8 @@ def _scrub(person: Customer) -> None:
     blank = sealing.seal_record(json.dumps({"code": person.code, "erased": True}))
     Event.objects.filter(customer=person).update(data=blank)
     Outcome.objects.filter(customer=person).update(body=blank)
+    for scrubber in SCRUBBERS:
+        scrubber(person)
 
 
 def erased() -> list[str]:
@@ -166,6 +175,7 @@ def export(person: Customer) -> dict[str, Any]:
         ],
         "transactions": _transactions(person, currency),
         "changes": _changes(person),
+        **{name: exporter(person) for name, exporter in EXPORTERS.items()},
     }
 
 

@@ -32,6 +32,9 @@ SETTINGS = (
     "approval_above_minor",
     "approval_credit_raises",
     "approval_bonus_percent",
+    "language",
+    "low_balance_minor",
+    "reminder_days",
 )
 
 

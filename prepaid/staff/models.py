@@ -171,6 +171,32 @@ class Business(models.Model):
             " to approve it"
         ),
     )
+    # Messages to customers (docs/messages.md).
+    language = models.CharField(
+        _("language of messages"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("What e-mails and SMS are written in for customers who chose none"),
+    )
+    low_balance_minor = models.BigIntegerField(
+        _("low-balance notice below"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A customer whose balance falls below this after a sale is told so. Empty: no notices"
+        ),
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("expiry reminders (days ahead)"),
+        null=True,
+        blank=True,
+        default=7,
+        help_text=_(
+            "Customers who agreed to marketing are reminded this many days before their"
+            " bonus expires or their pass ends. Empty: no reminders"
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -55,6 +55,7 @@ def test_each_consumer_gets_each_event_once_in_order(local, receiver, counter, r
         "day summaries",
         "expiry",
         "webhooks",
+        "messages",
         "recorder",
     ]
 

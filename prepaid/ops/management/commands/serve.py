@@ -31,7 +31,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker",
             action="store_true",
-            help="Do not start the webhook worker (run `prepaid webhooks` elsewhere).",
+            help="Do not start the outbox worker: webhooks, e-mail, SMS (run `prepaid webhooks`"
+            " elsewhere).",
         )
 
     def handle(

@@ -1,4 +1,5 @@
-"""``prepaid webhooks``: the outbox worker alone — dispatch new events, deliver webhooks.
+"""``prepaid webhooks``: the outbox worker alone — dispatch new events, deliver webhooks,
+send the customers' e-mail and SMS (docs/messages.md).
 
 ``prepaid serve`` starts this for you (a one-machine shop needs nothing more). Run it
 yourself when the web servers run elsewhere or with ``prepaid serve --no-worker``; any
@@ -21,7 +22,10 @@ from prepaid.webhooks import worker
 
 
 class Command(BaseCommand):
-    help = "Dispatch new events and deliver webhooks until stopped (prepaid serve runs it)."
+    help = (
+        "Dispatch new events, deliver webhooks and send messages until stopped (prepaid"
+        " serve runs it)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

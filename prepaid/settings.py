@@ -260,11 +260,14 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True" if EMAIL_HOST else "False")
 EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "False")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "20")  # a dead mail server holds the worker no longer
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "prepaid@localhost")
-EMAIL_BACKEND = (
+# EMAIL_BACKEND may name another of Django's backends: the dummy one sends nothing and
+# prints nothing (a shop that wants no e-mail and keeps its server's output).
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
+EMAIL_FILE_PATH = os.getenv("EMAIL_FILE_PATH") or str(DATA_DIR / "mail")  # filebased backend
 # SMS to customers: the dotted path of a backend class (prepaid.messaging.sms); empty:
 # no SMS is sent.
 PREPAID_SMS_BACKEND = os.getenv("PREPAID_SMS_BACKEND", "")

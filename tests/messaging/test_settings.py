@@ -34,6 +34,12 @@ def test_without_email_host_mail_goes_to_the_console(tmp_path):
     assert (backend, host) == ("django.core.mail.backends.console.EmailBackend", "")
 
 
+def test_a_shop_may_choose_to_send_and_print_nothing(tmp_path):
+    dummy = "django.core.mail.backends.dummy.EmailBackend"
+    backend, *_ = settings_with(tmp_path, EMAIL_BACKEND=dummy)
+    assert backend == dummy
+
+
 def test_the_smtp_settings_come_from_the_environment(tmp_path):
     assert settings_with(
         tmp_path,

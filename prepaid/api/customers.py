@@ -83,7 +83,19 @@ def _contact(body: CustomerIn | CustomerPatch) -> Contact:
         notes=body.notes,
         marketing_sms=body.marketing_sms,
         marketing_email=body.marketing_email,
+        language=body.language,
+        email_receipts=body.email_receipts,
+        low_balance_minor=_low_balance(body.low_balance),
     )
+
+
+def _low_balance(text: str | None) -> int | None:
+    """Minor units; -1 for "" (the shop's level, as ``Contact`` takes it); None: as it is."""
+    if text is None:
+        return None
+    if text == "":
+        return -1
+    return amount(text, Business.get().currency, field="low_balance", positive=False)
 
 
 def _limit(text: str | None) -> int | None:

@@ -15,6 +15,8 @@ from pydantic import field_validator
 
 AMOUNT = r"^[0-9]{1,18}(\.[0-9]{1,3})?$"  # the currency decides the decimals; the ceiling, the size
 QUANTITY = r"^[0-9]{1,9}(\.[0-9]{1,3})?$"
+OPTIONAL_AMOUNT = r"^([0-9]{1,18}(\.[0-9]{1,3})?)?$"  # "" stands for "the shop's"
+Language = Literal["", "en", "zh-hans", "nl"]  # settings.LANGUAGES; "": the shop's
 PRICE = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
 COLOUR = r"^(#[0-9a-fA-F]{6})?$"
 
@@ -74,6 +76,19 @@ class CustomerIn(Input):
         examples=["0.00"],
         pattern=AMOUNT,
     )
+    language: Language | None = Field(
+        None, description="The language of the messages sent to them; empty: the shop's"
+    )
+    email_receipts: bool | None = Field(
+        None, description="Receipts and balance notices by e-mail (on unless turned off)"
+    )
+    low_balance: str | None = Field(
+        None,
+        description="A low-balance notice goes when a sale takes the balance below this;"
+        ' "" the shop\'s level, "0" none for this customer',
+        examples=["50.00"],
+        pattern=OPTIONAL_AMOUNT,
+    )
 
 
 class CustomerPatch(Input):
@@ -85,6 +100,19 @@ class CustomerPatch(Input):
     marketing_sms: bool | None = None
     marketing_email: bool | None = None
     credit_limit: str | None = Field(None, examples=["20.00"], pattern=AMOUNT)
+    language: Language | None = Field(
+        None, description="The language of the messages sent to them; empty: the shop's"
+    )
+    email_receipts: bool | None = Field(
+        None, description="Receipts and balance notices by e-mail (on unless turned off)"
+    )
+    low_balance: str | None = Field(
+        None,
+        description="A low-balance notice goes when a sale takes the balance below this;"
+        ' "" the shop\'s level, "0" none for this customer',
+        examples=["50.00"],
+        pattern=OPTIONAL_AMOUNT,
+    )
 
 
 class PunchCardOut(Schema):
@@ -145,6 +173,11 @@ class CustomerOut(Schema):
         description="What can be spent now: paid + bonus + credit", examples=["94.88"]
     )
     credit_limit: str = Field(examples=["0.00"])
+    language: str = Field("", description="Of their messages; empty: the shop's", examples=[""])
+    email_receipts: bool = Field(True, description="Receipts and balance notices by e-mail")
+    low_balance: str | None = Field(
+        None, description="Their low-balance level (null: the shop's)", examples=[None]
+    )
     currency: str = Field(description="ISO 4217", examples=["PHP"])
     tier: TierOut | None = Field(None, description="The customer's member tier, if any")
     points: str = Field("0", description="Points held (a whole number, as text)", examples=["120"])

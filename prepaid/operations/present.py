@@ -71,6 +71,11 @@ def customer(
         "bonus_balance": money(balances.bonus, currency),
         "available": money(max(balances.available, 0), currency),
         "credit_limit": money(balances.credit_limit, currency),
+        "language": person.language,
+        "email_receipts": person.email_receipts,
+        "low_balance": None
+        if person.low_balance_minor is None
+        else money(person.low_balance_minor, currency),
         "currency": currency,
         "tier": _tier(person),
         "points": str(points.balance(person))

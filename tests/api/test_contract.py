@@ -427,3 +427,31 @@ def test_an_address_the_api_does_not_have_is_a_json_404(api):
         answer = api.cashier.client.get(path)
         assert answer.status_code == 404
         assert answer["Content-Type"] == "application/json"
+
+
+def test_the_messages_preferences_are_read_and_written_by_the_api(api):
+    made = api.cashier.post(
+        "/customers",
+        {"name": "Li Wei", "email": "li@example.com", "language": "zh-hans",
+         "email_receipts": False, "low_balance": "50.00"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.content
+    assert (made.json()["language"], made.json()["email_receipts"]) == ("zh-hans", False)
+    assert made.json()["low_balance"] == "50.00"
+    code = made.json()["code"]
+    person = Customer.objects.get(code=code)
+    assert (person.language, person.email_receipts, person.low_balance_minor) == (
+        "zh-hans",
+        False,
+        5000,
+    )
+
+    back = api.cashier.patch(f"/customers/{code}", {"low_balance": "", "language": ""})
+    assert back.status_code == 200
+    assert (back.json()["low_balance"], back.json()["language"]) == (None, "")
+    assert back.json()["email_receipts"] is False  # not sent: left as it was
+
+    for wrong in ({"language": "fr"}, {"low_balance": "-1"}, {"low_balance": "1.005"}):
+        refused = api.cashier.patch(f"/customers/{code}", wrong)
+        assert refused.status_code == 422, wrong
+    assert Customer.objects.get(code=code).language == ""

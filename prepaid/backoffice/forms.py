@@ -227,6 +227,40 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             if minor is not None and business.currency:
                 self.initial[name] = from_minor(minor, business.currency)
 
+    # The page in parts an owner looks for; every field is in one (a test holds to it).
+    SECTIONS = (
+        (_("About the shop"), ("name", "time_zone", "privacy_notice")),
+        (
+            _("The counter and top-ups"),
+            (
+                "counter_idle_minutes",
+                "spend_order",
+                "top_up_minimum",
+                "top_up_maximum",
+                "first_top_up_bonus",
+            ),
+        ),
+        (
+            _("What expires"),
+            (
+                "bonus_expiry_days",
+                "expiry_rules",
+                "paid_expiry_days",
+                "points_expiry_days",
+                "punch_card_refunds",
+            ),
+        ),
+        (_("Tiers and points"), ("tier_basis", "tier_window", "points_every", "point_value")),
+        (
+            _("Four eyes"),
+            ("approval_above", "approval_credit_raises", "approval_bonus_percent"),
+        ),
+        (_("Messages to customers"), ("language", "low_balance", "reminder_days")),
+    )
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(str(title), [self[name] for name in names]) for title, names in self.SECTIONS]
+
     def clean_counter_idle_minutes(self) -> int:
         minutes = int(self.cleaned_data["counter_idle_minutes"])
         if not 1 <= minutes <= 720:

@@ -3,6 +3,7 @@ stores, counters, API tokens, settings and the activity log."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -187,6 +188,21 @@ def test_settings_with_top_up_limits_and_the_idle_lock(everyone):
     assert (business.first_top_up_bonus_minor, business.counter_idle_minutes) == (250, 3)
     backwards = client.post("/settings/", {**form, "top_up_minimum": "600"})
     assert backwards.status_code == 200 and Business.current().top_up_minimum_minor == 500
+
+
+def test_the_settings_page_shows_every_setting_once_in_its_part(everyone):
+    from prepaid.backoffice.forms import SettingsForm
+
+    form = SettingsForm(instance=Business.current())
+    placed = [name for _title, names in SettingsForm.SECTIONS for name in names]
+    assert sorted(placed) == sorted(form.fields) and len(placed) == len(set(placed))
+
+    page = signed_in("owner").get("/settings/").content.decode()
+    legends = re.findall(r"<legend>(.*?)</legend>", page)
+    assert legends == [str(title) for title, _names in SettingsForm.SECTIONS]
+    assert all(page.count(f'name="{name}"') >= 1 for name in placed)
+    messages = page.split("<legend>Messages to customers</legend>")[1].split("</fieldset>")[0]
+    assert 'name="low_balance"' in messages and 'name="reminder_days"' in messages
 
 
 def test_the_activity_page_shows_who_did_what(everyone):

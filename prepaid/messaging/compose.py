@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from prepaid.customers.models import Customer
 from prepaid.lib.money import format_money, to_minor
@@ -72,8 +72,8 @@ def _render(kind: str, context: dict[str, Any]) -> tuple[str, str]:
 
 
 def receipt(data: dict[str, Any], business: Business, language: str, unsubscribe: str) -> Written:
-    """A receipt for a top-up, a sale or a cash-out, from its event's data (the API's
-    answer: the counter's receipt shows the same fields)."""
+    """A receipt for a top-up, a sale, a cash-out or a punch card or pass bought, from
+    its event's data (the API's answer: the counter's receipt shows the same fields)."""
     with translation.override(language):
         amounts = Amounts(business, language)
         kind = data.get("kind", "")
@@ -81,6 +81,7 @@ def receipt(data: dict[str, Any], business: Business, language: str, unsubscribe
             "top_up": gettext("Top-up"),
             "sale": gettext("Sale"),
             "refund": gettext("Money paid back"),
+            "package": gettext("Punch card") if data.get("punch_card") else gettext("Pass"),
         }
         lines = [
             {
@@ -93,6 +94,8 @@ def receipt(data: dict[str, Any], business: Business, language: str, unsubscribe
             }
             for line in data.get("lines") or []
         ]
+        if kind == "package":
+            lines = [_program_line(data, amounts, business)]
         balance = Decimal(str(data.get("balance") or 0))
         bonus = Decimal(str(data.get("bonus_balance") or 0))
         context = {
@@ -120,6 +123,28 @@ def receipt(data: dict[str, Any], business: Business, language: str, unsubscribe
         subject = gettext("Your receipt from %(shop)s") % {"shop": business.name}
         text, html = _render("receipt", context)
     return Written(subject, text, html)
+
+
+def _program_line(data: dict[str, Any], amounts: Amounts, business: Business) -> dict[str, str]:
+    """The punch card or pass bought, as the receipt's one line: its name, its uses and
+    until when it is good ("10 refills (11 uses, until Mar 3, 2027)")."""
+    card, time_pass = data.get("punch_card"), data.get("pass")
+    program = card or time_pass or {}
+    until = program.get("expires_at") if card else program.get("valid_until")
+    details = []
+    if card:
+        uses = int(card["uses"])
+        details.append(ngettext("%(count)s use", "%(count)s uses", uses) % {"count": uses})
+    if until:
+        moment = datetime.fromisoformat(until) if isinstance(until, str) else until
+        details.append(gettext("until %(day)s") % {"day": _day(moment, business)})
+    name = str(program.get("name", ""))
+    return {
+        "name": name + (" (" + ", ".join(details) + ")" if details else ""),
+        "quantity": "1",
+        "amount": amounts.text(data.get("total")),
+        "discount": "",
+    }
 
 
 def low_balance(

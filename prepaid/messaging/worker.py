@@ -60,7 +60,13 @@ logger = logging.getLogger("prepaid.messaging")
 BACKOFF = tuple(timedelta(minutes=minutes) for minutes in (1, 5, 30, 120))
 LEASE = timedelta(minutes=5)
 CLAIM_BATCH = 20
-RECEIPT_EVENTS = ("top_up.created", "sale.created", "refund.created")
+RECEIPT_EVENTS = (
+    "top_up.created",
+    "sale.created",
+    "refund.created",
+    "punch_card.sold",
+    "pass.sold",
+)
 
 Kind, Channel, Status = Message.Kind, Message.Channel, Message.Status
 

@@ -10,11 +10,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from prepaid.catalog.models import Product
 from prepaid.customers.models import Customer
 from prepaid.messaging.models import Message
 from prepaid.operations import outbox
+from prepaid.operations.envelope import run
 from prepaid.operations.models import Event
+from prepaid.operations.programs import BuyPackage
+from prepaid.programs.models import Package
+from prepaid.programs.services import create_package
 from prepaid.staff.models import AuditEvent
+from tests.factories import key
 from tests.messaging.conftest import customer, parts, sell, top_up, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,6 +59,33 @@ def test_a_receipt_after_each_top_up_and_sale(smtp, shop, actor, product):
         ("receipt", "email", "sent", 1),
         ("receipt", "email", "sent", 1),
     ]
+
+
+def test_a_receipt_for_a_punch_card_and_a_pass_bought(smtp, shop, actor, product):
+    maria = customer(email="maria@example.com")
+    refills = create_package(
+        name="10 refills", product=Product.objects.get(pk=product), count=10, bonus_count=1,
+        price_minor=25000, valid_days=90, by=None,
+    )  # fmt: skip
+    month = create_package(
+        name="Unlimited, 30 days", product=None, count=0, price_minor=90000, valid_days=30,
+        kind=Package.Kind.TIME, by=None,
+    )  # fmt: skip
+    for package in (refills, month):
+        run(
+            BuyPackage(customer=maria, package=package.pk, method="cash"),
+            actor=actor,
+            scope="test",
+            key=key("package"),
+        )
+    work()
+    card, time_pass = smtp.mailbox.received
+    text, html = parts(card)
+    assert "Punch card" in text and "1 × 10 refills (11 uses, until " in text
+    assert "Total: ₱250.00" in text and "10 refills" in html
+    text, _html = parts(time_pass)
+    assert "Pass" in text and "1 × Unlimited, 30 days (until " in text
+    assert "Total: ₱900.00" in text
 
 
 def test_a_customer_in_chinese_gets_chinese(smtp, shop, actor, product):

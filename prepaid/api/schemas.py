@@ -17,6 +17,24 @@ AMOUNT = r"^[0-9]{1,18}(\.[0-9]{1,3})?$"  # the currency decides the decimals; t
 QUANTITY = r"^[0-9]{1,9}(\.[0-9]{1,3})?$"
 OPTIONAL_AMOUNT = r"^([0-9]{1,18}(\.[0-9]{1,3})?)?$"  # "" stands for "the shop's"
 Language = Literal["", "en", "zh-hans", "nl"]  # settings.LANGUAGES; "": the shop's
+# A customer's message preferences, as POST /customers and PATCH take them (docs/messages.md).
+MessageLanguage = Annotated[
+    Language | None,
+    Field(description="The language of the messages sent to them; empty: the shop's"),
+]
+EmailReceipts = Annotated[
+    bool | None,
+    Field(description="Receipts and balance notices by e-mail (on unless turned off)"),
+]
+LowBalance = Annotated[
+    str | None,
+    Field(
+        description="A low-balance notice goes when a sale takes the balance below this;"
+        ' "" the shop\'s level, "0" none for this customer',
+        examples=["50.00"],
+        pattern=OPTIONAL_AMOUNT,
+    ),
+]
 PRICE = r"^[0-9]{1,10}(\.[0-9]{1,4})?$"
 COLOUR = r"^(#[0-9a-fA-F]{6})?$"
 
@@ -76,19 +94,9 @@ class CustomerIn(Input):
         examples=["0.00"],
         pattern=AMOUNT,
     )
-    language: Language | None = Field(
-        None, description="The language of the messages sent to them; empty: the shop's"
-    )
-    email_receipts: bool | None = Field(
-        None, description="Receipts and balance notices by e-mail (on unless turned off)"
-    )
-    low_balance: str | None = Field(
-        None,
-        description="A low-balance notice goes when a sale takes the balance below this;"
-        ' "" the shop\'s level, "0" none for this customer',
-        examples=["50.00"],
-        pattern=OPTIONAL_AMOUNT,
-    )
+    language: MessageLanguage = None
+    email_receipts: EmailReceipts = None
+    low_balance: LowBalance = None
 
 
 class CustomerPatch(Input):
@@ -100,19 +108,9 @@ class CustomerPatch(Input):
     marketing_sms: bool | None = None
     marketing_email: bool | None = None
     credit_limit: str | None = Field(None, examples=["20.00"], pattern=AMOUNT)
-    language: Language | None = Field(
-        None, description="The language of the messages sent to them; empty: the shop's"
-    )
-    email_receipts: bool | None = Field(
-        None, description="Receipts and balance notices by e-mail (on unless turned off)"
-    )
-    low_balance: str | None = Field(
-        None,
-        description="A low-balance notice goes when a sale takes the balance below this;"
-        ' "" the shop\'s level, "0" none for this customer',
-        examples=["50.00"],
-        pattern=OPTIONAL_AMOUNT,
-    )
+    language: MessageLanguage = None
+    email_receipts: EmailReceipts = None
+    low_balance: LowBalance = None
 
 
 class PunchCardOut(Schema):

@@ -25,10 +25,11 @@ writes nothing new.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -233,70 +234,54 @@ def remind(now: datetime | None = None) -> int:
     days = business.reminder_days
     horizon = at + timedelta(days=days)
     period = at.date().toordinal() // days
-    channels = [(Channel.EMAIL, Q(marketing_email=True))]
-    if sms.enabled():
-        channels.append((Channel.SMS, Q(marketing_sms=True)))
+    channels = [Channel.EMAIL, Channel.SMS] if sms.enabled() else [Channel.EMAIL]
     consenting = Q(erased_at__isnull=True, status=Customer.Status.ACTIVE) & (
         Q(marketing_email=True) | Q(marketing_sms=True)
     )
     messages: list[Message] = []
-    bonus = [d for d in expiry.due(horizon) if d.kind == Account.Kind.BONUS]
-    people = Customer.objects.filter(consenting).in_bulk({d.customer_id for d in bonus})
-    for item in bonus:
-        person = people.get(item.customer_id)
-        if person is None:
-            continue
-        for channel, _consent in channels:
+
+    def reminders(person: Customer, key: str, write: Callable[..., compose.Written]) -> None:
+        """The reminders of one thing to one customer, on each channel they agreed to;
+        ``write(language, link, sms=…)`` words it, ``key`` keeps it once."""
+        for channel in channels:
             if not _agreed(person, channel):
                 continue
             language = compose.language_of(person, business)
             link = (
                 unsubscribe.url(person, unsubscribe.MARKETING) if channel == Channel.EMAIL else ""
             )
-            written = compose.bonus_reminder(
-                item.amount, horizon, business, language, link, sms=channel == Channel.SMS
-            )
-            key = f"remind:{channel}:bonus:{item.account_id}:{period}"
+            written = write(language, link, sms=channel == Channel.SMS)
             messages.append(
                 _message(
                     person,
                     Kind.EXPIRY_REMINDER,
                     channel,
-                    key,
+                    f"remind:{channel}:{key}",
                     written,
                     language,
                     at,
                     unsubscribe=link,
                 )
+            )
+
+    bonus = [d for d in expiry.due(horizon) if d.kind == Account.Kind.BONUS]
+    people = Customer.objects.filter(consenting).in_bulk({d.customer_id for d in bonus})
+    for item in bonus:
+        if (person := people.get(item.customer_id)) is not None:
+            reminders(
+                person,
+                f"bonus:{item.account_id}:{period}",
+                functools.partial(compose.bonus_reminder, item.amount, horizon, business),
             )
     ending = Pass.objects.filter(
         ends_at__gt=at, ends_at__lte=horizon, earned__isnull=True
     ).select_related("customer")
     for held in ending.filter(customer__in=Customer.objects.filter(consenting)):
-        person = held.customer
-        for channel, _consent in channels:
-            if not _agreed(person, channel):
-                continue
-            language = compose.language_of(person, business)
-            link = (
-                unsubscribe.url(person, unsubscribe.MARKETING) if channel == Channel.EMAIL else ""
-            )
-            written = compose.pass_reminder(
-                held.name, held.ends_at, business, language, link, sms=channel == Channel.SMS
-            )
-            key = f"remind:{channel}:pass:{held.pk}"
-            messages.append(
-                _message(
-                    person,
-                    Kind.EXPIRY_REMINDER,
-                    channel,
-                    key,
-                    written,
-                    language,
-                    at,
-                    unsubscribe=link,
-                )
-            )
+        reminders(
+            held.customer,
+            f"pass:{held.pk}",
+            functools.partial(compose.pass_reminder, held.name, held.ends_at, business),
+        )
     before = Message.objects.count()
     Message.objects.bulk_create(messages, ignore_conflicts=True)
     return Message.objects.count() - before

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from prepaid.lib.money import AmountTooLarge, MoneyError, from_minor, to_minor, too_large
+from prepaid.lib.money import from_minor
 from prepaid.staff.models import Business, Device, ExpiryRules, Staff, Store
 from prepaid.web.fields import MoneyField
 
@@ -134,33 +134,33 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         "low_balance",
     )
 
-    top_up_minimum = forms.DecimalField(
+    top_up_minimum = MoneyField(
         label=_("Smallest top-up"), min_value=0, required=False, help_text=_("Empty: no minimum")
     )
-    top_up_maximum = forms.DecimalField(
+    top_up_maximum = MoneyField(
         label=_("Largest top-up"), min_value=0, required=False, help_text=_("Empty: no maximum")
     )
-    first_top_up_bonus = forms.DecimalField(
+    first_top_up_bonus = MoneyField(
         label=_("First top-up bonus"),
         min_value=0,
         required=False,
         help_text=_("Added to a new customer's first top-up; 0 for none"),
     )
 
-    points_every = forms.DecimalField(
+    points_every = MoneyField(
         label=_("A point for every"),
         min_value=Decimal("0.01"),
         required=False,
         help_text=_("Paid money spent (bonus never earns points). Empty: no points"),
     )
-    point_value = forms.DecimalField(
+    point_value = MoneyField(
         label=_("A point is worth"),
         min_value=0,
         required=False,
         help_text=_("Bonus money a point gives when redeemed; 0: points are not redeemed"),
     )
 
-    low_balance = forms.DecimalField(
+    low_balance = MoneyField(
         label=_("Low-balance notice below"),
         min_value=0,
         required=False,
@@ -170,7 +170,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         ),
     )
 
-    approval_above = forms.DecimalField(
+    approval_above = MoneyField(
         label=_("Approve refunds and reversals above"),
         min_value=0,
         required=False,
@@ -322,15 +322,9 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
                 _("Paid money expires only under rules that let it: choose them first."),
             )
         for name in self.MONEY:
-            value = data.get(name)
-            try:
-                minor = None if value is None else to_minor(value, business.currency)
-            except AmountTooLarge:
-                self.add_error(name, too_large(business.currency, region=business.region))
-                continue
-            except MoneyError:
-                self.add_error(name, _("Enter an amount with at most the currency's decimals."))
-                continue
+            if name not in data:
+                continue  # its own error is on the form
+            minor = data[name]
             if name in ("first_top_up_bonus", "point_value"):
                 minor = minor or 0
             setattr(business, f"{name}_minor", minor)

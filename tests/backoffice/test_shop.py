@@ -190,6 +190,19 @@ def test_settings_with_top_up_limits_and_the_idle_lock(everyone):
     assert backwards.status_code == 200 and Business.current().top_up_minimum_minor == 500
 
 
+def test_a_settings_amount_beyond_the_currency_or_the_ceiling_is_its_fields_error(everyone):
+    client = signed_in("owner")
+    form = {"name": "Agua Pura", "spend_order": "paid_first", "time_zone": "UTC",
+            "counter_idle_minutes": 5, "top_up_minimum": "5.005",
+            "approval_above": "99999999999999999"}  # fmt: skip
+    refused = client.post("/settings/", form)
+    assert refused.status_code == 200
+    errors = refused.context["form"].errors
+    assert errors["top_up_minimum"] == ["Enter an amount with at most the currency's decimals."]
+    assert "9,999,999,999,999.99" in errors["approval_above"][0]
+    assert Business.current().top_up_minimum_minor is None
+
+
 def test_the_settings_page_shows_every_setting_once_in_its_part(everyone):
     from prepaid.backoffice.forms import SettingsForm
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -41,18 +40,15 @@ from prepaid.closing.running import Running, running
 from prepaid.closing.spans import Place, Span, place_of, span
 from prepaid.ledger.models import PaymentMethod
 from prepaid.lib.money import (
-    AmountTooLarge,
-    MoneyError,
     exponent,
     from_minor,
-    to_minor,
-    too_large,
 )
 from prepaid.lib.numbers import whole_number
 from prepaid.reports import days, spreadsheets
 from prepaid.sales import importing
 from prepaid.staff.models import Business, Device, Store
 from prepaid.staff.refusals import Refusal
+from prepaid.web.fields import MoneyField
 from prepaid.web.people import allowed
 
 PAGE_SIZE = 50
@@ -198,14 +194,14 @@ class CloseForm(forms.Form):
     settled, and why anything differs. Its fields depend on the channels and currency."""
 
     key = forms.CharField(widget=forms.HiddenInput, required=False)
-    opening_float = forms.DecimalField(
+    opening_float = MoneyField(
         label=gettext_lazy("Opening float"),
         help_text=gettext_lazy("Cash put in the drawer before the day began."),
         min_value=0,
         max_digits=14,
         initial=0,
     )
-    counted = forms.DecimalField(
+    counted = MoneyField(
         label=gettext_lazy("Cash counted"),
         help_text=gettext_lazy("The total in the drawer; or count the notes and coins."),
         min_value=0,
@@ -239,7 +235,7 @@ class CloseForm(forms.Form):
             code = channel.method.code
             if not channel.is_cash:
                 settled = _("Settled by %(method)s") % {"method": channel.method.label}
-                self.fields[f"settled_{code}"] = forms.DecimalField(
+                self.fields[f"settled_{code}"] = MoneyField(
                     label=settled,
                     max_digits=14,
                     required=False,
@@ -269,17 +265,9 @@ class CloseForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for name, value in list(data.items()):
-            if isinstance(value, Decimal):
-                try:
-                    data[f"{name}_minor"] = to_minor(value, self.currency)
-                except AmountTooLarge:
-                    self.add_error(name, too_large(self.currency))
-                except MoneyError:
-                    self.add_error(name, _("Too many decimals for this currency."))
+        data = super().clean() or {}  # the amounts are in minor units (MoneyField)
         pieces = denominations.total(dict(self.counts()))
-        typed = data.get("counted_minor")
+        typed = data.get("counted")
         if pieces and typed is not None and pieces != typed:
             self.add_error(
                 "counted",
@@ -299,9 +287,9 @@ class CloseForm(forms.Form):
     def operation(self, place: Place, day: dt.date, close: int | None) -> CloseDay:
         data = self.cleaned_data
         settled = tuple(
-            (c.method.code, data[f"settled_{c.method.code}_minor"])
+            (c.method.code, data[f"settled_{c.method.code}"])
             for c in self.channels
-            if not c.is_cash and data.get(f"settled_{c.method.code}_minor") is not None
+            if not c.is_cash and data.get(f"settled_{c.method.code}") is not None
         )
         explanations = tuple(
             (c.method.code, data[f"explain_{c.method.code}"])
@@ -311,8 +299,8 @@ class CloseForm(forms.Form):
         return CloseDay(
             place=place.token,
             day=day,
-            opening_float_minor=data.get("opening_float_minor") or 0,
-            counted_minor=data.get("counted_minor"),
+            opening_float_minor=data.get("opening_float") or 0,
+            counted_minor=data.get("counted"),
             denominations=self.counts(),
             settled=settled,
             explanations=explanations,

@@ -182,6 +182,20 @@ def test_the_notes_and_coins_must_agree_with_a_total_typed(client, manager, yest
     assert not DayClose.objects.exists()
 
 
+def test_an_amount_with_too_many_decimals_is_that_fields_error(client, manager, yesterday):
+    place, day = f"store:{yesterday['store'].pk}", yesterday["day"]
+    signed_in(client, manager)
+    form_key = close_form(client, place, day)
+    refused = client.post(
+        "/reports/closes/new/",
+        fields(place, day, form_key, counted="130.005", settled_card="30"),
+    )
+    assert refused.context["form"].errors == {
+        "counted": ["Enter an amount with at most the currency's decimals."]
+    }
+    assert not DayClose.objects.exists()
+
+
 def test_the_z_report_prints_on_80_mm_and_a4(client, manager, yesterday):
     place, day = f"store:{yesterday['store'].pk}", yesterday["day"]
     signed_in(client, manager)

@@ -115,13 +115,16 @@ def _answer(token: ApiToken, operation: Operation) -> Status[dict[str, Any]]:
     **endpoint(
         "customers.write",
         "Register a customer",
-        description="A `credit_limit` above zero needs an owner's or manager's token.",
+        description="A `credit_limit` above zero needs an owner's or manager's token. With"
+        " `card`, a pre-printed card becomes their card (422 `not_a_blank_card`, 409"
+        " `blank_card_used`), in the same step.",
     ),
 )
 def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, Any]]:
     token = require(request, "customers.write")
     limit = _limit(body.credit_limit or "0") or 0
-    return _answer(token, RegisterCustomer(_contact(body), credit_limit_minor=limit))
+    operation = RegisterCustomer(_contact(body), credit_limit_minor=limit, card=body.card.strip())
+    return _answer(token, operation)
 
 
 @router.get(

@@ -94,6 +94,12 @@ class CustomerIn(Input):
         examples=["0.00"],
         pattern=AMOUNT,
     )
+    card: str = Field(
+        "",
+        max_length=300,
+        description="A pre-printed card (its token, or its URL as scanned) to give them as"
+        " their card instead of a new one",
+    )
     language: MessageLanguage = None
     email_receipts: EmailReceipts = None
     low_balance: LowBalance = None

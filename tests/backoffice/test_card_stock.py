@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from prepaid.customers.models import BlankCard, Card, CardBatch
+from prepaid.customers.models import BlankCard, Card, CardBatch, Customer
 from prepaid.lib import sealing
 from prepaid.staff.models import AuditEvent
 from tests.api.conftest import api  # noqa: F401  (the API callers, one per role)
@@ -156,3 +156,23 @@ def test_the_sheet_as_a_pdf_ten_cards_a_page(client, owner):
     for blank in BlankCard.objects.filter(batch=batch):
         assert blank.hint in text
     assert client.get("/cards/stock/999999.pdf").status_code == 404
+
+
+def test_the_api_registers_a_customer_with_a_pre_printed_card(api, client, owner):  # noqa: F811
+    client.force_login(owner.user)
+    token = _blank_token(client)
+
+    made = api.cashier.post(
+        "/customers", {"name": "Rosa Diaz", "card": f"https://shop.example/c/{token}"}
+    )
+
+    assert made.status_code == 201, made.content
+    rosa = Customer.objects.get(code=made.json()["code"])
+    assert [card.token for card in rosa.cards.filter(revoked_at__isnull=True)] == [token]
+    assert BlankCard.objects.get(token_digest=sealing.digest(token)).used_at is not None
+    found = api.cashier.get("/lookup", scan=f"https://shop.example/c/{token}")
+    assert found.json()["code"] == rosa.code
+
+    again = api.cashier.post("/customers", {"name": "Rosa Again", "card": token})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "blank_card_used"
+    assert not Customer.objects.filter(name="Rosa Again").exists()  # nothing half-made

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from prepaid.backoffice.forms import SettingsForm, SetupForm
 from prepaid.backoffice.locks import login_locks
 from prepaid.backoffice.permissions import StaffRequest, requires
+from prepaid.customers import pins
 from prepaid.customers.models import Customer
 from prepaid.ledger.models import Transfer
 from prepaid.operations.approvals import of_day
@@ -89,6 +90,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "lockouts": counters.locked_out() if owner else [],
         "login_locks": login_locks() if owner else [],
+        "kiosk_locks": pins.locked_out()
+        if allowed(staff_of(request), "customers.kiosk_pin")
+        else [],
         **_exceptions(staff_of(request)),
     }
     return render(request, "backoffice/home.html", context)

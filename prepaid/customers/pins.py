@@ -64,6 +64,13 @@ def held(customer: Customer) -> KioskPin | None:
 
 
 @transaction.atomic
+def locked_out() -> list[KioskPin]:
+    """The customers the kiosk refuses now (five wrong PINs), the latest lock first: what
+    staff are shown, to unlock them when the customer asks."""
+    found = KioskPin.objects.filter(locked_at__isnull=False, customer__erased_at__isnull=True)
+    return list(found.select_related("customer").order_by("-locked_at"))
+
+
 def set_pin(customer: Customer, pin: str, *, by: Author, how: str) -> None:
     """Set (or change) the customer's kiosk PIN; a lock ends with it. ``how``: where
     it was set (``portal``, ``counter``, ``backoffice``), for the audit trail."""

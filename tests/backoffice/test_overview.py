@@ -7,7 +7,10 @@ import pytest
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
+from prepaid.customers import pins
+from prepaid.customers.models import KioskPin
 from prepaid.ledger import services as ledger
 from prepaid.sales import services as sales
 from prepaid.web.middleware import DatabaseBusyMiddleware
@@ -139,3 +142,21 @@ def test_the_settings_page_explains_each_setting(client, owner):
     page = client.get("/settings/").content.decode()
     for help_text in ("Empty: no minimum", "Empty: no maximum", "Which balance a sale uses first"):
         assert help_text in page
+
+
+def test_the_overview_names_customers_locked_out_of_the_kiosk(client, owner, accountant):
+    maria = make_customer("Maria Santos")
+    pins.set_pin(maria, "5830", by=None, how="test")
+    client.force_login(owner.user)
+    assert "Locked out of the kiosk" not in client.get("/").content.decode()
+
+    KioskPin.objects.filter(customer=maria).update(failures=5, locked_at=timezone.now())
+    page = client.get("/").content.decode()
+    assert "Locked out of the kiosk after five wrong PINs" in page
+    assert f'href="/customers/{maria.code}/#kiosk-pin"' in page
+
+    client.force_login(accountant.user)  # reads reports, never touches a PIN
+    assert "Locked out of the kiosk" not in client.get("/").content.decode()
+    pins.unlock(maria, by=owner)
+    client.force_login(owner.user)
+    assert "Locked out of the kiosk" not in client.get("/").content.decode()

@@ -39,7 +39,11 @@ def test_the_watch_reports_inline_code_the_policy_blocks(browser: Browser, live_
           document.body.insertAdjacentHTML("beforeend", '<p style="color: red">red</p>');
         }"""
     )
-    tab.wait_for_function("window.policyReports >= 2")
+    # A function, not an expression: Playwright evaluates a function's text once and then
+    # calls it at each poll, where an expression is eval()ed at each poll, which the
+    # page's policy refuses ('unsafe-eval') once the first look found the reports not in
+    # yet (a busy machine).
+    tab.wait_for_function("() => window.policyReports >= 2")
     assert tab.title() != "injected"
     context.close()
     assert any("script-src" in line for line in seen), seen

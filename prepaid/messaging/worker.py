@@ -222,7 +222,8 @@ def remind(now: datetime | None = None) -> int:
     """Write the reminders due (once a day in a process; a call given ``now`` always
     looks): bonus that will have expired ``reminder_days`` from now, and passes ending
     by then, for the customers who agreed to marketing on the channel. One reminder per
-    bonus balance per period of ``reminder_days`` days, one per pass. Answers how many
+    bonus balance in any ``reminder_days`` days (not per calendar period: two days in a
+    row across a period's end would remind twice), one per pass. Answers how many
     were written."""
     at = now or timezone.now()
     if now is None and _last_look[:1] == [at.date()]:
@@ -233,18 +234,28 @@ def remind(now: datetime | None = None) -> int:
         return 0
     days = business.reminder_days
     horizon = at + timedelta(days=days)
-    period = at.date().toordinal() // days
+    # The bonus balances reminded within the last ``days`` days, by their key's stem.
+    recent = {
+        stem.rsplit(":", 1)[0]
+        for stem in Message.objects.filter(
+            kind=Kind.EXPIRY_REMINDER, created_at__gt=at - timedelta(days=days)
+        ).values_list("key", flat=True)
+    }
     channels = [Channel.EMAIL, Channel.SMS] if sms.enabled() else [Channel.EMAIL]
     consenting = Q(erased_at__isnull=True, status=Customer.Status.ACTIVE) & (
         Q(marketing_email=True) | Q(marketing_sms=True)
     )
     messages: list[Message] = []
 
-    def reminders(person: Customer, key: str, write: Callable[..., compose.Written]) -> None:
+    def reminders(
+        person: Customer, key: str, write: Callable[..., compose.Written], *, dated: bool = False
+    ) -> None:
         """The reminders of one thing to one customer, on each channel they agreed to;
-        ``write(language, link, sms=…)`` words it, ``key`` keeps it once."""
+        ``write(language, link, sms=…)`` words it, ``key`` keeps it once (``dated``:
+        once in ``days`` days, the day's date added to the key)."""
         for channel in channels:
-            if not _agreed(person, channel):
+            stem = f"remind:{channel}:{key}"
+            if not _agreed(person, channel) or (dated and stem in recent):
                 continue
             language = compose.language_of(person, business)
             link = (
@@ -256,7 +267,7 @@ def remind(now: datetime | None = None) -> int:
                     person,
                     Kind.EXPIRY_REMINDER,
                     channel,
-                    f"remind:{channel}:{key}",
+                    f"{stem}:{at.date().isoformat()}" if dated else stem,
                     written,
                     language,
                     at,
@@ -270,8 +281,9 @@ def remind(now: datetime | None = None) -> int:
         if (person := people.get(item.customer_id)) is not None:
             reminders(
                 person,
-                f"bonus:{item.account_id}:{period}",
+                f"bonus:{item.account_id}",
                 functools.partial(compose.bonus_reminder, item.amount, horizon, business),
+                dated=True,
             )
     ending = Pass.objects.filter(
         ends_at__gt=at, ends_at__lte=horizon, earned__isnull=True

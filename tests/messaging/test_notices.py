@@ -76,7 +76,10 @@ def test_a_bonus_reminder_needs_marketing_consent(smtp, shop, actor):
         bonus_expiring(shop, actor, code)
     now = timezone.now()
     work(now)
-    work(now + timedelta(hours=1))  # looked again the same day: nothing new
+    work(now + timedelta(hours=1))  # looked again an hour later: nothing new
+    # ... nor the next days, whichever calendar week they fall in: once in 7 days.
+    for days in (1, 2, 3, 4):
+        work(now + timedelta(days=days))
     reminders = [m for m in smtp.mailbox.received if "expires" in m["Subject"]]
     assert [m["To"] for m in reminders] == ["agreed@example.com"]
     text, _html = parts(reminders[0])

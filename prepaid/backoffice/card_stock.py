@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-import segno
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Q
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from prepaid.backoffice.permissions import StaffRequest, perform, requires
-from prepaid.customers.cards import blank_sheet_pdf
+from prepaid.customers.cards import blank_sheet_pdf, qr_svg_of
 from prepaid.customers.models import BlankCard, CardBatch
 from prepaid.customers.services import BATCH_MOST
 from prepaid.operations.customers import GenerateCards
@@ -67,13 +66,8 @@ def card_stock_sheet(request: StaffRequest, batch_id: int) -> HttpResponse:
     shop's name and its hint (to tell cards apart)."""
     batch = get_object_or_404(CardBatch, pk=batch_id)
     blanks = BlankCard.objects.filter(batch=batch, used_at__isnull=True).order_by("id")
-    printed = [(blank, _qr(blank.url)) for blank in blanks]
+    printed = [(blank, qr_svg_of(blank.url, scale=3)) for blank in blanks]
     return render(request, "backoffice/card_stock_sheet.html", {"batch": batch, "printed": printed})
-
-
-def _qr(url: str) -> str:
-    code = segno.make(url, error="m", micro=False)
-    return str(code.svg_inline(scale=3, dark="#000", light="#fff", border=2))
 
 
 @requires("cards.stock")

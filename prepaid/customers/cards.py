@@ -10,7 +10,12 @@ from prepaid.lib.pdf import Document
 
 def qr_svg(card: Card, *, scale: int = 4) -> str:
     """An inline <svg> of the card's URL; quiet zone kept, as scanners need it."""
-    code = segno.make(card.url, error="m", micro=False)
+    return qr_svg_of(card.url, scale=scale)
+
+
+def qr_svg_of(text: str, *, scale: int = 4) -> str:
+    """An inline <svg> QR code of ``text`` (a card's URL, a pre-printed card's)."""
+    code = segno.make(text, error="m", micro=False)
     return str(code.svg_inline(scale=scale, dark="#000", light="#fff", border=2))
 
 

@@ -63,7 +63,6 @@ def held(customer: Customer) -> KioskPin | None:
     return KioskPin.objects.filter(customer=customer).first()
 
 
-@transaction.atomic
 def locked_out() -> list[KioskPin]:
     """The customers the kiosk refuses now (five wrong PINs), the latest lock first: what
     staff are shown, to unlock them when the customer asks."""
@@ -71,6 +70,7 @@ def locked_out() -> list[KioskPin]:
     return list(found.select_related("customer").order_by("-locked_at"))
 
 
+@transaction.atomic
 def set_pin(customer: Customer, pin: str, *, by: Author, how: str) -> None:
     """Set (or change) the customer's kiosk PIN; a lock ends with it. ``how``: where
     it was set (``portal``, ``counter``, ``backoffice``), for the audit trail."""

@@ -314,14 +314,7 @@ def add_note(
 def issue_card(customer: Customer, *, replace: bool = False, by: Author) -> Card:
     """A new card for the customer. ``replace`` revokes every card they had, in the same
     step: a lost card stops working the moment its replacement exists."""
-    if customer.status == Customer.Status.CLOSED:
-        raise Refusal("account_closed")
-    revoked = 0
-    if replace:
-        revoked = Card.objects.filter(customer=customer, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-    card = Card.objects.create(customer=customer)
+    card, revoked = _new_card(customer, replace=replace)
     audit.record(
         "card.replaced" if replace else "card.issued",
         f"customer:{customer.code}",
@@ -329,6 +322,23 @@ def issue_card(customer: Customer, *, replace: bool = False, by: Author) -> Card
         after={"revoked": revoked, "card": card.hint},
     )
     return card
+
+
+def _new_card(customer: Customer, *, replace: bool, token: str = "") -> tuple[Card, int]:
+    """A card for the customer (with ``token``: a pre-printed card's; else a new token),
+    and how many of their cards ``replace`` stopped in the same step."""
+    if customer.status == Customer.Status.CLOSED:
+        raise Refusal("account_closed")
+    revoked = 0
+    if replace:
+        revoked = Card.objects.filter(customer=customer, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    card = Card(customer=customer)
+    if token:
+        card.token = token
+    card.save()
+    return card, revoked
 
 
 def freeze_cards(customer: Customer, *, reason: str, by: Author = None) -> int:
@@ -581,30 +591,16 @@ def generate_blanks(count: int, *, by: Author) -> CardBatch:
     return batch
 
 
-def blank_card(token: str) -> BlankCard | None:
-    """The pre-printed card of ``token`` (linked or not), or None."""
-    return BlankCard.objects.filter(token_digest=sealing.digest(token)).first()
-
-
 def link_blank(customer: Customer, token: str, *, replace: bool, by: Author) -> Card:
     """Make the pre-printed card of ``token`` the customer's: a ``Card`` with the same
     token, sealed under their key; the blank is used. ``replace`` stops the customer's
     other cards in the same step (one card per customer)."""
-    if customer.status == Customer.Status.CLOSED:
-        raise Refusal("account_closed")
     blank = BlankCard.objects.select_for_update().filter(token_digest=sealing.digest(token)).first()
     if blank is None:
         raise Refusal("not_a_blank_card", field="card")
     if blank.used_at is not None or Card.objects.filter(token_digest=blank.token_digest).exists():
         raise Refusal("blank_card_used", field="card")
-    revoked = 0
-    if replace:
-        revoked = Card.objects.filter(customer=customer, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-    card = Card(customer=customer)
-    card.token = token
-    card.save()
+    card, revoked = _new_card(customer, replace=replace, token=token)
     BlankCard.objects.filter(pk=blank.pk).update(used_at=timezone.now(), card=card, sealed_token="")
     audit.record(
         "card.linked",

@@ -13,10 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from prepaid.customers.models import Customer
+from prepaid.lib.dates import format_day, format_when
 from prepaid.lib.money import format_money, to_minor
 from prepaid.staff.models import Business
 
@@ -53,16 +54,19 @@ class Amounts:
         return self.minor(abs(to_minor(Decimal(str(amount)), self.business.currency)))
 
 
-def _when(moment: datetime | str, business: Business) -> str:
+def _local(moment: datetime | str, business: Business) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    local = timezone.localtime(moment, zoneinfo.ZoneInfo(business.time_zone))
-    return formats.date_format(local, "DATETIME_FORMAT")
+    return timezone.localtime(moment, zoneinfo.ZoneInfo(business.time_zone))
 
 
-def _day(moment: datetime, business: Business) -> str:
-    local = timezone.localtime(moment, zoneinfo.ZoneInfo(business.time_zone))
-    return formats.date_format(local.date(), "DATE_FORMAT")
+def _when(moment: datetime | str, business: Business, language: str) -> str:
+    """As the counter's receipt and the statements write a moment (``lib.dates``)."""
+    return format_when(_local(moment, business), language, region=business.region)
+
+
+def _day(moment: datetime | str, business: Business, language: str) -> str:
+    return format_day(_local(moment, business), language, region=business.region)
 
 
 def _render(kind: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -102,7 +106,7 @@ def receipt(data: dict[str, Any], business: Business, language: str, unsubscribe
             "shop": business.name,
             "title": titles.get(kind, kind),
             "kind": kind,
-            "when": _when(data["created_at"], business),
+            "when": _when(data["created_at"], business, language),
             "store": data.get("store", ""),
             "number": data.get("id"),
             "lines": lines,
@@ -136,8 +140,8 @@ def _program_line(data: dict[str, Any], amounts: Amounts, business: Business) ->
         uses = int(card["uses"])
         details.append(ngettext("%(count)s use", "%(count)s uses", uses) % {"count": uses})
     if until:
-        moment = datetime.fromisoformat(until) if isinstance(until, str) else until
-        details.append(gettext("until %(day)s") % {"day": _day(moment, business)})
+        day = _day(until, business, amounts.language)
+        details.append(gettext("until %(day)s") % {"day": day})
     name = str(program.get("name", ""))
     return {
         "name": name + (" (" + ", ".join(details) + ")" if details else ""),
@@ -178,7 +182,7 @@ def bonus_reminder(
             "shop": business.name,
             "what": "bonus",
             "amount": Amounts(business, language).minor(amount_minor),
-            "day": _day(by, business),
+            "day": _day(by, business, language),
             "unsubscribe": unsubscribe,
         }
         subject = gettext("Your bonus at %(shop)s expires soon") % {"shop": business.name}
@@ -193,7 +197,7 @@ def pass_reminder(
             "shop": business.name,
             "what": "pass",
             "name": name,
-            "day": _day(ends, business),
+            "day": _day(ends, business, language),
             "unsubscribe": unsubscribe,
         }
         subject = gettext("Your pass at %(shop)s ends soon") % {"shop": business.name}

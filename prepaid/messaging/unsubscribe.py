@@ -8,20 +8,14 @@ a withdrawn marketing consent is also a ``customer.updated`` event for the webho
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.core import signing
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 
-from prepaid.customers import services as customers
 from prepaid.customers.models import Customer
-from prepaid.lib import sealing
-from prepaid.operations import present
-from prepaid.operations.models import Event
-from prepaid.sales import services as sales
-from prepaid.staff.models import Business
+from prepaid.ledger.services import Actor
+from prepaid.operations.customers import OptOut
+from prepaid.operations.envelope import run
+from prepaid.staff.models import Store
 
 SALT = "prepaid.messaging.unsubscribe"
 RECEIPTS = "receipts"
@@ -54,20 +48,13 @@ def subscribed(customer: Customer, what: str) -> bool:
 
 
 def stop(customer: Customer, what: str) -> bool:
-    """Stop what the token names; answers whether anything changed (a second click,
-    or a mail program's POST after the button: nothing more)."""
-    with transaction.atomic():
-        if not subscribed(customer, what):
-            return False
-        if what == RECEIPTS:
-            profile = customers.Profile(email_receipts=False)
-        else:
-            profile = customers.Profile(marketing_email=False)
-        person = customers.update(customer, profile, by=None)
-        if what == MARKETING:  # the consent integrations see: they hear of it too
-            data = present.customer(person, sales.balances(person), Business.get().currency)
-            text = json.dumps(data, cls=DjangoJSONEncoder)
-            Event.objects.create(
-                type="customer.updated", customer=person, data=sealing.seal_record(text)
-            )
+    """Stop what the token names (``OptOut``, the customer's own operation: audited, and
+    a ``customer.updated`` event for the integrations); answers whether anything
+    changed (a second click, or a mail program's POST after the button: nothing more)."""
+    if not subscribed(customer, what):
+        return False
+    store = customer.home_store or Store.objects.order_by("id").first()
+    assert store is not None  # a shop with customers has a store
+    operation = OptOut(customer.code, receipts=what == RECEIPTS, marketing=what == MARKETING)
+    run(operation, actor=Actor(store=store), scope="unsubscribe")
     return True

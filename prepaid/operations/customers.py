@@ -85,7 +85,9 @@ class RegisterCustomer(Operation):
             self.contact.profile(), by=context.actor.by, store=context.actor.store
         )
         if self.card:  # the printed card is their card: the one made with them stops
-            customers.link_blank(person, blank_token(self.card), replace=True, by=context.actor.by)
+            customers.link_blank(
+                person, lookup.card_text(self.card), replace=True, by=context.actor.by
+            )
         ledger.open_accounts(person, unit=context.business.currency)
         waiting = None
         if self.credit_limit_minor:
@@ -120,6 +122,34 @@ class UpdateCustomer(Operation):
             person.refresh_from_db(fields=["credit_limit_minor"])
         data = customer_data(context, person)
         data["credit_limit_request"] = waiting
+        if customers.snapshot(person) != before:
+            context.emit("customer.updated", data, customer=person)
+        return Done(data, status=200)
+
+
+@dataclass(frozen=True)
+class OptOut(Operation):
+    """The customer's own "no more of these", from the unsubscribe link of an e-mail:
+    ``receipts`` stops receipts and balance notices, ``marketing`` withdraws the e-mail
+    marketing consent. A change is a ``customer.updated`` event like any other edit."""
+
+    action: ClassVar[str] = "customers.write"  # not asked: the customer's own
+    moves_money: ClassVar[bool] = False
+    by_customer: ClassVar[bool] = True
+
+    customer: str
+    receipts: bool = False
+    marketing: bool = False
+
+    def perform(self, context: Context) -> Done:
+        person = find_customer(self.customer)
+        before = customers.snapshot(person)
+        profile = customers.Profile(
+            email_receipts=False if self.receipts else None,
+            marketing_email=False if self.marketing else None,
+        )
+        person = customers.update(person, profile, by=None)
+        data = customer_data(context, person)
         if customers.snapshot(person) != before:
             context.emit("customer.updated", data, customer=person)
         return Done(data, status=200)
@@ -179,7 +209,7 @@ class IssueCard(Operation):
         person = find_customer(self.customer)
         if self.token:
             card = customers.link_blank(
-                person, blank_token(self.token), replace=self.replace, by=context.actor.by
+                person, lookup.card_text(self.token), replace=self.replace, by=context.actor.by
             )
         else:
             card = customers.issue_card(person, replace=self.replace, by=context.actor.by)
@@ -192,11 +222,6 @@ class IssueCard(Operation):
         event = "card.replaced" if self.replace else "card.issued"
         context.emit(event, data, customer=person)
         return Done(data, status=201)
-
-
-def blank_token(scanned: str) -> str:
-    """The token in a scanned card URL, or the token itself."""
-    return lookup.card_text(scanned)
 
 
 @dataclass(frozen=True)

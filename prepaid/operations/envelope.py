@@ -153,6 +153,9 @@ class Operation:
     # Run on a schedule by the shop itself (``prepaid expire``, the worker): no person or
     # token acts, so no role is asked. No interface builds these from a request.
     scheduled: ClassVar[bool] = False
+    # Asked by the customers themselves, with the proof their interface checked (a signed
+    # link of their own): no staff or token acts, so no role is asked either.
+    by_customer: ClassVar[bool] = False
 
     def __init_subclass__(cls, **options: Any) -> None:
         super().__init_subclass__(**options)
@@ -199,8 +202,9 @@ def _attempt(
     with one_transaction():
         if key is not None and (replayed := _replay(_claim(scope, key), fingerprint)):
             return replayed
-        scheduled = operation.scheduled and actor.staff is None and actor.api_token is None
-        if not scheduled and not may(actor.role, operation.action):
+        nobody = actor.staff is None and actor.api_token is None
+        unattended = nobody and (operation.scheduled or operation.by_customer)
+        if not unattended and not may(actor.role, operation.action):
             raise Refusal("permission_denied")
         context = Context(actor, Business.get(), _ledger_key(scope, key))
         try:

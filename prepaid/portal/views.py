@@ -200,19 +200,14 @@ def report_lost(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "portal/invalid.html", status=404)
     person = found.customer
-    count = f"card:{found.pk}"
     context: dict[str, object] = {"customer": person, "token": token}
     if not (person.phone or person.email):
         context["no_contact"] = True
     elif request.method == "POST":
-        if waiting := logins.refused(None, count, kind=LoginThrottle.Kind.CARD):
-            context["error"] = waiting
-        elif _knows(person, request.POST.get("answer", "")):
+        if not (error := _unproven(request, found)):
             customers.freeze_cards(person, reason="reported lost by the customer")
             return render(request, "portal/lost_done.html", {"customer": person})
-        else:
-            logins.failed(None, count, kind=LoginThrottle.Kind.CARD)
-            context["error"] = _("That is not what the shop has: check and try again.")
+        context["error"] = error
     response = render(request, "portal/lost.html", context)
     response["Referrer-Policy"] = "same-origin"
     return response
@@ -228,7 +223,6 @@ def kiosk_pin(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "portal/invalid.html", status=404)
     person = found.customer
-    count = f"card:{found.pk}"
     context: dict[str, object] = {"customer": person, "token": token}
     context["has_pin"] = pins.held(person) is not None
     if not (person.phone or person.email):
@@ -236,11 +230,8 @@ def kiosk_pin(request: HttpRequest, token: str) -> HttpResponse:
     elif request.method == "POST":
         remove = request.POST.get("remove") == "1"
         new, again = request.POST.get("pin", "").strip(), request.POST.get("again", "").strip()
-        if waiting := logins.refused(None, count, kind=LoginThrottle.Kind.CARD):
-            context["error"] = waiting
-        elif not _knows(person, request.POST.get("answer", "")):
-            logins.failed(None, count, kind=LoginThrottle.Kind.CARD)
-            context["error"] = _("That is not what the shop has: check and try again.")
+        if error := _unproven(request, found):
+            context["error"] = error
         elif remove:
             pins.clear_pin(person, by=None, how="portal")
             return render(request, "portal/kiosk_pin_done.html", {**context, "removed": True})
@@ -256,6 +247,19 @@ def kiosk_pin(request: HttpRequest, token: str) -> HttpResponse:
     response = render(request, "portal/kiosk_pin_set.html", context)
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+def _unproven(request: HttpRequest, found: Card) -> str:
+    """Why the person at the card's page has not shown it is theirs ("" when they have):
+    the last four digits of the customer's phone or their e-mail address, with few tries
+    (``staff.logins``, the card's own count; a wrong answer counts)."""
+    count = f"card:{found.pk}"
+    if waiting := logins.refused(None, count, kind=LoginThrottle.Kind.CARD):
+        return waiting
+    if _knows(found.customer, request.POST.get("answer", "")):
+        return ""
+    logins.failed(None, count, kind=LoginThrottle.Kind.CARD)
+    return _("That is not what the shop has: check and try again.")
 
 
 def _knows(person: Customer, answer: str) -> bool:

@@ -271,6 +271,8 @@ def test_a_sale_moves_to_the_right_customer_once_both_or_neither(api, water):
 
     top_up(api, jose, "5.00", key="t2")
     body = {"customer": jose.lower(), "reason": "Her neighbour"}
+    keyless = api.cashier.post(f"/transactions/{sold['id']}/move", body)
+    assert keyless.status_code == 400  # money moves: the key is required
     moved = api.cashier.post(f"/transactions/{sold['id']}/move", body, key="m1")
     assert moved.status_code == 201, moved.content
     assert moved.json()["kind"] == "sale" and moved.json()["balance"] == "4.00"

@@ -4,6 +4,7 @@ retries; one message however often an event is dispatched."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from prepaid.catalog.models import Product
 from prepaid.customers.models import Customer
+from prepaid.lib.sealing import open_record
 from prepaid.messaging.models import Message
 from prepaid.operations import outbox
 from prepaid.operations.envelope import run
@@ -126,6 +128,11 @@ def test_the_unsubscribe_link_stops_receipts(smtp, shop, actor, product, client)
     assert not Customer.objects.get(code=maria).email_receipts
     change = AuditEvent.objects.filter(action="customer.updated").last()
     assert change.after["email_receipts"] is False and change.staff is None
+    # The API shows email_receipts: integrations hear of the change like any other edit.
+    (event,) = Event.objects.filter(type="customer.updated", customer__code=maria)
+    assert json.loads(open_record(event.data))["email_receipts"] is False
+    assert client.post(link).status_code == 200  # a second click: nothing more
+    assert Event.objects.filter(type="customer.updated", customer__code=maria).count() == 1
     sell(maria, product, "1", actor)
     work()
     assert len(smtp.mailbox.received) == 1

@@ -86,7 +86,7 @@ def take(events: Sequence[Event], now: datetime) -> None:
     messages: list[Message] = []
     for event in wanted:
         person = people.get(event.customer_id)
-        if person is None or person.erased_at is not None:
+        if person is None or person.erased_at is not None or not _may_hear(event, person, business):
             continue
         try:
             data = json.loads(sealing.open_record(event.data))
@@ -155,6 +155,16 @@ def _for_event(
                 )
             )
     return found
+
+
+def _may_hear(event: Event, person: Customer, business: Business) -> bool:
+    """Whether the event can call for a message to the person at all, asked before its
+    data is opened (most customers of a shop get none: no e-mail address, no level): an
+    e-mail address (its blind index: nothing opened) with receipts on, or a sale and a
+    low-balance level."""
+    if person.email_index is not None and person.email_receipts:
+        return True
+    return event.type == "sale.created" and level_of(person, business) > 0
 
 
 def level_of(person: Customer, business: Business) -> int:
